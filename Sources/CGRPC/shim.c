@@ -1,0 +1,2 @@
+// Helpers for what Swift cannot call directly (function-like macros).
+#include "CGRPC.h"

@@ -1,0 +1,2 @@
+// CLibPQ: the one door to libpq.
+#include <libpq-fe.h>

@@ -1,0 +1,1 @@
+// IncidentCore: see DESIGN.md. Work in progress.

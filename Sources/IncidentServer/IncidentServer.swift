@@ -1,0 +1,1 @@
+// IncidentServer: see DESIGN.md. Work in progress.

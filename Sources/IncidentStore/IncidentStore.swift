@@ -1,0 +1,1 @@
+// IncidentStore: see DESIGN.md. Work in progress.

@@ -1,0 +1,1 @@
+// ProtoSyntax: the proto3 parser.

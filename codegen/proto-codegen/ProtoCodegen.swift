@@ -1,0 +1,2 @@
+import ProtoSyntax
+@main struct ProtoCodegen { static func main() { } }
