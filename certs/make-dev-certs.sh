@@ -32,12 +32,12 @@ basicConstraints=CA:FALSE"
 issue llm-shield-client llm-shield "subjectAltName=URI:spiffe://incident-manager.dev/llm-shield
 extendedKeyUsage=clientAuth
 basicConstraints=CA:FALSE"
-# An engineer of the security team using incidentctl and grpcurl.
-issue admin-client security-admin "subjectAltName=URI:spiffe://incident-manager.dev/security-admin
+# An operator of the security team using incidentctl and grpcurl: may do everything.
+issue secops-client secops "subjectAltName=URI:spiffe://incident-manager.dev/secops
 extendedKeyUsage=clientAuth
 basicConstraints=CA:FALSE"
 # A dashboard that only reads and streams.
-issue viewer-client dashboard "subjectAltName=URI:spiffe://incident-manager.dev/dashboard
+issue viewer-client viewer "subjectAltName=URI:spiffe://incident-manager.dev/viewer
 extendedKeyUsage=clientAuth
 basicConstraints=CA:FALSE"
 echo "certs: development PKI ready in $(pwd)"
