@@ -58,6 +58,7 @@ let package = Package(
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
         .testTarget(name: "ProtoSyntaxTests", dependencies: ["ProtoSyntax"]),
         .testTarget(name: "IncidentAPITests", dependencies: ["IncidentAPI", "ProtoWire", "RPC"]),
+        .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"]),
         .testTarget(name: "IncidentStoreTests", dependencies: ["IncidentStore", "IncidentCore"]),
     ]
 )
