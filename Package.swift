@@ -10,6 +10,10 @@ let package = Package(
         .executable(name: "incident-server", targets: ["incident-server"]),
         .executable(name: "incidentctl", targets: ["incidentctl"]),
     ],
+    dependencies: [
+        // The YAML config file; libyaml inside, no further dependencies.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
     targets: [
         // MARK: C doors
         // grpc is linked by name: its pkg-config file drags ~78 abseil libraries
@@ -44,7 +48,7 @@ let package = Package(
         ),
 
         // MARK: domain, storage, service
-        .target(name: "IncidentCore"),
+        .target(name: "IncidentCore", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "IncidentStore", dependencies: ["CLibPQ", "IncidentCore"]),
         .target(
             name: "IncidentServer",

@@ -1,0 +1,220 @@
+// Reads ServiceConfig from YAML. Strict on purpose: an unknown key is almost always a typo that would
+// otherwise silently turn a security setting off, so it is a start-up error naming the key.
+import Yams
+
+extension ServiceConfig {
+    /// Parses a config file's text; keys it does not set keep their `defaults` values.
+    public static func parse(yaml text: String, file: String) throws(ConfigError) -> ServiceConfig {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else { return .defaults }
+            root = node
+        } catch let error as YamlError {
+            throw ConfigError(file: file, key: "", problem: "not valid YAML: \(error)")
+        } catch {
+            throw ConfigError(file: file, key: "", problem: "not valid YAML")
+        }
+        var reader = ConfigReader(file: file)
+        return try reader.read(root)
+    }
+}
+
+/// Walks the YAML nodes, keeping the key path for error messages.
+private struct ConfigReader {
+    let file: String
+
+    mutating func read(_ root: Node) throws(ConfigError) -> ServiceConfig {
+        var config = ServiceConfig.defaults
+        let top = try mapping(root, path: "")
+        try expectOnly(["server", "identities", "severity_mapping", "integrations"], in: top, path: "")
+        if let server = top["server"] { try readServer(server, into: &config) }
+        if let identities = top["identities"] { config.identities = try readIdentities(identities) }
+        if let mapping = top["severity_mapping"] { config.severityMapping = try readSeverityMapping(mapping) }
+        if let integrations = top["integrations"] { try readIntegrations(integrations, into: &config) }
+        return config
+    }
+
+    private func readServer(_ node: Node, into config: inout ServiceConfig) throws(ConfigError) {
+        let path = "server"
+        let map = try mapping(node, path: path)
+        try expectOnly(["listen", "public_url", "tls", "database_url"], in: map, path: path)
+        if let listen = map["listen"] {
+            config.listen = try strings(listen, path: "\(path).listen")
+            if config.listen.isEmpty { throw error(listen, "\(path).listen", "needs at least one host:port") }
+        }
+        if let url = map["public_url"] { config.publicURL = try string(url, path: "\(path).public_url") }
+        if let database = map["database_url"] { config.databaseURL = try string(database, path: "\(path).database_url") }
+        if let tls = map["tls"] {
+            let tlsPath = "\(path).tls"
+            let files = try mapping(tls, path: tlsPath)
+            try expectOnly(["cert_chain", "private_key", "client_ca"], in: files, path: tlsPath)
+            if let v = files["cert_chain"] { config.tls.certificateChain = try string(v, path: "\(tlsPath).cert_chain") }
+            if let v = files["private_key"] { config.tls.privateKey = try string(v, path: "\(tlsPath).private_key") }
+            if let v = files["client_ca"] { config.tls.clientCA = try string(v, path: "\(tlsPath).client_ca") }
+        }
+    }
+
+    private func readIdentities(_ node: Node) throws(ConfigError) -> [IdentityPolicy] {
+        var policies: [IdentityPolicy] = []
+        for (nameNode, body) in try pairs(node, path: "identities") {
+            let name = try string(nameNode, path: "identities")
+            let path = "identities.\(name)"
+            let map = try mapping(body, path: path)
+            try expectOnly(["common_names", "uris", "dns_names", "permissions", "rate_limit"], in: map, path: path)
+            var permissions = Set<Permission>()
+            if let list = map["permissions"] {
+                for item in try nodes(list, path: "\(path).permissions") {
+                    let raw = try string(item, path: "\(path).permissions")
+                    guard let permission = Permission(rawValue: raw) else {
+                        let known = Permission.allCases.map(\.rawValue).joined(separator: ", ")
+                        throw error(item, "\(path).permissions", "unknown permission \"\(raw)\" (known: \(known))")
+                    }
+                    permissions.insert(permission)
+                }
+            }
+            var limit: RateLimit?
+            if let rate = map["rate_limit"], !isNull(rate) {
+                let ratePath = "\(path).rate_limit"
+                let rateMap = try mapping(rate, path: ratePath)
+                try expectOnly(["requests_per_minute", "burst"], in: rateMap, path: ratePath)
+                guard let rpmNode = rateMap["requests_per_minute"] else {
+                    throw error(rate, ratePath, "needs requests_per_minute")
+                }
+                let rpm = try number(rpmNode, path: "\(ratePath).requests_per_minute")
+                let burst = try rateMap["burst"].map { n throws(ConfigError) in try number(n, path: "\(ratePath).burst") } ?? max(1, rpm / 10)
+                guard rpm > 0, burst >= 1 else { throw error(rate, ratePath, "requests_per_minute must be > 0 and burst >= 1") }
+                limit = RateLimit(requestsPerMinute: rpm, burst: burst)
+            }
+            policies.append(IdentityPolicy(
+                name: name,
+                commonNames: try map["common_names"].map { n throws(ConfigError) in try strings(n, path: "\(path).common_names") } ?? [],
+                uris: try map["uris"].map { n throws(ConfigError) in try strings(n, path: "\(path).uris") } ?? [],
+                dnsNames: try map["dns_names"].map { n throws(ConfigError) in try strings(n, path: "\(path).dns_names") } ?? [],
+                permissions: permissions,
+                rateLimit: limit))
+        }
+        return policies
+    }
+
+    private func readSeverityMapping(_ node: Node) throws(ConfigError) -> [String: Int] {
+        var result = ServiceConfig.defaults.severityMapping
+        for (keyNode, value) in try pairs(node, path: "severity_mapping") {
+            let severity = try string(keyNode, path: "severity_mapping")
+            let path = "severity_mapping.\(severity)"
+            guard ServiceConfig.severities.contains(severity) else {
+                throw error(keyNode, path, "unknown severity (known: \(ServiceConfig.severities.joined(separator: ", ")))")
+            }
+            let raw = try string(value, path: path)
+            guard raw.count == 2, raw.first == "P", let level = Int(raw.dropFirst()), (0...4).contains(level) else {
+                throw error(value, path, "priority must be one of P0, P1, P2, P3, P4 (got \"\(raw)\")")
+            }
+            result[severity] = level
+        }
+        return result
+    }
+
+    private func readIntegrations(_ node: Node, into config: inout ServiceConfig) throws(ConfigError) {
+        for (nameNode, body) in try pairs(node, path: "integrations") {
+            let name = try string(nameNode, path: "integrations")
+            let path = "integrations.\(name)"
+            guard name == "llm-shield" else {
+                throw error(nameNode, path, "unknown integration (this server implements llm-shield)")
+            }
+            let map = try mapping(body, path: path)
+            try expectOnly(["enabled", "authentication", "routing", "security"], in: map, path: path)
+            if let auth = map["authentication"] {
+                let authPath = "\(path).authentication"
+                let authMap = try mapping(auth, path: authPath)
+                try expectOnly(["type", "ca_cert_path", "verify_client_cert"], in: authMap, path: authPath)
+                if let type = authMap["type"], try string(type, path: "\(authPath).type") != "mtls" {
+                    throw error(type, "\(authPath).type", "only mtls is supported")
+                }
+                if let verify = authMap["verify_client_cert"], try bool(verify, path: "\(authPath).verify_client_cert") == false {
+                    throw error(verify, "\(authPath).verify_client_cert", "client certificates are always verified; remove the key or set it to true")
+                }
+                if let ca = authMap["ca_cert_path"] { config.tls.clientCA = try string(ca, path: "\(authPath).ca_cert_path") }
+            }
+            if let routing = map["routing"] {
+                let routingPath = "\(path).routing"
+                let r = try mapping(routing, path: routingPath)
+                try expectOnly(["default_team", "escalation_policy", "auto_page"], in: r, path: routingPath)
+                if let v = r["default_team"] { config.routing.defaultTeam = try string(v, path: "\(routingPath).default_team") }
+                if let v = r["escalation_policy"] { config.routing.escalationPolicy = try string(v, path: "\(routingPath).escalation_policy") }
+                if let v = r["auto_page"] { config.routing.autoPage = try bool(v, path: "\(routingPath).auto_page") }
+            }
+            if let security = map["security"] {
+                let securityPath = "\(path).security"
+                let s = try mapping(security, path: securityPath)
+                try expectOnly(["redact_pii", "include_request_hash"], in: s, path: securityPath)
+                if let v = s["redact_pii"] { config.security.redactPII = try bool(v, path: "\(securityPath).redact_pii") }
+                if let v = s["include_request_hash"] {
+                    config.security.includeRequestHash = try bool(v, path: "\(securityPath).include_request_hash")
+                }
+            }
+        }
+    }
+
+    // MARK: typed access with errors that name the key
+
+    private func error(_ node: Node, _ path: String, _ problem: String) -> ConfigError {
+        ConfigError(file: file, line: node.mark?.line, column: node.mark?.column, key: path, problem: problem)
+    }
+
+    private func pairs(_ node: Node, path: String) throws(ConfigError) -> [(Node, Node)] {
+        guard case .mapping(let m) = node else { throw error(node, path, "expected a mapping") }
+        return Array(m)
+    }
+
+    private func mapping(_ node: Node, path: String) throws(ConfigError) -> [String: Node] {
+        var result: [String: Node] = [:]
+        for (key, value) in try pairs(node, path: path) {
+            let name = try string(key, path: path)
+            if result[name] != nil { throw error(key, path.isEmpty ? name : "\(path).\(name)", "set twice") }
+            result[name] = value
+        }
+        return result
+    }
+
+    private func expectOnly(_ known: Set<String>, in map: [String: Node], path: String) throws(ConfigError) {
+        for key in map.keys.sorted() where !known.contains(key) {
+            let node = map[key]!
+            throw error(node, path.isEmpty ? key : "\(path).\(key)",
+                        "unknown key (known here: \(known.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    private func isNull(_ node: Node) -> Bool {
+        if case .scalar(let s) = node { return ["null", "~", ""].contains(s.string) }
+        return false
+    }
+
+    private func nodes(_ node: Node, path: String) throws(ConfigError) -> [Node] {
+        guard case .sequence(let s) = node else { throw error(node, path, "expected a list") }
+        return Array(s)
+    }
+
+    private func string(_ node: Node, path: String) throws(ConfigError) -> String {
+        guard case .scalar(let s) = node else { throw error(node, path, "expected a text value") }
+        return s.string
+    }
+
+    private func strings(_ node: Node, path: String) throws(ConfigError) -> [String] {
+        var result: [String] = []
+        for item in try nodes(node, path: path) { result.append(try string(item, path: path)) }
+        return result
+    }
+
+    private func bool(_ node: Node, path: String) throws(ConfigError) -> Bool {
+        switch try string(node, path: path).lowercased() {
+        case "true", "yes", "on": true
+        case "false", "no", "off": false
+        case let other: throw error(node, path, "expected true or false (got \"\(other)\")")
+        }
+    }
+
+    private func number(_ node: Node, path: String) throws(ConfigError) -> Double {
+        let raw = try string(node, path: path)
+        guard let value = Double(raw), value.isFinite else { throw error(node, path, "expected a number (got \"\(raw)\")") }
+        return value
+    }
+}

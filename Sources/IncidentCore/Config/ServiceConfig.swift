@@ -1,0 +1,92 @@
+// The service's configuration: one YAML file in the shape of the integration spec's `llm-shield`
+// section, plus defaults that match the development certificates so `make run` needs no file.
+
+/// Everything the server reads from its config file.
+public struct ServiceConfig: Sendable, Hashable {
+    /// Addresses to listen on (`host:port`).
+    public var listen: [String]
+    /// The base URL links in answers point at (`links.incident`, `links.api`).
+    public var publicURL: String
+    /// Certificate files for mutual TLS.
+    public var tls: TLSFiles
+    /// Known identities; a certificate that matches none is refused with `PERMISSION_DENIED`.
+    public var identities: [IdentityPolicy]
+    /// Severity name → priority (0 = P0, the most urgent).
+    public var severityMapping: [String: Int]
+    /// Where incidents go when no routing rule says otherwise.
+    public var routing: RoutingDefaults
+    /// Handling of sensitive content in events.
+    public var security: SecurityOptions
+    /// The Postgres connection string; usually given by `DATABASE_URL` instead.
+    public var databaseURL: String?
+
+    /// The severities the service accepts, most urgent first.
+    public static let severities = ["critical", "high", "medium", "low", "info"]
+
+    /// The defaults: development certificates under `certs/`, the spec's llm-shield routing.
+    public static let defaults = ServiceConfig(
+        listen: ["127.0.0.1:9090"],
+        publicURL: "https://localhost:9090",
+        tls: TLSFiles(
+            certificateChain: "certs/server.crt", privateKey: "certs/server.key", clientCA: "certs/ca.crt"),
+        identities: [
+            IdentityPolicy(name: "llm-shield", permissions: [.eventCreate]),
+            IdentityPolicy(name: "secops", permissions: Set(Permission.allCases)),
+            IdentityPolicy(name: "viewer", permissions: [.incidentRead, .incidentStream]),
+        ],
+        severityMapping: ["critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4],
+        routing: RoutingDefaults(defaultTeam: "security-team", escalationPolicy: "security-critical", autoPage: true),
+        security: SecurityOptions(redactPII: true, includeRequestHash: true),
+        databaseURL: nil
+    )
+
+    /// The identity a certificate proves, if the config knows it.
+    public func identity(commonName: String?, uris: [String], dnsNames: [String]) -> IdentityPolicy? {
+        identities.first { $0.matches(commonName: commonName, uris: uris, dnsNames: dnsNames) }
+    }
+}
+
+/// Paths of the PEM files the server uses for mutual TLS.
+public struct TLSFiles: Sendable, Hashable {
+    /// The server's certificate chain.
+    public var certificateChain: String
+    /// The server's private key.
+    public var privateKey: String
+    /// The CA bundle client certificates must chain to.
+    public var clientCA: String
+
+    public init(certificateChain: String, privateKey: String, clientCA: String) {
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
+        self.clientCA = clientCA
+    }
+}
+
+/// The integration spec's `routing` block.
+public struct RoutingDefaults: Sendable, Hashable {
+    /// The team incidents are assigned to.
+    public var defaultTeam: String
+    /// The escalation policy pages follow.
+    public var escalationPolicy: String
+    /// Page the on-call for P0 and P1.
+    public var autoPage: Bool
+
+    public init(defaultTeam: String, escalationPolicy: String, autoPage: Bool) {
+        self.defaultTeam = defaultTeam
+        self.escalationPolicy = escalationPolicy
+        self.autoPage = autoPage
+    }
+}
+
+/// The integration spec's `security` block.
+public struct SecurityOptions: Sendable, Hashable {
+    /// Mask emails, phones, cards, IPs and keys in title, description and tags before storage.
+    public var redactPII: Bool
+    /// Keep the SHA-256 of the request bytes on the incident.
+    public var includeRequestHash: Bool
+
+    public init(redactPII: Bool, includeRequestHash: Bool) {
+        self.redactPII = redactPII
+        self.includeRequestHash = includeRequestHash
+    }
+}
