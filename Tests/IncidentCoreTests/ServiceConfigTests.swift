@@ -85,3 +85,84 @@ import Testing
         #expect(!policy.matches(commonName: "b", uris: ["spiffe://x/b"], dnsNames: []))
     }
 }
+
+@Suite struct RemediationConfigTests {
+    @Test func readsTheSpecsAutoRemediationBlock() throws {
+        let yaml = """
+        integrations:
+          llm-shield:
+            enabled: true
+            routing:
+              default_team: security-team
+              escalation_policy: security-critical
+              auto_page: true
+              rules:
+                - name: privacy
+                  conditions: {event_type: data_leakage, tags: {environment: production}}
+                  team: privacy
+                  channels: ["slack:#privacy"]
+            auto_remediation:
+              enabled: true
+              custom_actions: [quarantine_model]
+              blast_radius:
+                block_user: {max_actions: 20, window: 10m}
+              actions:
+                - type: block_user
+                  conditions:
+                    severity: [P0]
+                    event_type: [prompt_injection, data_leakage]
+                  ttl: 24h
+                - type: rate_limit
+                  conditions:
+                    severity: [P1]
+                    event_type: [policy_violation]
+                  requires_approval: true
+                  approval_ttl: 15m
+                - type: quarantine_model
+                  name: quarantine
+                  conditions: {severity: critical, category: security}
+                  dry_run: true
+        """
+        let config = try ServiceConfig.parse(yaml: yaml, file: "im.yaml")
+        let rules = config.ruleSet
+        #expect(rules.remediationEnabled)
+        #expect(rules.remediation.map(\.name) == ["block_user#1", "rate_limit#2", "quarantine"])
+        #expect(rules.remediation[0].conditions.priorities == [0])
+        #expect(rules.remediation[0].compensateAfterSeconds == 86400)
+        #expect(rules.remediation[1].requiresApproval && rules.remediation[1].approvalTTLSeconds == 900)
+        #expect(rules.remediation[2].kind == .custom("quarantine_model") && rules.remediation[2].dryRun)
+        #expect(rules.remediation[2].conditions.priorities == [0])
+        #expect(rules.blastRadius["block_user"] == BlastRadiusCap(maxActions: 20, windowSeconds: 600))
+        #expect(rules.routing.first?.team == "privacy")
+
+        var engine = RulesEngine(rules: rules)
+        let plan = engine.plan(for: EventFacts(source: "llm-shield", category: "security", eventType: "prompt_injection",
+                                               severity: "critical", priority: 0, tags: ["user_id": "user-789"]), now: 0)
+        #expect(plan.page)
+        #expect(plan.actions.map(\.kind) == [.blockUser, .custom("quarantine_model")])
+    }
+
+    @Test(arguments: [
+        ("actions:\n  - type: nuke_everything\n", "integrations.llm-shield.auto_remediation.actions[0].type", "unknown action"),
+        ("actions:\n  - type: block_user\n    conditions: {severity: [P9]}\n",
+         "integrations.llm-shield.auto_remediation.actions[0].conditions.severity", "unknown severity"),
+        ("actions:\n  - type: block_user\n    conditions: {colour: red}\n",
+         "integrations.llm-shield.auto_remediation.actions[0].conditions.colour", "unknown key"),
+        ("actions:\n  - type: block_user\n    cooldown: soon\n",
+         "integrations.llm-shield.auto_remediation.actions[0].cooldown", "duration"),
+        ("actions:\n  - {type: block_user, name: a}\n  - {type: rate_limit, name: a}\n",
+         "integrations.llm-shield.auto_remediation.actions[1].name", "used twice"),
+        ("blast_radius:\n  launch_missiles: {max_actions: 1, window: 1m}\n",
+         "integrations.llm-shield.auto_remediation.blast_radius.launch_missiles", "unknown action type"),
+    ])
+    func refusesBadRulesNamingTheRule(block: String, key: String, problem: String) {
+        let indented = block.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n")
+        let yaml = "integrations:\n  llm-shield:\n    auto_remediation:\n" + indented + "\n"
+        #expect {
+            _ = try ServiceConfig.parse(yaml: yaml, file: "rules.yaml")
+        } throws: { error in
+            guard let error = error as? ConfigError else { return false }
+            return error.key == key && error.problem.contains(problem)
+        }
+    }
+}

@@ -1,5 +1,6 @@
 // Reads ServiceConfig from YAML. Strict on purpose: an unknown key is almost always a typo that would
 // otherwise silently turn a security setting off, so it is a start-up error naming the key.
+import Foundation
 import Yams
 
 extension ServiceConfig {
@@ -121,7 +122,7 @@ private struct ConfigReader {
                 throw error(nameNode, path, "unknown integration (this server implements llm-shield)")
             }
             let map = try mapping(body, path: path)
-            try expectOnly(["enabled", "authentication", "routing", "security"], in: map, path: path)
+            try expectOnly(["enabled", "authentication", "routing", "security", "auto_remediation"], in: map, path: path)
             if let auth = map["authentication"] {
                 let authPath = "\(path).authentication"
                 let authMap = try mapping(auth, path: authPath)
@@ -137,10 +138,14 @@ private struct ConfigReader {
             if let routing = map["routing"] {
                 let routingPath = "\(path).routing"
                 let r = try mapping(routing, path: routingPath)
-                try expectOnly(["default_team", "escalation_policy", "auto_page"], in: r, path: routingPath)
+                try expectOnly(["default_team", "escalation_policy", "auto_page", "rules"], in: r, path: routingPath)
+                if let list = r["rules"] { config.routingRules = try readRoutingRules(list, path: "\(routingPath).rules") }
                 if let v = r["default_team"] { config.routing.defaultTeam = try string(v, path: "\(routingPath).default_team") }
                 if let v = r["escalation_policy"] { config.routing.escalationPolicy = try string(v, path: "\(routingPath).escalation_policy") }
                 if let v = r["auto_page"] { config.routing.autoPage = try bool(v, path: "\(routingPath).auto_page") }
+            }
+            if let remediation = map["auto_remediation"] {
+                config.remediation = try readRemediation(remediation, path: "\(path).auto_remediation")
             }
             if let security = map["security"] {
                 let securityPath = "\(path).security"
@@ -152,6 +157,122 @@ private struct ConfigReader {
                 }
             }
         }
+    }
+
+    private func readRoutingRules(_ node: Node, path: String) throws(ConfigError) -> [RoutingRule] {
+        var rules: [RoutingRule] = []
+        for (index, item) in try nodes(node, path: path).enumerated() {
+            let itemPath = "\(path)[\(index)]"
+            let map = try mapping(item, path: itemPath)
+            try expectOnly(["name", "conditions", "team", "escalation_policy", "channels"], in: map, path: itemPath)
+            guard let team = map["team"] else { throw error(item, itemPath, "needs a team") }
+            rules.append(RoutingRule(
+                name: try map["name"].map { n throws(ConfigError) in try string(n, path: "\(itemPath).name") } ?? "route#\(index + 1)",
+                conditions: try map["conditions"].map { n throws(ConfigError) in try readConditions(n, path: "\(itemPath).conditions") } ?? RuleConditions(),
+                team: try string(team, path: "\(itemPath).team"),
+                escalationPolicy: try map["escalation_policy"].map { n throws(ConfigError) in try string(n, path: "\(itemPath).escalation_policy") }
+                    ?? ServiceConfig.defaults.routing.escalationPolicy,
+                channels: try map["channels"].map { n throws(ConfigError) in try strings(n, path: "\(itemPath).channels") } ?? []))
+        }
+        return rules
+    }
+
+    private func readRemediation(_ node: Node, path: String) throws(ConfigError) -> RemediationConfig {
+        var result = RemediationConfig()
+        let map = try mapping(node, path: path)
+        try expectOnly(["enabled", "actions", "blast_radius", "custom_actions"], in: map, path: path)
+        result.enabled = try map["enabled"].map { n throws(ConfigError) in try bool(n, path: "\(path).enabled") } ?? true
+        if let custom = map["custom_actions"] {
+            result.customActions = Set(try strings(custom, path: "\(path).custom_actions"))
+        }
+        if let caps = map["blast_radius"] {
+            for (kindNode, body) in try pairs(caps, path: "\(path).blast_radius") {
+                let kind = try string(kindNode, path: "\(path).blast_radius")
+                let capPath = "\(path).blast_radius.\(kind)"
+                let capMap = try mapping(body, path: capPath)
+                try expectOnly(["max_actions", "window"], in: capMap, path: capPath)
+                guard let maxNode = capMap["max_actions"], let windowNode = capMap["window"] else {
+                    throw error(body, capPath, "needs max_actions and window")
+                }
+                let maxActions = try number(maxNode, path: "\(capPath).max_actions")
+                guard maxActions >= 1, maxActions == maxActions.rounded() else {
+                    throw error(maxNode, "\(capPath).max_actions", "must be a whole number >= 1")
+                }
+                result.blastRadius[kind] = BlastRadiusCap(
+                    maxActions: Int(maxActions), windowSeconds: try duration(windowNode, path: "\(capPath).window"))
+            }
+        }
+        var names = Set<String>()
+        for (index, item) in try nodes(map["actions"] ?? Node([Node]()), path: "\(path).actions").enumerated() {
+            let itemPath = "\(path).actions[\(index)]"
+            let rule = try readRemediationRule(item, path: itemPath, index: index, customActions: result.customActions)
+            guard names.insert(rule.name).inserted else { throw error(item, "\(itemPath).name", "\"\(rule.name)\" is used twice") }
+            result.rules.append(rule)
+        }
+        let knownKinds = ["block_user", "rate_limit", "webhook"] + result.customActions.sorted()
+        for kind in result.blastRadius.keys.sorted() where !knownKinds.contains(kind) {
+            do {
+                throw ConfigError(file: file, key: "\(path).blast_radius.\(kind)",
+                                  problem: "unknown action type (known: \(knownKinds.joined(separator: ", ")))")
+            }
+        }
+        return result
+    }
+
+    private func readRemediationRule(_ node: Node, path: String, index: Int, customActions: Set<String>) throws(ConfigError) -> RemediationRule {
+        let map = try mapping(node, path: path)
+        try expectOnly(["name", "type", "conditions", "parameters", "requires_approval", "approval_ttl", "dry_run",
+                        "cooldown", "ttl"], in: map, path: path)
+        guard let typeNode = map["type"] else { throw error(node, path, "needs a type") }
+        let type = try string(typeNode, path: "\(path).type")
+        let kind: RemediationKind
+        switch type {
+        case "block_user": kind = .blockUser
+        case "rate_limit": kind = .rateLimit
+        case "webhook": kind = .webhook
+        case let name where customActions.contains(name): kind = .custom(name)
+        default:
+            let known = (["block_user", "rate_limit", "webhook"] + customActions.sorted()).joined(separator: ", ")
+            throw error(typeNode, "\(path).type", "unknown action \"\(type)\" (known: \(known); declare custom ones under custom_actions)")
+        }
+        let name = try map["name"].map { n throws(ConfigError) in try string(n, path: "\(path).name") } ?? "\(type)#\(index + 1)"
+        let parameters = try map["parameters"].map { n throws(ConfigError) in try strings(n, path: "\(path).parameters") }
+        return RemediationRule(
+            name: name, kind: kind,
+            conditions: try map["conditions"].map { n throws(ConfigError) in try readConditions(n, path: "\(path).conditions") } ?? RuleConditions(),
+            parameters: parameters.map { Array(Set($0 + kind.requiredParameters)).sorted() },
+            requiresApproval: try map["requires_approval"].map { n throws(ConfigError) in try bool(n, path: "\(path).requires_approval") } ?? false,
+            approvalTTLSeconds: try map["approval_ttl"].map { n throws(ConfigError) in try duration(n, path: "\(path).approval_ttl") } ?? 3600,
+            dryRun: try map["dry_run"].map { n throws(ConfigError) in try bool(n, path: "\(path).dry_run") } ?? false,
+            cooldownSeconds: try map["cooldown"].map { n throws(ConfigError) in try duration(n, path: "\(path).cooldown") } ?? 300,
+            compensateAfterSeconds: try map["ttl"].map { n throws(ConfigError) in try duration(n, path: "\(path).ttl") })
+    }
+
+    private func readConditions(_ node: Node, path: String) throws(ConfigError) -> RuleConditions {
+        let map = try mapping(node, path: path)
+        try expectOnly(["severity", "event_type", "category", "source", "tags"], in: map, path: path)
+        var conditions = RuleConditions()
+        if let severities = map["severity"] {
+            for item in try oneOrMany(severities, path: "\(path).severity") {
+                let raw = try string(item, path: "\(path).severity")
+                if raw.count == 2, raw.first == "P", let level = Int(raw.dropFirst()), (0...4).contains(level) {
+                    conditions.priorities.insert(level)
+                } else if let index = ServiceConfig.severities.firstIndex(of: raw) {
+                    conditions.priorities.insert(index)
+                } else {
+                    throw error(item, "\(path).severity", "unknown severity \"\(raw)\" (P0…P4 or \(ServiceConfig.severities.joined(separator: ", ")))")
+                }
+            }
+        }
+        if let v = map["event_type"] { conditions.eventTypes = Set(try oneOrMany(v, path: "\(path).event_type").map { n throws(ConfigError) in try string(n, path: "\(path).event_type") }) }
+        if let v = map["category"] { conditions.categories = Set(try oneOrMany(v, path: "\(path).category").map { n throws(ConfigError) in try string(n, path: "\(path).category") }) }
+        if let v = map["source"] { conditions.sources = Set(try oneOrMany(v, path: "\(path).source").map { n throws(ConfigError) in try string(n, path: "\(path).source") }) }
+        if let v = map["tags"] {
+            for (key, value) in try pairs(v, path: "\(path).tags") {
+                conditions.tags[try string(key, path: "\(path).tags")] = try string(value, path: "\(path).tags")
+            }
+        }
+        return conditions
     }
 
     // MARK: typed access with errors that name the key
@@ -210,6 +331,20 @@ private struct ConfigReader {
         case "false", "no", "off": false
         case let other: throw error(node, path, "expected true or false (got \"\(other)\")")
         }
+    }
+
+    private func oneOrMany(_ node: Node, path: String) throws(ConfigError) -> [Node] {
+        if case .scalar = node { return [node] }
+        return try nodes(node, path: path)
+    }
+
+    /// Seconds from `90`, `30s`, `5m`, `1h` or `1d`.
+    private func duration(_ node: Node, path: String) throws(ConfigError) -> Double {
+        let raw = try string(node, path: path).trimmingCharacters(in: .whitespaces)
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        if let last = raw.last, let unit = units[last], let value = Double(raw.dropLast()), value >= 0 { return value * unit }
+        if let value = Double(raw), value >= 0 { return value }
+        throw error(node, path, "expected a duration such as 30s, 5m, 1h or 1d (got \"\(raw)\")")
     }
 
     private func number(_ node: Node, path: String) throws(ConfigError) -> Double {

@@ -19,6 +19,16 @@ public struct ServiceConfig: Sendable, Hashable {
     public var security: SecurityOptions
     /// The Postgres connection string; usually given by `DATABASE_URL` instead.
     public var databaseURL: String?
+    /// Routing rules tried before the defaults, first match wins.
+    public var routingRules: [RoutingRule] = []
+    /// The `auto_remediation` block.
+    public var remediation = RemediationConfig()
+
+    /// The rules engine's view of this config.
+    public var ruleSet: RuleSet {
+        RuleSet(routing: routingRules, remediation: remediation.rules, defaults: routing,
+                remediationEnabled: remediation.enabled, blastRadius: remediation.blastRadius)
+    }
 
     /// The severities the service accepts, most urgent first.
     public static let severities = ["critical", "high", "medium", "low", "info"]
@@ -44,6 +54,18 @@ public struct ServiceConfig: Sendable, Hashable {
     public func identity(commonName: String?, uris: [String], dnsNames: [String]) -> IdentityPolicy? {
         identities.first { $0.matches(commonName: commonName, uris: uris, dnsNames: dnsNames) }
     }
+}
+
+/// The integration spec's `auto_remediation` block.
+public struct RemediationConfig: Sendable, Hashable {
+    public var enabled = false
+    public var rules: [RemediationRule] = []
+    /// Caps per action kind (`block_user`).
+    public var blastRadius: [String: BlastRadiusCap] = [:]
+    /// Names of custom actions rules may use as their `type`.
+    public var customActions: Set<String> = []
+
+    public init() {}
 }
 
 /// Paths of the PEM files the server uses for mutual TLS.
