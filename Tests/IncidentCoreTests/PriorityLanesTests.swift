@@ -1,0 +1,67 @@
+import Testing
+@testable import IncidentCore
+
+@Suite struct PriorityLanesTests {
+    @Test func batchesTakeTheMostUrgentFirstAndFIFOWithinAPriority() {
+        var lanes = PriorityLanes<String>(capacity: 10)
+        for (name, priority) in [("p3a", 3), ("p1a", 1), ("p3b", 3), ("p0a", 0), ("p1b", 1)] {
+            guard case .admitted = lanes.offer(name, priority: priority) else { Issue.record("refused \(name)"); return }
+        }
+        #expect(lanes.depths == [1, 2, 0, 2, 0])
+        #expect(lanes.takeBatch(maxCount: 3) == ["p0a", "p1a", "p1b"])
+        #expect(lanes.takeBatch(maxCount: 3) == ["p3a", "p3b"])
+        #expect(lanes.isEmpty)
+    }
+
+    @Test func whenFullTheLeastUrgentIsRefusedFirst() {
+        var lanes = PriorityLanes<String>(capacity: 3)
+        _ = lanes.offer("p3a", priority: 3)
+        _ = lanes.offer("p2a", priority: 2)
+        _ = lanes.offer("p3b", priority: 3)
+        // A P1 arriving displaces the newest P3.
+        guard case .admittedDisplacing(let victim) = lanes.offer("p1a", priority: 1) else { Issue.record("expected displacement"); return }
+        #expect(victim == "p3b")
+        // A P4 arriving when nothing less urgent waits is refused.
+        guard case .refused = lanes.offer("p4a", priority: 4) else { Issue.record("expected refusal"); return }
+        // Same priority as the least urgent waiting: refused, not displacing its peer.
+        guard case .refused = lanes.offer("p3c", priority: 3) else { Issue.record("expected refusal"); return }
+        #expect(lanes.count == 3)
+    }
+
+    @Test func p0IsNeverRefusedForLoad() {
+        var lanes = PriorityLanes<Int>(capacity: 100)
+        for i in 0..<100 { _ = lanes.offer(i, priority: 3) }
+        var displaced = 0
+        for i in 0..<100 { if case .admittedDisplacing = lanes.offer(1000 + i, priority: 0) { displaced += 1 } }
+        #expect(displaced == 100)
+        // Full of P0 now: more P0 are still admitted beyond the bound.
+        for i in 0..<50 {
+            guard case .admitted = lanes.offer(2000 + i, priority: 0) else { Issue.record("P0 refused"); return }
+        }
+        #expect(lanes.depths[0] == 150)
+        let first = lanes.takeBatch(maxCount: 1000)
+        #expect(first.count == 150 && first.first == 1000 && first.last == 2049)
+    }
+
+    @Test func cancelledEntriesCanBeRemoved() {
+        var lanes = PriorityLanes<Int>(capacity: 10)
+        for i in 0..<6 { _ = lanes.offer(i, priority: i % 3) }
+        let removed = lanes.removeAll { $0.isMultiple(of: 2) }
+        #expect(removed.sorted() == [0, 2, 4])
+        #expect(lanes.count == 3)
+        #expect(lanes.takeBatch(maxCount: 10) == [3, 1, 5])
+    }
+
+    @Test func dequeStaysCorrectAcrossCompaction() {
+        var deque = Deque<Int>()
+        var expected = 0
+        for round in 0..<10 {
+            for i in 0..<100 { deque.append(round * 100 + i) }
+            for _ in 0..<90 {
+                #expect(deque.popFirst() == expected)
+                expected += 1
+            }
+        }
+        #expect(deque.count == 100)
+    }
+}
