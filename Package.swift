@@ -13,6 +13,8 @@ let package = Package(
     dependencies: [
         // The YAML config file; libyaml inside, no further dependencies.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // incidentctl's subcommands, flags and help.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // MARK: C doors
@@ -55,7 +57,13 @@ let package = Package(
             dependencies: ["RPC", "IncidentAPI", "IncidentCore", "IncidentStore"]
         ),
         .executableTarget(name: "incident-server", dependencies: ["IncidentServer"]),
-        .executableTarget(name: "incidentctl", dependencies: ["RPC", "IncidentAPI", "IncidentCore"]),
+        .executableTarget(
+            name: "incidentctl",
+            dependencies: [
+                "RPC", "IncidentAPI", "IncidentCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
 
         // MARK: tests (one target per module)
         .testTarget(name: "RPCTests", dependencies: ["RPC"]),
@@ -63,6 +71,8 @@ let package = Package(
         .testTarget(name: "ProtoSyntaxTests", dependencies: ["ProtoSyntax"]),
         .testTarget(name: "IncidentAPITests", dependencies: ["IncidentAPI", "ProtoWire", "RPC"]),
         .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"]),
+        // Runs the built incidentctl binary, as a user would.
+        .testTarget(name: "IncidentCtlTests", dependencies: ["IncidentCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IncidentStoreTests", dependencies: ["IncidentStore", "IncidentCore"]),
     ]
 )

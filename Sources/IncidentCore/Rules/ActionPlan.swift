@@ -15,14 +15,24 @@ public enum PlannedActionState: Sendable, Hashable, CustomStringConvertible {
     /// The blast-radius cap was reached: no more automation for this tenant until a human looks.
     case cappedByBlastRadius
 
-    public var description: String {
+    /// A stable name for scripts and storage.
+    public var code: String {
         switch self {
         case .pending: "pending"
         case .awaitingApproval: "awaiting_approval"
         case .dryRun: "dry_run"
+        case .skipped: "skipped"
+        case .suppressedByCooldown: "suppressed_cooldown"
+        case .cappedByBlastRadius: "capped_blast_radius"
+        }
+    }
+
+    public var description: String {
+        switch self {
         case .skipped(let reason): "skipped (\(reason))"
         case .suppressedByCooldown: "suppressed (cooldown)"
         case .cappedByBlastRadius: "capped (blast radius)"
+        default: code
         }
     }
 }

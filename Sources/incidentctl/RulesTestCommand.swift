@@ -1,0 +1,147 @@
+// `incidentctl rules test`: evaluates a config's rules offline against recorded events, so a rule
+// change can be reviewed (who is paged, what acts, what waits for approval) before it ships.
+import ArgumentParser
+import Foundation
+import IncidentCore
+
+struct Rules: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Work with routing and auto-remediation rules.",
+        subcommands: [Test.self]
+    )
+
+    struct Test: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show what the rules in a config would do with recorded events.",
+            discussion: """
+            EVENTS is a JSON-lines file of CreateIncidentRequest messages in proto3 JSON (field names in \
+            lowerCamelCase or as in the proto). Events are replayed in order; cooldowns and blast-radius caps \
+            use each event's `timestamp` when it has one.
+            """
+        )
+
+        @Option(name: .long, help: "The service config (YAML).")
+        var config: String
+
+        @Option(name: .long, help: "Recorded events, one JSON object a line.")
+        var events: String
+
+        @Flag(name: .long, help: "Print one JSON object per event instead of text.")
+        var json = false
+
+        func run() throws {
+            let serviceConfig: ServiceConfig
+            do {
+                let text = try String(contentsOfFile: config, encoding: .utf8)
+                serviceConfig = try ServiceConfig.parse(yaml: text, file: config)
+            } catch let error as ConfigError {
+                printError("incidentctl: \(error)")
+                throw ExitCode(ExitStatus.config)
+            } catch {
+                printError("incidentctl: cannot read \(config): \(error.localizedDescription)")
+                throw ExitCode(ExitStatus.config)
+            }
+            guard let data = FileManager.default.contents(atPath: events) else {
+                printError("incidentctl: cannot read \(events)")
+                throw ExitCode(ExitStatus.dataError)
+            }
+            var engine = RulesEngine(rules: serviceConfig.ruleSet)
+            var clock = 0.0
+            for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.isEmpty { continue }
+                let recorded: RecordedEvent
+                do {
+                    recorded = try RecordedEvent(jsonLine: trimmed, mapping: serviceConfig.severityMapping)
+                } catch {
+                    printError("incidentctl: \(events):\(index + 1): \(error)")
+                    throw ExitCode(ExitStatus.dataError)
+                }
+                if let time = recorded.time { clock = max(clock, time) }
+                let plan = engine.plan(for: recorded.facts, now: clock)
+                print(json ? PlanFormatter.json(recorded, plan) : PlanFormatter.text(recorded, plan))
+            }
+        }
+    }
+}
+
+/// One line of the events file, read as the service would read the request.
+struct RecordedEvent {
+    var eventID: String
+    var facts: EventFacts
+    /// Seconds since 1970 from the event's RFC 3339 timestamp.
+    var time: Double?
+
+    struct Problem: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    init(jsonLine: String, mapping: [String: Int]) throws {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(jsonLine.utf8)) as? [String: Any] else {
+            throw Problem(description: "not a JSON object")
+        }
+        func field(_ camel: String, _ snake: String) -> Any? { object[camel] ?? object[snake] }
+        func text(_ camel: String, _ snake: String) -> String { field(camel, snake) as? String ?? "" }
+        func strings(_ value: Any?) -> [String: String] {
+            (value as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
+        }
+        let severity = text("severity", "severity").lowercased()
+        guard let priority = mapping[severity] else {
+            throw Problem(description: "severity \"\(severity)\" is not one of \(ServiceConfig.severities.joined(separator: ", "))")
+        }
+        let resource = field("resource", "resource") as? [String: Any] ?? [:]
+        eventID = text("eventId", "event_id")
+        facts = EventFacts(
+            source: text("source", "source"), category: text("category", "category"),
+            eventType: text("eventType", "event_type"), severity: severity, priority: priority,
+            tags: strings(field("tags", "tags")),
+            resourceType: resource["type"] as? String ?? "", resourceID: resource["id"] as? String ?? "",
+            resourceMetadata: strings(resource["metadata"]))
+        let timestamp = text("timestamp", "timestamp")
+        time = timestamp.isEmpty ? nil : ISO8601DateFormatter().date(from: timestamp)?.timeIntervalSince1970
+    }
+}
+
+/// Renders a plan for people (text) or for scripts (JSON lines).
+enum PlanFormatter {
+    static func text(_ event: RecordedEvent, _ plan: IncidentPlan) -> String {
+        var lines = ["\(event.eventID.isEmpty ? "(no event_id)" : event.eventID)  \(event.facts.severity)/P\(event.facts.priority)  "
+                     + "\(event.facts.eventType)  -> team \(plan.team), policy \(plan.escalationPolicy)"
+                     + (plan.routingRule.map { " (rule \($0))" } ?? " (defaults)")]
+        lines.append("  page: " + (plan.page ? "yes (\(plan.pageReasons.joined(separator: "; ")))" : "no"))
+        if !plan.channels.isEmpty { lines.append("  notify: \(plan.channels.joined(separator: ", "))") }
+        for action in plan.actions {
+            let parameters = action.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            lines.append("  action \(action.rule) [\(action.kind)] \(parameters): \(action.state)")
+        }
+        if plan.actions.isEmpty { lines.append("  actions: none") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(_ event: RecordedEvent, _ plan: IncidentPlan) -> String {
+        let object: [String: Any] = [
+            "event_id": event.eventID,
+            "priority": "P\(event.facts.priority)",
+            "team": plan.team,
+            "escalation_policy": plan.escalationPolicy,
+            "routing_rule": plan.routingRule ?? NSNull(),
+            "page": plan.page,
+            "page_reasons": plan.pageReasons,
+            "channels": plan.channels,
+            "actions": plan.actions.map { action in
+                var entry: [String: Any] = [
+                    "rule": action.rule, "type": action.kind.description, "parameters": action.parameters,
+                    "state": action.state.code,
+                ]
+                if case .skipped(let reason) = action.state { entry["reason"] = reason }
+                return entry
+            },
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+/// Runs the real `incidentctl` binary that `swift build --build-tests` put beside the test bundle.
+struct CLI {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static var binary: URL {
+        // The test bundle lives in the build products folder next to the executables.
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if url.lastPathComponent.hasSuffix(".xctest") { url.deleteLastPathComponent() }
+        return url.appendingPathComponent("incidentctl")
+    }
+
+    static func fixture(_ name: String) -> String {
+        Bundle.module.url(forResource: "Fixtures/\(name)", withExtension: nil)!.path
+    }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+@Suite struct RulesTestCommandTests {
+    @Test func showsWhoIsPagedAndWhatActsForEachRecordedEvent() throws {
+        let result = try CLI.run(["rules", "test", "--config", CLI.fixture("rules.yaml"),
+                                  "--events", CLI.fixture("events.jsonl"), "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let plans = result.stdout.split(separator: "\n").map {
+            try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+        #expect(plans.count == 6)
+        func states(_ i: Int) -> [String] { (plans[i]["actions"] as! [[String: Any]]).map { $0["state"] as! String } }
+        #expect(plans[0]["page"] as? Bool == true)
+        #expect(states(0) == ["pending"])                 // P0 prompt injection blocks user-789
+        #expect(states(1) == ["suppressed_cooldown"])     // the repeat a second later does not block again
+        #expect(states(2) == ["awaiting_approval"])       // P1 policy violation: rate limit waits for a human
+        #expect(states(3) == ["pending"])                 // second user of the tenant
+        #expect(states(4) == ["capped_blast_radius"])     // third: the cap of 2 per 10 minutes stops automation
+        #expect((plans[4]["page_reasons"] as! [String]).contains("blast-radius cap reached"))
+        #expect(plans[5]["page"] as? Bool == false && states(5).isEmpty)
+    }
+
+    @Test func aBadRuleIsAConfigErrorNamingTheRule() throws {
+        let result = try CLI.run(["rules", "test", "--config", CLI.fixture("unknown-action.yaml"),
+                                  "--events", CLI.fixture("events.jsonl")])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("auto_remediation.actions[0].type: unknown action \"nuke\""))
+    }
+}
