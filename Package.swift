@@ -24,6 +24,7 @@ let package = Package(
             name: "CGRPC",
             linkerSettings: [.linkedLibrary("grpc"), .linkedLibrary("gpr")]
         ),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // MARK: RPC and the codec runtime
@@ -51,10 +52,11 @@ let package = Package(
 
         // MARK: domain, storage, service
         .target(name: "IncidentCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Integrations", dependencies: ["IncidentCore", "COpenSSL"]),
         .target(name: "IncidentStore", dependencies: ["CLibPQ", "IncidentCore"]),
         .target(
             name: "IncidentServer",
-            dependencies: ["RPC", "IncidentAPI", "IncidentCore", "IncidentStore"]
+            dependencies: ["RPC", "IncidentAPI", "IncidentCore", "IncidentStore", "Integrations"]
         ),
         .executableTarget(name: "incident-server", dependencies: ["IncidentServer"]),
         .executableTarget(
@@ -73,6 +75,7 @@ let package = Package(
         .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"]),
         // Runs the built incidentctl binary, as a user would.
         .testTarget(name: "IncidentCtlTests", dependencies: ["IncidentCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "IncidentCore"]),
         .testTarget(name: "IncidentStoreTests", dependencies: ["IncidentStore", "IncidentCore"]),
     ]
 )

@@ -1,0 +1,41 @@
+// What outbound messages say about an incident: already redacted text, never the encrypted payload.
+
+/// The view of an incident that integrations send out.
+public struct IncidentSummary: Sendable, Hashable {
+    public var id: String
+    public var title: String
+    public var description: String
+    public var status: String
+    public var severity: String
+    /// 0 is P0.
+    public var priority: Int
+    public var category: String
+    public var source: String
+    public var eventType: String
+    public var team: String
+    public var escalationPolicy: String
+    /// Where a person reads the incident.
+    public var url: String
+    /// RFC 3339.
+    public var createdAt: String
+
+    public init(
+        id: String, title: String, description: String, status: String, severity: String, priority: Int,
+        category: String, source: String, eventType: String, team: String, escalationPolicy: String, url: String,
+        createdAt: String
+    ) {
+        self.id = id
+        self.title = title
+        self.description = description
+        self.status = status
+        self.severity = severity
+        self.priority = priority
+        self.category = category
+        self.source = source
+        self.eventType = eventType
+        self.team = team
+        self.escalationPolicy = escalationPolicy
+        self.url = url
+        self.createdAt = createdAt
+    }
+}

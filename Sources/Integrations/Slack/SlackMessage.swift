@@ -1,0 +1,80 @@
+// Slack Block Kit messages in the integration spec's form, and routing of incidents to channels.
+import Foundation
+
+/// One `channel_routing` entry: the first whose conditions match picks the channel.
+public struct SlackChannelRoute: Sendable, Hashable {
+    /// Priorities (0 = P0); empty matches any.
+    public var priorities: Set<Int>
+    /// Categories; empty matches any.
+    public var categories: Set<String>
+    public var channel: String
+
+    public init(priorities: Set<Int> = [], categories: Set<String> = [], channel: String) {
+        self.priorities = priorities
+        self.categories = categories
+        self.channel = channel
+    }
+}
+
+/// Builds Slack messages for incidents.
+public struct SlackMessages: Sendable {
+    public var webhookURL: String
+    public var routes: [SlackChannelRoute]
+    public var defaultChannel: String
+    /// Mentions by priority (`P0: ["@oncall", "@incident-commander"]`).
+    public var mentions: [Int: [String]]
+
+    public init(webhookURL: String, routes: [SlackChannelRoute], defaultChannel: String, mentions: [Int: [String]]) {
+        self.webhookURL = webhookURL
+        self.routes = routes
+        self.defaultChannel = defaultChannel
+        self.mentions = mentions
+    }
+
+    /// The channel an incident is announced in.
+    public func channel(for incident: IncidentSummary) -> String {
+        routes.first { route in
+            (route.priorities.isEmpty || route.priorities.contains(incident.priority))
+                && (route.categories.isEmpty || route.categories.contains(incident.category))
+        }?.channel ?? defaultChannel
+    }
+
+    /// The Block Kit payload: header, id/status/severity/category fields, description, Acknowledge and View buttons.
+    public func payload(for incident: IncidentSummary) -> [String: Any] {
+        var blocks: [[String: Any]] = [
+            ["type": "header", "text": ["type": "plain_text", "text": "P\(incident.priority) Incident: \(incident.title)".prefix(150).description]],
+            ["type": "section", "fields": [
+                ["type": "mrkdwn", "text": "*Incident ID:*\n\(escape(incident.id))"],
+                ["type": "mrkdwn", "text": "*Status:*\n\(escape(incident.status))"],
+                ["type": "mrkdwn", "text": "*Severity:*\nP\(incident.priority)"],
+                ["type": "mrkdwn", "text": "*Category:*\n\(escape(incident.category))"],
+            ]],
+            ["type": "section", "text": ["type": "mrkdwn", "text": "*Description:*\n\(escape(incident.description).prefix(2900))"]],
+            ["type": "actions", "elements": [
+                ["type": "button", "text": ["type": "plain_text", "text": "Acknowledge"], "value": incident.id,
+                 "action_id": "acknowledge_incident"],
+                ["type": "button", "text": ["type": "plain_text", "text": "View Details"], "url": incident.url],
+            ]],
+        ]
+        var text = "P\(incident.priority) \(incident.title) (\(incident.id))"
+        if let groups = mentions[incident.priority], !groups.isEmpty {
+            let line = groups.joined(separator: " ")
+            blocks.insert(["type": "section", "text": ["type": "mrkdwn", "text": line]], at: 1)
+            text = "\(line) \(text)"
+        }
+        return ["channel": channel(for: incident), "text": text, "blocks": blocks]
+    }
+
+    /// The request posting the message to the incoming webhook.
+    public func request(for incident: IncidentSummary, idempotencyKey: String) -> OutboundRequest {
+        let body = (try? JSONSerialization.data(withJSONObject: payload(for: incident), options: [.sortedKeys])) ?? Data()
+        return OutboundRequest(integration: "slack", url: webhookURL, headers: ["Content-Type": "application/json"],
+                               body: Array(body), idempotencyKey: idempotencyKey)
+    }
+
+    /// Slack's mrkdwn treats `&`, `<` and `>` as control characters: user text must not open links or mentions.
+    private func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import IncidentCore
+import Testing
+@testable import Integrations
+
+let incident = IncidentSummary(
+    id: "INC-20251111-00042", title: "Prompt Injection Detected", description: "Malicious prompt <script> & co",
+    status: "NEW", severity: "critical", priority: 0, category: "security", source: "llm-shield",
+    eventType: "prompt_injection", team: "security-team", escalationPolicy: "security-critical",
+    url: "https://incidents.example.com/incidents/INC-20251111-00042", createdAt: "2025-11-11T10:35:00Z")
+
+func json(_ bytes: [UInt8]) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]) ?? [:]
+}
+
+@Suite struct SigningTests {
+    @Test func hmacMatchesRFC4231TestCase2() {
+        let mac = MessageSigner.hmacSHA256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+        #expect(MessageSigner.hex(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+
+    @Test func sha256OfABC() {
+        #expect(MessageSigner.hex(MessageSigner.sha256(Array("abc".utf8)))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test func signaturesVerifyAndTamperingIsDetected() {
+        let signer = MessageSigner(secret: Array("s3cret".utf8))
+        let body = Array("{\"a\":1}".utf8)
+        let headers = signer.signatureHeaders(body: body, timestamp: 1_700_000_000)
+        #expect(signer.verify(body: body, timestamp: "1700000000", signature: headers["X-Incident-Signature"]!))
+        #expect(!signer.verify(body: Array("{\"a\":2}".utf8), timestamp: "1700000000", signature: headers["X-Incident-Signature"]!))
+        #expect(!signer.verify(body: body, timestamp: "1700000001", signature: headers["X-Incident-Signature"]!))
+        #expect(!MessageSigner(secret: Array("other".utf8)).verify(body: body, timestamp: "1700000000", signature: headers["X-Incident-Signature"]!))
+    }
+}
+
+@Suite struct RetryPolicyTests {
+    @Test func retriesTransientFailuresWithGrowingJitteredDelaysThenDeadLetters() {
+        let policy = RetryPolicy(maxAttempts: 4, baseDelaySeconds: 1, maxDelaySeconds: 5)
+        let failure = DeliveryOutcome.retryable(reason: "HTTP 503", retryAfterSeconds: nil)
+        #expect(policy.decide(after: failure, attempt: 1, random: { 0.5 }) == .retry(afterSeconds: 0.5))
+        #expect(policy.decide(after: failure, attempt: 3, random: { 0.5 }) == .retry(afterSeconds: 2))
+        #expect(policy.decide(after: failure, attempt: 3, random: { 0.99 }) == .retry(afterSeconds: 3.96))
+        #expect(policy.decide(after: failure, attempt: 4) == .deadLetter(reason: "HTTP 503; gave up after 4 attempts"))
+        // The receiver's Retry-After is honoured as a floor.
+        #expect(policy.decide(after: .retryable(reason: "HTTP 429", retryAfterSeconds: 4), attempt: 1, random: { 0 }) == .retry(afterSeconds: 4))
+    }
+
+    @Test func neverRetriesAPermanentFailure() {
+        #expect(RetryPolicy().decide(after: .permanent(reason: "HTTP 400"), attempt: 1) == .deadLetter(reason: "HTTP 400"))
+        #expect(DeliveryOutcome.classify(status: 400, retryAfter: nil) == .permanent(reason: "HTTP 400"))
+        #expect(DeliveryOutcome.classify(status: 429, retryAfter: "2") == .retryable(reason: "HTTP 429", retryAfterSeconds: 2))
+        #expect(DeliveryOutcome.classify(status: 502, retryAfter: nil) == .retryable(reason: "HTTP 502", retryAfterSeconds: nil))
+    }
+}
+
+@Suite struct OutboundBudgetTests {
+    @Test func p0KeepsItsReserveWhenOthersExhaustTheBudget() {
+        var budget = OutboundBudget(eventsPerMinute: 120, burst: 20, p0Reserve: 5)
+        var p1Sent = 0
+        for _ in 0..<100 where budget.take(key: "k", priority: 1, now: 0) == .allowed { p1Sent += 1 }
+        #expect(p1Sent == 15)
+        var p0Sent = 0
+        for _ in 0..<10 where budget.take(key: "k", priority: 0, now: 0) == .allowed { p0Sent += 1 }
+        #expect(p0Sent == 5)
+        // Another key has its own budget.
+        #expect(budget.take(key: "other", priority: 2, now: 0) == .allowed)
+    }
+}
+
+@Suite struct PayloadTests {
+    @Test func pagerDutyTriggerDeduplicatesOnTheIncidentID() {
+        let events = PagerDutyEvents(endpoint: "http://pd.test/v2/enqueue", routingKeys: [0: "key-critical", 1: "key-critical"])
+        let request = events.request(.trigger, for: incident, attemptKey: "INC-20251111-00042/page")!
+        let body = json(request.body)
+        #expect(body["routing_key"] as? String == "key-critical")
+        #expect(body["dedup_key"] as? String == "INC-20251111-00042")
+        #expect(body["event_action"] as? String == "trigger")
+        let payload = body["payload"] as? [String: Any]
+        #expect(payload?["severity"] as? String == "critical")
+        #expect(payload?["summary"] as? String == "[P0] Prompt Injection Detected")
+        #expect((body["links"] as? [[String: String]])?.first?["href"] == incident.url)
+        let resolve = json(events.request(.resolve, for: incident, attemptKey: "x")!.body)
+        #expect(resolve["event_action"] as? String == "resolve" && resolve["payload"] == nil)
+        var p3 = incident
+        p3.priority = 3
+        #expect(events.request(.trigger, for: p3, attemptKey: "x") == nil)
+    }
+
+    @Test func slackMessageHasTheSpecsBlocksRoutingAndMentions() {
+        let slack = SlackMessages(
+            webhookURL: "http://slack.test/hook",
+            routes: [SlackChannelRoute(priorities: [0, 1], channel: "#incidents-critical"),
+                     SlackChannelRoute(categories: ["security"], channel: "#security-alerts")],
+            defaultChannel: "#incidents-general", mentions: [0: ["<!subteam^S1|oncall>"]])
+        let payload = slack.payload(for: incident)
+        #expect(payload["channel"] as? String == "#incidents-critical")
+        let blocks = payload["blocks"] as! [[String: Any]]
+        #expect(blocks.map { $0["type"] as! String } == ["header", "section", "section", "section", "actions"])
+        #expect(((blocks[1]["text"] as! [String: String])["text"]) == "<!subteam^S1|oncall>")
+        let description = (blocks[3]["text"] as! [String: String])["text"]!
+        #expect(description.contains("&lt;script&gt; &amp; co"))
+        let buttons = (blocks[4]["elements"] as! [[String: Any]])
+        #expect(buttons[0]["action_id"] as? String == "acknowledge_incident" && buttons[0]["value"] as? String == incident.id)
+        var p2 = incident
+        p2.priority = 2
+        #expect(slack.channel(for: p2) == "#security-alerts")
+        p2.category = "performance"
+        #expect(slack.channel(for: p2) == "#incidents-general")
+    }
+
+    @Test func templatesEscapeEventText() {
+        let rendered = PayloadTemplate.render(#"{"title": "{{incident.title}}", "x": "{{ missing }}"}"#,
+                                              values: ["incident.title": "a\"b\\c\nd"])
+        #expect(rendered == #"{"title": "a\"b\\c\nd", "x": ""}"#)
+        #expect(json(Array(rendered.utf8))["title"] as? String == "a\"b\\c\nd")
+    }
+
+    @Test func modesDefaultToMockAndCanBeOverriddenPerIntegration() {
+        #expect(IntegrationMode.resolve("pagerduty", environment: [:]) == .mock)
+        #expect(IntegrationMode.resolve("pagerduty", environment: ["INTEGRATIONS_MODE": "live"]) == .live)
+        #expect(IntegrationMode.resolve("pagerduty", environment: ["INTEGRATIONS_MODE": "live", "PAGERDUTY_MODE": "mock"]) == .mock)
+    }
+}
+
+@Suite(.serialized) struct LiveDeliveryTests {
+    @Test func signedWebhookReachesARealReceiverWithItsHeaders() async throws {
+        let receiver = try LoopbackHTTPReceiver()
+        defer { receiver.stop() }
+        let signer = MessageSigner(secret: Array("hook-secret".utf8))
+        let hook = Webhook(name: "siem", url: receiver.url + "/hooks/incidents",
+                           triggers: [.incidentCreated: [0, 1]], headers: ["X-Source": "llm-incident-manager"],
+                           bearerToken: "tok-123", signer: signer)
+        #expect(hook.fires(on: .incidentCreated, priority: 0))
+        #expect(!hook.fires(on: .incidentCreated, priority: 3))
+        #expect(!hook.fires(on: .incidentResolved, priority: 0))
+        let request = hook.request(.incidentCreated, for: incident, timestamp: "2025-11-11T10:35:00Z", now: 1_700_000_000)
+        let outcome = await LiveHTTPDelivery().deliver(request)
+        #expect(outcome == .delivered(status: 202))
+        let got = try #require(receiver.received.first)
+        #expect(got.path == "/hooks/incidents" && got.method == "POST")
+        #expect(got.headers["authorization"] == "Bearer tok-123")
+        #expect(got.headers["x-source"] == "llm-incident-manager")
+        #expect(got.headers["idempotency-key"] == "INC-20251111-00042/incident_created/siem")
+        #expect(signer.verify(body: got.body, timestamp: got.headers["x-incident-timestamp"]!, signature: got.headers["x-incident-signature"]!))
+        #expect((json(got.body)["incident"] as? [String: Any])?["id"] as? String == incident.id)
+    }
+
+    @Test func serverErrorsAndTimeoutsAreRetryableAndBadRequestsAreNot() async throws {
+        let receiver = try LoopbackHTTPReceiver()
+        defer { receiver.stop() }
+        receiver.script([.init(status: 503), .init(status: 429, headers: ["Retry-After": "3"]),
+                         .init(status: 200, delaySeconds: 3), .init(status: 400), .init(status: 200)])
+        let delivery = LiveHTTPDelivery()
+        let endpoint = RemediationEndpoint(action: "block_user", url: receiver.url + "/admin/block",
+                                           signer: MessageSigner(secret: Array("k".utf8)), timeoutSeconds: 1)
+        let request = endpoint.request(actionID: "INC-1/block_user#1", incidentID: "INC-1", parameters: ["user_id": "user-789"], now: 1)
+        let t0 = ContinuousClock.now
+        #expect(await delivery.deliver(request) == .retryable(reason: "HTTP 503", retryAfterSeconds: nil))
+        #expect(await delivery.deliver(request) == .retryable(reason: "HTTP 429", retryAfterSeconds: 3))
+        guard case .retryable(let reason, _) = await delivery.deliver(request) else { Issue.record("timeout not retryable"); return }
+        #expect(reason.contains("timed out"))
+        #expect(ContinuousClock.now - t0 >= .milliseconds(900), "the timeout cut the slow reply short")
+        #expect(await delivery.deliver(request) == .permanent(reason: "HTTP 400"))
+        #expect(await delivery.deliver(request) == .delivered(status: 200))
+        // Every attempt carried the same idempotency key, so the receiver can act once.
+        #expect(Set(receiver.received.map { $0.headers["idempotency-key"] }) == ["INC-1/block_user#1"])
+        #expect((json(receiver.received[0].body)["parameters"] as? [String: String]) == ["user_id": "user-789"])
+    }
+
+    @Test func nothingListeningIsRetryable() async {
+        let outcome = await LiveHTTPDelivery().deliver(OutboundRequest(integration: "x", url: "http://127.0.0.1:9/", body: [], idempotencyKey: "k", timeoutSeconds: 2))
+        guard case .retryable = outcome else { Issue.record("expected retryable, got \(outcome)"); return }
+    }
+
+    @Test func mockModeRecordsInsteadOfSending() async {
+        let mock = RecordingHTTPDelivery()
+        let events = PagerDutyEvents(routingKeys: [0: "k"])
+        let outcome = await mock.deliver(events.request(.trigger, for: incident, attemptKey: "a")!)
+        #expect(outcome == .delivered(status: 202))
+        #expect(mock.requests.map(\.integration) == ["pagerduty"])
+    }
+}
