@@ -1,1 +1,231 @@
-// IncidentStore: see DESIGN.md. Work in progress.
+// The store's front door: open (migrating), create, update, read, list, follow changes, verify the audit chain.
+import Foundation
+import IncidentCore
+
+/// Incidents in Postgres. Creates go through group commit; everything else through a small pool.
+public final class IncidentStore: Sendable {
+    private let pool: ConnectionPool
+    private let writer: GroupCommitWriter
+    private let signal = ChangeSignal()
+    private let listener: NotificationListener?
+    /// The background job queue kept in the same database.
+    public let jobs: JobQueue
+
+    private init(configuration: StoreConfiguration) {
+        pool = ConnectionPool(settings: configuration.connection, size: configuration.poolSize)
+        writer = GroupCommitWriter(settings: configuration.connection, writers: configuration.writers,
+                                   maxBatch: configuration.maxBatch, queueCapacity: configuration.writeQueueCapacity)
+        listener = configuration.listensForChanges
+            ? NotificationListener(settings: configuration.connection, signal: signal) : nil
+        jobs = JobQueue(pool: pool)
+    }
+
+    /// Brings the schema up to date (safe with several replicas starting at once) and starts the connections.
+    /// Throws `schemaTooNew` when the database was migrated by a newer binary.
+    public static func open(_ configuration: StoreConfiguration) async throws -> IncidentStore {
+        try await migrate(configuration.connection)
+        return IncidentStore(configuration: configuration)
+    }
+
+    /// Applies missing migrations and returns the schema version; exposed for tools and tests.
+    @discardableResult
+    public static func migrate(_ settings: ConnectionSettings) async throws -> Int {
+        let worker = ConnectionWorker(settings: settings, name: "pg-migrate", capacity: 1)
+        defer { worker.stop() }
+        do {
+            return try await worker.run { try Migrator.migrate($0) }
+        } catch let error as PostgresError {
+            throw error.storeError
+        }
+    }
+
+    /// The schema version this binary writes.
+    public static var schemaVersion: Int { Migration.latestVersion }
+
+    /// Stops writers (after what is queued), the pool and the listener.
+    public func shutdown() {
+        writer.shutdown()
+        pool.shutdown()
+        listener?.stop()
+    }
+
+    // MARK: - Writes
+
+    /// Creates the incident for a new event, or recognises a replay; returns after the commit.
+    /// Throws `duplicateConflict` when the event id was used with different content.
+    public func createIncident(_ request: CreateIncidentRequest) async throws -> CreateIncidentResult {
+        try await writer.create(request)
+    }
+
+    /// Applies a conditional update, writing the audit entry and change-log row in the same transaction.
+    public func updateIncident(_ update: IncidentUpdate) async throws -> UpdateIncidentResult {
+        let statement = Statement("""
+            SELECT outcome, version, position FROM im_update_incident(
+                $1::text, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::jsonb, $9::jsonb,
+                $10::jsonb)
+            """, [
+                update.incidentID.description, update.expectedVersion, update.actor, update.status?.rawValue,
+                update.assignedTeam, update.escalationPolicy, try update.tags.map(JSONColumn.encode),
+                try JSONColumn.encode(update.timelineEntries), try update.remediationActions.map(JSONColumn.encode),
+                try JSONColumn.encode(update.jobs.map(JobRecord.init)),
+            ])
+        let row = try await pool.withConnection { connection in
+            let outcomes = try connection.pipeline([Statement("BEGIN"), statement, Statement("COMMIT")])
+            if let failure = outcomes.first(where: { if case .failure = $0 { true } else { false } }),
+               case .failure(let error) = failure {
+                if connection.isConnected && connection.isInTransaction { _ = try? connection.query("ROLLBACK") }
+                throw error
+            }
+            guard let row = try outcomes[1].get().first else {
+                throw PostgresError(.decoding, message: "update returned no row")
+            }
+            return row
+        }
+        let id = update.incidentID.description
+        switch try row.decode("outcome", as: String.self) {
+        case "not_found": throw StoreError.notFound(incidentID: id)
+        case "conflict":
+            throw StoreError.versionConflict(incidentID: id, expected: update.expectedVersion,
+                                             actual: try row.decode("version"))
+        default:
+            return UpdateIncidentResult(version: try row.decode("version"), position: try row.decode("position"))
+        }
+    }
+
+    // MARK: - Reads
+
+    /// The incident with this id.
+    public func incident(_ id: IncidentID) async throws -> Incident {
+        let result = try await pool.withConnection { connection in
+            try connection.query("SELECT \(incidentColumns) FROM incidents i WHERE i.id = $1", [id.description])
+        }
+        guard let row = result.first else { throw StoreError.notFound(incidentID: id.description) }
+        return try decoding { try Incident(row: row) }
+    }
+
+    /// A page of incidents matching the filters, newest first, with a keyset cursor for the next page.
+    public func listIncidents(_ query: IncidentQuery) async throws -> IncidentPage {
+        let limit = max(1, min(query.limit, 1000))
+        var cursorTime: String?
+        var cursorID: String?
+        if let cursor = query.cursor {
+            guard let bar = cursor.lastIndex(of: "|"), IncidentID(String(cursor[cursor.index(after: bar)...])) != nil
+            else { throw StoreError.invalid(reason: "malformed page cursor") }
+            cursorTime = String(cursor[..<bar])
+            cursorID = String(cursor[cursor.index(after: bar)...])
+        }
+        let binds: [(any PostgresEncodable)?] = [
+            query.status?.rawValue, query.severity?.rawValue, query.maxPriority?.rawValue, query.source,
+            query.assignedTeam, cursorTime, cursorID, limit + 1,
+        ]
+        let statement = Statement("""
+                SELECT \(incidentColumns) FROM incidents i
+                WHERE ($1::text IS NULL OR i.status = $1) AND ($2::text IS NULL OR i.severity = $2)
+                  AND ($3::smallint IS NULL OR i.priority <= $3) AND ($4::text IS NULL OR i.source = $4)
+                  AND ($5::text IS NULL OR i.assigned_team = $5)
+                  AND ($6::timestamptz IS NULL OR (i.created_at, i.id) < ($6::timestamptz, $7::text))
+                ORDER BY i.created_at DESC, i.id DESC
+                LIMIT $8
+                """, binds)
+        let result = try await pool.withConnection { try $0.run(statement) }
+        let rows = result.allRows
+        let incidents = try decoding { try rows.prefix(limit).map(Incident.init(row:)) }
+        var next: String?
+        if rows.count > limit, let last = rows.prefix(limit).last {
+            next = try decoding { "\(try last.decode("cursor_time", as: String.self))|\(try last.decode("id", as: String.self))" }
+        }
+        return IncidentPage(incidents: incidents, nextCursor: next)
+    }
+
+    // MARK: - Change feed
+
+    /// Changes after `position`, in position order. Positions become visible strictly in order (see
+    /// `im_lock_chain` in the schema), so reading on from the last position seen never skips a change.
+    public func changes(after position: Int64, limit: Int = 500) async throws -> [IncidentChange] {
+        let result = try await pool.withConnection { connection in
+            try connection.query("""
+                SELECT c.position AS change_position, c.kind, c.version AS change_version,
+                       extract(epoch FROM c.committed_at) AS committed_at_epoch, \(incidentColumns)
+                FROM change_log c JOIN incidents i ON i.id = c.incident_id
+                WHERE c.position > $1 ORDER BY c.position LIMIT $2
+                """, [position, max(1, min(limit, 10_000))])
+        }
+        return try decoding {
+            try result.allRows.map { row in
+                IncidentChange(
+                    position: try row.decode("change_position"), kind: try row.decode("kind"),
+                    version: try row.decode("change_version"),
+                    committedAt: try row.decode("committed_at_epoch", as: EpochMicros.self).date,
+                    incident: try Incident(row: row))
+            }
+        }
+    }
+
+    /// The newest committed change position (0 when there is none).
+    public func latestPosition() async throws -> Int64 {
+        let result = try await pool.withConnection { connection in
+            try connection.query("SELECT coalesce(max(position), 0) AS p FROM change_log")
+        }
+        return try decoding { try result.first!.decode("p", as: Int64.self) }
+    }
+
+    /// Waits until a change after `position` has committed (true) or `timeout` passes (false). Woken by
+    /// LISTEN/NOTIFY, so it costs one query per wake-up, not a poll loop.
+    public func waitForChanges(after position: Int64, timeout: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let seen = signal.current
+            if try await latestPosition() > position { return true }
+            let remaining = deadline - ContinuousClock.now
+            if remaining <= .zero { return false }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { [signal] in await signal.wait(after: seen) }
+                group.addTask { try? await Task.sleep(for: min(remaining, .seconds(5))) }
+                await group.next()
+                group.cancelAll()
+            }
+            try Task.checkCancellation()
+        }
+    }
+
+    // MARK: - Audit
+
+    /// Recomputes every audit entry's hash and link to its predecessor, and checks the chain head.
+    public func verifyAuditChain() async throws -> AuditChainReport {
+        let result = try await pool.withConnection { connection in
+            try connection.query("""
+                WITH checked AS (
+                    SELECT seq, hash,
+                           hash = im_audit_digest(prev_hash, seq, incident_id, actor, action, old_value, new_value, at)
+                           AND prev_hash = coalesce(lag(hash) OVER (ORDER BY seq), decode(repeat('00', 32), 'hex'))
+                           AS intact
+                    FROM audit_log
+                )
+                SELECT (SELECT count(*) FROM checked) AS entries,
+                       (SELECT min(seq) FROM checked WHERE NOT intact) AS first_broken,
+                       (SELECT h.audit_hash = coalesce((SELECT hash FROM checked ORDER BY seq DESC LIMIT 1),
+                                                       decode(repeat('00', 32), 'hex'))
+                        FROM chain_head h WHERE h.id = 1) AS head_matches
+                """)
+        }
+        return try decoding {
+            let row = result.first!
+            return AuditChainReport(entries: try row.decode("entries"),
+                                    firstBrokenSequence: try row.decodeIfPresent("first_broken"),
+                                    headMatches: try row.decode("head_matches"))
+        }
+    }
+}
+
+/// Runs row decoding, turning a decoding failure into a client-safe `StoreError`.
+func decoding<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as PostgresError {
+        throw error.storeError
+    } catch let error as StoreError {
+        throw error
+    } catch {
+        throw StoreError.internalFailure(reason: "stored data did not decode")
+    }
+}

@@ -1,1 +1,0 @@
-// IncidentCore: see DESIGN.md. Work in progress.

@@ -1,0 +1,177 @@
+// The Postgres-backed job queue: claim by priority with a lease, complete, retry with backoff, dead-letter.
+import Foundation
+import IncidentCore
+
+/// A job a worker holds a lease on.
+public struct ClaimedJob: Sendable, Hashable {
+    public var id: Int64
+    public var kind: String
+    public var incidentID: String?
+    public var payload: [String: String]
+    public var priority: Priority
+    /// Runs so far, this one included.
+    public var attempts: Int
+    public var maxAttempts: Int
+    /// Hand this to the outside world (e.g. PagerDuty's dedup_key) so a job run twice acts once.
+    public var idempotencyKey: String
+    /// Proves the lease: completing or failing with a lease that expired and was re-claimed does nothing.
+    public var leaseToken: String
+}
+
+/// What happened to a failed job.
+public enum JobFailureOutcome: Sendable, Hashable {
+    /// It runs again at this time.
+    case retryScheduled(at: Date)
+    /// Out of attempts: kept in the `dead` state for people to look at.
+    case deadLettered
+    /// The lease had expired and someone else holds the job now; nothing changed.
+    case leaseLost
+}
+
+/// Exponential backoff with jitter: attempt n waits a random time in [½, 1] × min(cap, base × 2ⁿ⁻¹), so
+/// workers that failed together do not retry together.
+public struct RetryBackoff: Sendable, Hashable {
+    public var base: Duration
+    public var cap: Duration
+
+    public init(base: Duration = .seconds(1), cap: Duration = .seconds(300)) {
+        self.base = base
+        self.cap = cap
+    }
+
+    /// The delay before the next run after `attempts` runs.
+    public func delay<G: RandomNumberGenerator>(afterAttempts attempts: Int, using generator: inout G) -> Duration {
+        let exponent = min(max(attempts - 1, 0), 30)
+        let full = min(cap, base * (1 << exponent))
+        return full * Double.random(in: 0.5...1.0, using: &generator)
+    }
+}
+
+/// Counts of jobs per state, for tests and metrics.
+public struct JobCounts: Sendable, Hashable {
+    public var ready = 0
+    public var running = 0
+    public var done = 0
+    public var dead = 0
+}
+
+/// Claims and settles jobs; several replicas share the queue through `FOR UPDATE SKIP LOCKED`.
+public final class JobQueue: Sendable {
+    private let pool: ConnectionPool
+
+    init(pool: ConnectionPool) {
+        self.pool = pool
+    }
+
+    /// Enqueues jobs for an incident outside an incident change; keys already used are skipped.
+    public func enqueue(_ jobs: [JobRequest], incidentID: IncidentID) async throws {
+        let json = try JSONColumn.encode(jobs.map(JobRecord.init))
+        _ = try await pool.withConnection { connection in
+            try connection.query("SELECT im_enqueue_jobs($1::text, $2::jsonb)", [incidentID.description, json])
+        }
+    }
+
+    /// Leases up to `limit` due jobs, most urgent first. Jobs whose lease expired (their worker died) are due
+    /// again; one that expired on its last attempt is dead-lettered instead.
+    public func claim(worker: String, limit: Int = 10, lease: Duration = .seconds(30)) async throws -> [ClaimedJob] {
+        let token = "\(worker)/\(UUID().uuidString)"
+        let leaseMillis = lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000
+        let result = try await pool.withConnection { connection in
+            try connection.query("""
+                UPDATE jobs SET state = 'dead', last_error = 'lease expired on the final attempt',
+                       lease_owner = NULL, lease_until = NULL, updated_at = now()
+                WHERE state = 'running' AND lease_until <= now() AND attempts >= max_attempts
+                """)
+            return try connection.query("""
+                WITH due AS (
+                    SELECT id FROM jobs
+                    WHERE state IN ('ready', 'running')
+                      AND ((state = 'ready' AND due_at <= now()) OR (state = 'running' AND lease_until <= now()))
+                    ORDER BY priority, due_at
+                    LIMIT $2
+                    FOR UPDATE SKIP LOCKED
+                )
+                UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, lease_owner = $1,
+                       lease_until = now() + $3::bigint * interval '1 millisecond', updated_at = now()
+                FROM due WHERE j.id = due.id
+                RETURNING j.id, j.kind, j.incident_id, j.payload, j.priority, j.attempts, j.max_attempts,
+                          j.idempotency_key, extract(epoch FROM j.due_at) AS due_epoch
+                """, [token, max(1, limit), leaseMillis])
+        }
+        let jobs = try decoding {
+            try result.allRows.map { row in
+                guard let priority = Priority(rawValue: try row.decode("priority", as: Int.self)) else {
+                    throw PostgresError(.decoding, message: "job priority out of range")
+                }
+                return ClaimedJob(
+                    id: try row.decode("id"), kind: try row.decode("kind"), incidentID: try row.decodeIfPresent("incident_id"),
+                    payload: try JSONColumn.decode([String: String].self, from: row.decode("payload")),
+                    priority: priority, attempts: try row.decode("attempts"), maxAttempts: try row.decode("max_attempts"),
+                    idempotencyKey: try row.decode("idempotency_key"), leaseToken: token)
+            }
+        }
+        return jobs.sorted { ($0.priority, $0.id) < ($1.priority, $1.id) }
+    }
+
+    /// Marks a job done; false when the lease was lost (the job was reclaimed after it expired).
+    @discardableResult
+    public func complete(_ job: ClaimedJob) async throws -> Bool {
+        let result = try await pool.withConnection { connection in
+            try connection.query("""
+                UPDATE jobs SET state = 'done', lease_owner = NULL, lease_until = NULL, last_error = NULL,
+                       updated_at = now()
+                WHERE id = $1 AND lease_owner = $2 AND state = 'running'
+                """, [job.id, job.leaseToken])
+        }
+        return result.affectedRows == 1
+    }
+
+    /// Records a failure: the job runs again after a backoff, or is dead-lettered when out of attempts.
+    /// `error` is stored for operators: keep secrets and PII out of it.
+    public func fail(_ job: ClaimedJob, error: String, backoff: RetryBackoff = RetryBackoff()) async throws
+        -> JobFailureOutcome
+    {
+        var generator = SystemRandomNumberGenerator()
+        let delay = backoff.delay(afterAttempts: job.attempts, using: &generator)
+        let delayMillis = delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000
+        let message = String(error.prefix(1000))
+        let result = try await pool.withConnection { connection in
+            try connection.query("""
+                UPDATE jobs SET
+                    state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'ready' END,
+                    due_at = CASE WHEN attempts >= max_attempts THEN due_at
+                                  ELSE now() + $3::bigint * interval '1 millisecond' END,
+                    last_error = $4, lease_owner = NULL, lease_until = NULL, updated_at = now()
+                WHERE id = $1 AND lease_owner = $2 AND state = 'running'
+                RETURNING state, extract(epoch FROM due_at) AS due_epoch
+                """, [job.id, job.leaseToken, delayMillis, message])
+        }
+        guard let row = result.first else { return .leaseLost }
+        return try decoding {
+            try row.decode("state", as: String.self) == "dead"
+                ? .deadLettered : .retryScheduled(at: try row.decode("due_epoch", as: EpochMicros.self).date)
+        }
+    }
+
+    /// How many jobs are in each state (optionally for one incident).
+    public func counts(incidentID: IncidentID? = nil) async throws -> JobCounts {
+        let result = try await pool.withConnection { connection in
+            try connection.query("""
+                SELECT state, count(*) AS n FROM jobs WHERE ($1::text IS NULL OR incident_id = $1) GROUP BY state
+                """, [incidentID?.description])
+        }
+        return try decoding {
+            var counts = JobCounts()
+            for row in result.allRows {
+                let n: Int = try row.decode("n")
+                switch try row.decode("state", as: String.self) {
+                case "ready": counts.ready = n
+                case "running": counts.running = n
+                case "done": counts.done = n
+                default: counts.dead = n
+                }
+            }
+            return counts
+        }
+    }
+}

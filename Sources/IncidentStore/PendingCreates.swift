@@ -1,0 +1,65 @@
+// The queue of creates waiting for the group-commit writer, one lane per priority.
+import Foundation
+
+/// A create waiting for its batch: the prepared statement and the caller to complete after commit.
+struct PendingCreate: Sendable {
+    let statement: Statement
+    let continuation: CheckedContinuation<CreateIncidentResult, any Error>
+}
+
+/// Priority lanes of pending creates. Writers take the most urgent first, FIFO within a priority.
+final class PendingCreates: @unchecked Sendable {
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var lanes: [[PendingCreate]] = Array(repeating: [], count: 5)
+    private var heads: [Int] = Array(repeating: 0, count: 5)
+    private var count = 0
+    private var closed = false
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// Queues a create; false when the queue is full or closed (the caller answers with a retryable error).
+    func push(_ create: PendingCreate, priority: Int) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closed, count < capacity else { return false }
+        lanes[priority].append(create)
+        count += 1
+        condition.signal()
+        return true
+    }
+
+    /// Waits for work and takes up to `limit` creates, most urgent first; empty once closed and drained.
+    func takeBatch(limit: Int) -> [PendingCreate] {
+        condition.lock()
+        defer { condition.unlock() }
+        while count == 0 && !closed { condition.wait() }
+        var batch: [PendingCreate] = []
+        for lane in lanes.indices where batch.count < limit {
+            let take = min(limit - batch.count, lanes[lane].count - heads[lane])
+            guard take > 0 else { continue }
+            batch.append(contentsOf: lanes[lane][heads[lane]..<heads[lane] + take])
+            heads[lane] += take
+            if heads[lane] == lanes[lane].count {
+                lanes[lane].removeAll(keepingCapacity: true)
+                heads[lane] = 0
+            } else if heads[lane] > 1024 {
+                lanes[lane].removeFirst(heads[lane])
+                heads[lane] = 0
+            }
+        }
+        count -= batch.count
+        return batch
+    }
+
+    /// Refuses new creates; writers drain what is queued and then stop.
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}

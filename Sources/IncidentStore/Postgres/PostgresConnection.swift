@@ -1,0 +1,279 @@
+// The one owner of a libpq connection: connect, run statements and pipelines, receive notifications.
+internal import CLibPQ
+import Glibc
+
+/// A statement and its parameters, sent with `PQsendQueryParams` so values never become SQL text.
+struct Statement: Sendable {
+    let sql: String
+    let binds: [String?]
+
+    init(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) {
+        self.sql = sql
+        self.binds = binds.map { $0?.postgresText }
+    }
+}
+
+/// A libpq connection used from exactly one thread. All I/O is non-blocking with `poll`, so every wait has a
+/// deadline: a dead server yields a retryable error, never a hang.
+final class PostgresConnection {
+    let settings: ConnectionSettings
+    private var handle: OpaquePointer?
+
+    init(settings: ConnectionSettings) {
+        self.settings = settings
+    }
+
+    deinit { close() }
+
+    /// Whether the connection is open and libpq has not seen it fail.
+    var isConnected: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// The server process serving this connection, for `pg_terminate_backend` in tests and operations.
+    var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
+
+    /// Opens the connection if it is not open and healthy.
+    func connectIfNeeded() throws {
+        if isConnected { return }
+        close()
+        let pairs = settings.keywordValues
+        let connection = withCStringArray(pairs.map(\.0) + [nil]) { keywords in
+            withCStringArray(pairs.map(\.1) + [nil]) { values in
+                PQconnectdbParams(keywords, values, 1)
+            }
+        }
+        guard let connection else { throw PostgresError(.connection, message: "out of memory opening connection") }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(connection))
+            PQfinish(connection)
+            throw PostgresError(.connection, message: message.trimmingTrailingNewlines)
+        }
+        guard PQsetnonblocking(connection, 1) == 0 else {
+            PQfinish(connection)
+            throw PostgresError(.connection, message: "cannot make the connection non-blocking")
+        }
+        handle = connection
+    }
+
+    /// Drops the connection; the next use reconnects.
+    func close() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+    }
+
+    /// Runs one statement and returns its rows; a server error is thrown.
+    @discardableResult
+    func query(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) throws -> QueryResult {
+        try run(Statement(sql, binds))
+    }
+
+    /// Runs one statement and returns its rows; a server error is thrown.
+    @discardableResult
+    func run(_ statement: Statement) throws -> QueryResult {
+        let handle = try openHandle()
+        let deadline = ContinuousClock.now + settings.operationTimeout
+        if statement.binds.isEmpty {
+            // The simple protocol: allows several statements in one string (migrations); no values travel in it.
+            guard PQsendQuery(handle, statement.sql) == 1 else { throw connectionFailure(handle) }
+        } else {
+            try send(statement, on: handle)
+        }
+        try flush(handle, deadline: deadline)
+        var outcome: Result<QueryResult, PostgresError>?
+        while let result = try nextResult(handle, deadline: deadline) {
+            let converted = convert(result, on: handle)
+            PQclear(result)
+            if case .failure = outcome {} else { outcome = converted }
+        }
+        if case .failure(let error) = outcome, error.kind == .connection { close() }
+        guard let outcome else { return QueryResult(columns: [], rows: [], affectedRows: 0) }
+        return try outcome.get()
+    }
+
+    /// Sends all statements in one pipeline segment (one round trip) and returns each one's outcome in order.
+    /// After the first failure the server skips the rest (`pipelineAborted`). A lost connection is thrown.
+    func pipeline(_ statements: [Statement]) throws -> [Result<QueryResult, PostgresError>] {
+        let handle = try openHandle()
+        let deadline = ContinuousClock.now + settings.operationTimeout
+        guard PQenterPipelineMode(handle) == 1 else {
+            throw PostgresError(.connection, message: "cannot enter pipeline mode")
+        }
+        do {
+            for statement in statements { try send(statement, on: handle) }
+            guard PQpipelineSync(handle) == 1 else { throw connectionFailure(handle) }
+            try flush(handle, deadline: deadline)
+            var outcomes: [Result<QueryResult, PostgresError>] = []
+            outcomes.reserveCapacity(statements.count)
+            for _ in statements {
+                guard let result = try nextResult(handle, deadline: deadline) else {
+                    throw connectionFailure(handle)
+                }
+                outcomes.append(convert(result, on: handle))
+                PQclear(result)
+                // Each statement's results end with a NULL.
+                while let extra = try nextResult(handle, deadline: deadline) { PQclear(extra) }
+            }
+            guard let sync = try nextResult(handle, deadline: deadline) else { throw connectionFailure(handle) }
+            let status = PQresultStatus(sync)
+            PQclear(sync)
+            guard status == PGRES_PIPELINE_SYNC else { throw connectionFailure(handle) }
+            guard PQexitPipelineMode(handle) == 1 else { throw connectionFailure(handle) }
+            if let lost = outcomes.lazy.compactMap({ $0.failure }).first(where: { $0.kind == .connection }) {
+                close()
+                throw lost
+            }
+            return outcomes
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// Whether the session is inside a transaction block (open or failed), so a caller knows to roll back.
+    var isInTransaction: Bool {
+        guard let handle else { return false }
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    /// Waits up to `timeout` for the socket to become readable, then returns the channels notified since the
+    /// last call. Throws when the connection is lost.
+    func awaitNotifications(timeout: Duration) throws -> [String] {
+        let handle = try openHandle()
+        var channels = drainNotifications(handle)
+        if !channels.isEmpty { return channels }
+        if try waitForSocket(handle, events: Int16(POLLIN), deadline: ContinuousClock.now + timeout,
+                             timeoutIsError: false) {
+            guard PQconsumeInput(handle) == 1 else { throw connectionFailure(handle) }
+        }
+        channels = drainNotifications(handle)
+        if PQstatus(handle) != CONNECTION_OK { throw connectionFailure(handle) }
+        return channels
+    }
+
+    // MARK: - libpq plumbing
+
+    private func openHandle() throws -> OpaquePointer {
+        try connectIfNeeded()
+        guard let handle else { throw PostgresError(.connection, message: "not connected") }
+        return handle
+    }
+
+    private func send(_ statement: Statement, on handle: OpaquePointer) throws {
+        let sent = withCStringArray(statement.binds) { values in
+            PQsendQueryParams(handle, statement.sql, Int32(statement.binds.count), nil, values, nil, nil, 0)
+        }
+        guard sent == 1 else { throw connectionFailure(handle) }
+    }
+
+    /// Pushes buffered output, reading input meanwhile so a server busy writing results cannot deadlock us.
+    private func flush(_ handle: OpaquePointer, deadline: ContinuousClock.Instant) throws {
+        while true {
+            let status = PQflush(handle)
+            if status == 0 { return }
+            if status < 0 { throw connectionFailure(handle) }
+            if try waitForSocket(handle, events: Int16(POLLIN | POLLOUT), deadline: deadline) {
+                guard PQconsumeInput(handle) == 1 else { throw connectionFailure(handle) }
+            }
+        }
+    }
+
+    /// The next result, waiting for input without blocking past the deadline; nil ends a statement's results.
+    private func nextResult(_ handle: OpaquePointer, deadline: ContinuousClock.Instant) throws -> OpaquePointer? {
+        while PQisBusy(handle) == 1 {
+            _ = try waitForSocket(handle, events: Int16(POLLIN), deadline: deadline)
+            guard PQconsumeInput(handle) == 1 else { throw connectionFailure(handle) }
+        }
+        return PQgetResult(handle)
+    }
+
+    /// Polls the socket until it is ready (true) or the deadline passes: then either false, or when the timeout
+    /// is an error, the connection is dropped and a timeout thrown.
+    private func waitForSocket(_ handle: OpaquePointer, events: Int16, deadline: ContinuousClock.Instant,
+                               timeoutIsError: Bool = true) throws -> Bool {
+        let socket = PQsocket(handle)
+        guard socket >= 0 else { throw connectionFailure(handle) }
+        var descriptor = pollfd(fd: socket, events: events, revents: 0)
+        while true {
+            let remaining = deadline - ContinuousClock.now
+            if remaining <= .zero {
+                guard timeoutIsError else { return false }
+                close()
+                throw PostgresError(.timeout, message: "no answer from the database in time")
+            }
+            let (seconds, attoseconds) = remaining.components
+            let millis = Int32(min(seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1, 1000))
+            let ready = poll(&descriptor, 1, millis)
+            if ready > 0 { return true }
+            if ready < 0 && errno != EINTR { throw PostgresError(.connection, message: "poll failed") }
+        }
+    }
+
+    private func convert(_ result: OpaquePointer, on handle: OpaquePointer) -> Result<QueryResult, PostgresError> {
+        let status = PQresultStatus(result)
+        switch status {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_SINGLE_TUPLE:
+            let fieldCount = Int(PQnfields(result))
+            let rowCount = Int(PQntuples(result))
+            let columns = (0..<fieldCount).map { String(cString: PQfname(result, Int32($0))) }
+            var rows: [[String?]] = []
+            rows.reserveCapacity(rowCount)
+            for row in 0..<rowCount {
+                rows.append((0..<fieldCount).map { field in
+                    PQgetisnull(result, Int32(row), Int32(field)) == 1
+                        ? nil : String(cString: PQgetvalue(result, Int32(row), Int32(field)))
+                })
+            }
+            let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+            return .success(QueryResult(columns: columns, rows: rows, affectedRows: affected))
+        case PGRES_PIPELINE_ABORTED:
+            return .failure(PostgresError(.pipelineAborted, message: "skipped after an earlier failure"))
+        default:
+            let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let message = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+                ?? String(cString: PQresultErrorMessage(result))
+            let lost = PQstatus(handle) != CONNECTION_OK || sqlState == nil
+            return .failure(PostgresError(lost ? .connection : .server, sqlState: sqlState, message: message))
+        }
+    }
+
+    private func connectionFailure(_ handle: OpaquePointer) -> PostgresError {
+        let message = String(cString: PQerrorMessage(handle)).trimmingTrailingNewlines
+        close()
+        return PostgresError(.connection, message: message.isEmpty ? "connection lost" : message)
+    }
+
+    private func drainNotifications(_ handle: OpaquePointer) -> [String] {
+        var channels: [String] = []
+        while let notification = PQnotifies(handle) {
+            channels.append(String(cString: notification.pointee.relname))
+            PQfreemem(notification)
+        }
+        return channels
+    }
+}
+
+/// Lends `body` a NULL-safe C array of C strings that lives exactly as long as the call.
+private func withCStringArray<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let owned: [UnsafeMutablePointer<CChar>?] = strings.map { $0.flatMap { strdup($0) } }
+    defer { owned.forEach { free($0) } }
+    let borrowed = owned.map { UnsafePointer($0) }
+    return borrowed.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+extension Result {
+    fileprivate var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}
+
+extension String {
+    fileprivate var trimmingTrailingNewlines: String {
+        var text = self
+        while text.last?.isNewline == true { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,146 @@
+// What callers hand the store to create and update incidents, and what they get back.
+import IncidentCore
+import Foundation
+
+/// A job to enqueue in the same transaction as an incident change (a page, a remediation action, a timer).
+public struct JobRequest: Sendable, Hashable {
+    /// What the job does, e.g. `page` or `remediate.block_ip`; workers dispatch on it.
+    public var kind: String
+    /// Idempotency key, scoped by the store to the incident; the same key is never enqueued twice.
+    public var key: String
+    public var priority: Priority
+    /// How long after the commit the job becomes due (escalation timers).
+    public var delay: Duration
+    public var maxAttempts: Int
+    public var payload: [String: String]
+
+    public init(kind: String, key: String, priority: Priority, delay: Duration = .zero, maxAttempts: Int = 5,
+                payload: [String: String] = [:]) {
+        self.kind = kind
+        self.key = key
+        self.priority = priority
+        self.delay = delay
+        self.maxAttempts = maxAttempts
+        self.payload = payload
+    }
+}
+
+/// One event to turn into an incident (or recognise as a replay).
+public struct CreateIncidentRequest: Sendable, Hashable {
+    public var draft: IncidentDraft
+    /// Who reported it: the caller's certificate identity; recorded in the audit trail.
+    public var actor: String
+    /// Jobs to enqueue if this creates a new incident; a replay enqueues nothing.
+    public var jobs: [JobRequest]
+
+    public init(draft: IncidentDraft, actor: String, jobs: [JobRequest] = []) {
+        self.draft = draft
+        self.actor = actor
+        self.jobs = jobs
+    }
+}
+
+/// The committed outcome of a create.
+public struct CreateIncidentResult: Sendable, Hashable {
+    public var incidentID: IncidentID
+    /// True when the event was already known with the same content: nothing new was created.
+    public var duplicate: Bool
+    public var version: Int64
+    /// The change-log position of this change.
+    public var position: Int64
+}
+
+/// A conditional change to an incident; nil fields stay as they are.
+public struct IncidentUpdate: Sendable, Hashable {
+    public var incidentID: IncidentID
+    /// The version the caller read; a different current version is a `versionConflict`.
+    public var expectedVersion: Int64
+    /// The caller's certificate identity, for the audit trail.
+    public var actor: String
+    public var status: IncidentStatus?
+    public var assignedTeam: String?
+    public var escalationPolicy: String?
+    /// Replaces all tags when set.
+    public var tags: [String: String]?
+    /// Appended to the timeline.
+    public var timelineEntries: [TimelineEntry]
+    /// Replaces the remediation actions when set.
+    public var remediationActions: [RemediationAction]?
+    public var jobs: [JobRequest]
+
+    public init(incidentID: IncidentID, expectedVersion: Int64, actor: String, status: IncidentStatus? = nil,
+                assignedTeam: String? = nil, escalationPolicy: String? = nil, tags: [String: String]? = nil,
+                timelineEntries: [TimelineEntry] = [], remediationActions: [RemediationAction]? = nil,
+                jobs: [JobRequest] = []) {
+        self.incidentID = incidentID
+        self.expectedVersion = expectedVersion
+        self.actor = actor
+        self.status = status
+        self.assignedTeam = assignedTeam
+        self.escalationPolicy = escalationPolicy
+        self.tags = tags
+        self.timelineEntries = timelineEntries
+        self.remediationActions = remediationActions
+        self.jobs = jobs
+    }
+}
+
+/// The committed outcome of an update.
+public struct UpdateIncidentResult: Sendable, Hashable {
+    public var version: Int64
+    public var position: Int64
+}
+
+/// Filters and a page for listing incidents, newest first.
+public struct IncidentQuery: Sendable, Hashable {
+    public var status: IncidentStatus?
+    public var severity: Severity?
+    /// Only incidents at this priority or more urgent.
+    public var maxPriority: Priority?
+    public var source: String?
+    public var assignedTeam: String?
+    /// The `nextCursor` of the previous page; nil starts at the newest.
+    public var cursor: String?
+    public var limit: Int
+
+    public init(status: IncidentStatus? = nil, severity: Severity? = nil, maxPriority: Priority? = nil,
+                source: String? = nil, assignedTeam: String? = nil, cursor: String? = nil, limit: Int = 50) {
+        self.status = status
+        self.severity = severity
+        self.maxPriority = maxPriority
+        self.source = source
+        self.assignedTeam = assignedTeam
+        self.cursor = cursor
+        self.limit = limit
+    }
+}
+
+/// One page of incidents and where the next page starts.
+public struct IncidentPage: Sendable, Hashable {
+    public var incidents: [Incident]
+    /// Opaque; nil when this was the last page.
+    public var nextCursor: String?
+}
+
+/// One entry of the change feed with the incident's current state.
+public struct IncidentChange: Sendable, Hashable {
+    public var position: Int64
+    /// `created`, `event_repeated` or `updated`.
+    public var kind: String
+    /// The incident version this change produced.
+    public var version: Int64
+    public var committedAt: Date
+    /// The incident as it is now (it may have changed again since this position).
+    public var incident: Incident
+}
+
+/// The result of re-computing the audit hash chain.
+public struct AuditChainReport: Sendable, Hashable {
+    public var entries: Int
+    /// The first entry whose hash or link does not match; nil when the chain is intact.
+    public var firstBrokenSequence: Int64?
+    /// Whether the chain head still matches the last entry (catches a deleted tail).
+    public var headMatches: Bool
+
+    public var isIntact: Bool { firstBrokenSequence == nil && headMatches }
+}

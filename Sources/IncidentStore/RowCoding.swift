@@ -1,0 +1,104 @@
+// Turning domain values into statement parameters and incident rows back into domain values.
+import Foundation
+import IncidentCore
+
+/// JSON for jsonb columns: sorted keys so equal values compare equal as text and in audit hashes.
+enum JSONColumn {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try decoder.decode(type, from: Data(text.utf8))
+    }
+}
+
+/// The jobs column shape `im_enqueue_jobs` reads.
+struct JobRecord: Encodable {
+    let kind: String
+    let key: String
+    let priority: Int
+    let delay_ms: Int64
+    let max_attempts: Int
+    let payload: [String: String]
+
+    init(_ job: JobRequest) {
+        kind = job.kind
+        key = job.key
+        priority = job.priority.rawValue
+        let (seconds, attoseconds) = job.delay.components
+        delay_ms = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        max_attempts = job.maxAttempts
+        payload = job.payload
+    }
+}
+
+extension CreateIncidentRequest {
+    /// The pipelined statement that creates this incident or recognises its replay.
+    func statement() throws -> Statement {
+        let d = draft
+        return Statement("""
+            SELECT incident_id, outcome, version, position FROM im_create_incident(
+                $1::text, $2::text, $3::bytea, $4::text, $5::text, $6::smallint, $7::text, $8::text, $9::text,
+                $10::text, $11::text, $12::jsonb, $13::jsonb, $14::jsonb, $15::bytea, $16::text, $17::text,
+                $18::text, $19::jsonb, $20::jsonb, $21::jsonb)
+            """, [
+                d.source, d.eventID, ByteaValue(d.contentHash), actor, d.severity.rawValue, d.priority.rawValue,
+                d.title, d.description, d.sourceVersion, d.eventType, d.category, try JSONColumn.encode(d.resource),
+                try JSONColumn.encode(d.metrics), try JSONColumn.encode(d.tags), d.encryptedPayload.map(ByteaValue.init),
+                d.requestHash, d.assignedTeam, d.escalationPolicy, try JSONColumn.encode(d.timeline),
+                try JSONColumn.encode(d.remediationActions), try JSONColumn.encode(jobs.map(JobRecord.init)),
+            ])
+    }
+}
+
+/// The incident columns every read selects, timestamps as epoch seconds so decoding ignores session settings.
+let incidentColumns = """
+    i.id, i.status, i.severity, i.priority, i.title, i.description, i.source, i.source_version, i.event_type,
+    i.category, i.resource, i.metrics, i.tags, i.encrypted_payload, i.request_hash, i.assigned_team,
+    i.escalation_policy, i.event_count, extract(epoch FROM i.created_at) AS created_at,
+    extract(epoch FROM i.updated_at) AS updated_at, extract(epoch FROM i.acknowledged_at) AS acknowledged_at,
+    extract(epoch FROM i.resolved_at) AS resolved_at, i.version, i.position, i.timeline, i.remediation_actions,
+    i.created_at::text AS cursor_time
+    """
+
+extension Incident {
+    /// Decodes a row selected with `incidentColumns`.
+    init(row: Row) throws {
+        func enumValue<T: RawRepresentable>(_ column: String, _ type: T.Type) throws -> T where T.RawValue == String {
+            guard let value = T(rawValue: try row.decode(column, as: String.self)) else {
+                throw PostgresError(.decoding, message: "column \(column) has an unknown value")
+            }
+            return value
+        }
+        guard let id = IncidentID(try row.decode("id", as: String.self)),
+              let priority = Priority(rawValue: try row.decode("priority", as: Int.self)) else {
+            throw PostgresError(.decoding, message: "incident id or priority out of range")
+        }
+        self.init(
+            id: id, status: try enumValue("status", IncidentStatus.self),
+            severity: try enumValue("severity", Severity.self), priority: priority,
+            title: try row.decode("title"), description: try row.decode("description"),
+            source: try row.decode("source"), sourceVersion: try row.decode("source_version"),
+            eventType: try row.decode("event_type"), category: try row.decode("category"),
+            resource: try JSONColumn.decode(Resource.self, from: row.decode("resource")),
+            metrics: try JSONColumn.decode([String: Double].self, from: row.decode("metrics")),
+            tags: try JSONColumn.decode([String: String].self, from: row.decode("tags")),
+            encryptedPayload: try row.decodeIfPresent("encrypted_payload", as: ByteaValue.self)?.bytes,
+            requestHash: try row.decodeIfPresent("request_hash"), assignedTeam: try row.decode("assigned_team"),
+            escalationPolicy: try row.decode("escalation_policy"), eventCount: try row.decode("event_count"),
+            createdAt: try row.decode("created_at", as: EpochMicros.self).date,
+            updatedAt: try row.decode("updated_at", as: EpochMicros.self).date,
+            acknowledgedAt: try row.decodeIfPresent("acknowledged_at", as: EpochMicros.self)?.date,
+            resolvedAt: try row.decodeIfPresent("resolved_at", as: EpochMicros.self)?.date,
+            version: try row.decode("version"), position: try row.decode("position"),
+            timeline: try JSONColumn.decode([TimelineEntry].self, from: row.decode("timeline")),
+            remediationActions: try JSONColumn.decode([RemediationAction].self, from: row.decode("remediation_actions"))
+        )
+    }
+}
