@@ -1,4 +1,5 @@
 // What outbound messages say about an incident: already redacted text, never the encrypted payload.
+import IncidentCore
 
 /// The view of an incident that integrations send out.
 public struct IncidentSummary: Sendable, Hashable {
@@ -6,9 +7,8 @@ public struct IncidentSummary: Sendable, Hashable {
     public var title: String
     public var description: String
     public var status: String
-    public var severity: String
-    /// 0 is P0.
-    public var priority: Int
+    public var severity: Severity
+    public var priority: Priority
     public var category: String
     public var source: String
     public var eventType: String
@@ -20,7 +20,7 @@ public struct IncidentSummary: Sendable, Hashable {
     public var createdAt: String
 
     public init(
-        id: String, title: String, description: String, status: String, severity: String, priority: Int,
+        id: String, title: String, description: String, status: String, severity: Severity, priority: Priority,
         category: String, source: String, eventType: String, team: String, escalationPolicy: String, url: String,
         createdAt: String
     ) {

@@ -76,7 +76,7 @@ struct RecordedEvent {
         var description: String
     }
 
-    init(jsonLine: String, mapping: [String: Int]) throws {
+    init(jsonLine: String, mapping: [Severity: Priority]) throws {
         guard let object = try? JSONSerialization.jsonObject(with: Data(jsonLine.utf8)) as? [String: Any] else {
             throw Problem(description: "not a JSON object")
         }
@@ -85,9 +85,9 @@ struct RecordedEvent {
         func strings(_ value: Any?) -> [String: String] {
             (value as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
         }
-        let severity = text("severity", "severity").lowercased()
-        guard let priority = mapping[severity] else {
-            throw Problem(description: "severity \"\(severity)\" is not one of \(ServiceConfig.severities.joined(separator: ", "))")
+        let name = text("severity", "severity").lowercased()
+        guard let severity = Severity(rawValue: name), let priority = mapping[severity] else {
+            throw Problem(description: "severity \"\(name)\" is not one of \(Severity.allNames)")
         }
         let resource = field("resource", "resource") as? [String: Any] ?? [:]
         eventID = text("eventId", "event_id")
@@ -105,7 +105,7 @@ struct RecordedEvent {
 /// Renders a plan for people (text) or for scripts (JSON lines).
 enum PlanFormatter {
     static func text(_ event: RecordedEvent, _ plan: IncidentPlan) -> String {
-        var lines = ["\(event.eventID.isEmpty ? "(no event_id)" : event.eventID)  \(event.facts.severity)/P\(event.facts.priority)  "
+        var lines = ["\(event.eventID.isEmpty ? "(no event_id)" : event.eventID)  \(event.facts.severity.rawValue)/\(event.facts.priority)  "
                      + "\(event.facts.eventType)  -> team \(plan.team), policy \(plan.escalationPolicy)"
                      + (plan.routingRule.map { " (rule \($0))" } ?? " (defaults)")]
         lines.append("  page: " + (plan.page ? "yes (\(plan.pageReasons.joined(separator: "; ")))" : "no"))
@@ -121,7 +121,7 @@ enum PlanFormatter {
     static func json(_ event: RecordedEvent, _ plan: IncidentPlan) -> String {
         let object: [String: Any] = [
             "event_id": event.eventID,
-            "priority": "P\(event.facts.priority)",
+            "priority": event.facts.priority.description,
             "team": plan.team,
             "escalation_policy": plan.escalationPolicy,
             "routing_rule": plan.routingRule ?? NSNull(),

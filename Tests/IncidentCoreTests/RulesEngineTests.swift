@@ -8,15 +8,15 @@ import Testing
     static let specRules = RuleSet(
         remediation: [
             RemediationRule(name: "block", kind: .blockUser,
-                            conditions: RuleConditions(priorities: [0], eventTypes: ["prompt_injection", "data_leakage"])),
+                            conditions: RuleConditions(priorities: [.p0], eventTypes: ["prompt_injection", "data_leakage"])),
             RemediationRule(name: "throttle", kind: .rateLimit,
-                            conditions: RuleConditions(priorities: [1], eventTypes: ["policy_violation"])),
+                            conditions: RuleConditions(priorities: [.p1], eventTypes: ["policy_violation"])),
         ],
         defaults: defaults)
 
     func event(_ type: String, priority: Int, tags: [String: String] = ["user_id": "user-789", "tenant_id": "t-1"]) -> EventFacts {
         EventFacts(source: "llm-shield", category: "security", eventType: type,
-                   severity: ServiceConfig.severities[priority], priority: priority, tags: tags)
+                   severity: Severity.allCases[priority], priority: Priority(rawValue: priority)!, tags: tags)
     }
 
     @Test func specRulesBlockTheUserOnAP0PromptInjectionAndPage() {
@@ -105,7 +105,7 @@ import Testing
     }
 
     @Test func parametersComeFromTagsThenResource() {
-        let facts = EventFacts(source: "s", category: "c", eventType: "e", severity: "high", priority: 1,
+        let facts = EventFacts(source: "s", category: "c", eventType: "e", severity: .high, priority: .p1,
                                tags: ["session_id": "sess-1"], resourceType: "user", resourceID: "u-42",
                                resourceMetadata: ["tenant_id": "acme"])
         #expect(facts.parameter("session_id") == "sess-1")

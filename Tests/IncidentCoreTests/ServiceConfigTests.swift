@@ -8,7 +8,7 @@ import Testing
         #expect(config.identity(commonName: "secops", uris: [], dnsNames: [])?.permissions == Set(Permission.allCases))
         #expect(config.identity(commonName: "viewer", uris: [], dnsNames: [])?.permissions == [.incidentRead, .incidentStream])
         #expect(config.identity(commonName: "stranger", uris: [], dnsNames: []) == nil)
-        #expect(config.severityMapping["critical"] == 0)
+        #expect(config.severityMapping[.critical] == .p0)
         #expect(config.routing.escalationPolicy == "security-critical")
     }
 
@@ -49,8 +49,8 @@ import Testing
         #expect(config.identity(commonName: nil, uris: ["spiffe://prod/llm-shield"], dnsNames: [])?.name == "llm-shield")
         #expect(config.identity(commonName: "sentinel", uris: [], dnsNames: [])?.rateLimit
                 == RateLimit(requestsPerMinute: 1000, burst: 100))
-        #expect(config.severityMapping["medium"] == 1)
-        #expect(config.severityMapping["critical"] == 0)
+        #expect(config.severityMapping[.medium] == .p1)
+        #expect(config.severityMapping[.critical] == .p0)
         #expect(config.routing.autoPage == false)
         #expect(config.security.redactPII == false)
     }
@@ -127,17 +127,17 @@ import Testing
         let rules = config.ruleSet
         #expect(rules.remediationEnabled)
         #expect(rules.remediation.map(\.name) == ["block_user#1", "rate_limit#2", "quarantine"])
-        #expect(rules.remediation[0].conditions.priorities == [0])
+        #expect(rules.remediation[0].conditions.priorities == [.p0])
         #expect(rules.remediation[0].compensateAfterSeconds == 86400)
         #expect(rules.remediation[1].requiresApproval && rules.remediation[1].approvalTTLSeconds == 900)
         #expect(rules.remediation[2].kind == .custom("quarantine_model") && rules.remediation[2].dryRun)
-        #expect(rules.remediation[2].conditions.priorities == [0])
+        #expect(rules.remediation[2].conditions.priorities == [.p0])
         #expect(rules.blastRadius["block_user"] == BlastRadiusCap(maxActions: 20, windowSeconds: 600))
         #expect(rules.routing.first?.team == "privacy")
 
         var engine = RulesEngine(rules: rules)
         let plan = engine.plan(for: EventFacts(source: "llm-shield", category: "security", eventType: "prompt_injection",
-                                               severity: "critical", priority: 0, tags: ["user_id": "user-789"]), now: 0)
+                                               severity: .critical, priority: .p0, tags: ["user_id": "user-789"]), now: 0)
         #expect(plan.page)
         #expect(plan.actions.map(\.kind) == [.blockUser, .custom("quarantine_model")])
     }

@@ -5,7 +5,7 @@ import Testing
 
 let incident = IncidentSummary(
     id: "INC-20251111-00042", title: "Prompt Injection Detected", description: "Malicious prompt <script> & co",
-    status: "NEW", severity: "critical", priority: 0, category: "security", source: "llm-shield",
+    status: "NEW", severity: .critical, priority: .p0, category: "security", source: "llm-shield",
     eventType: "prompt_injection", team: "security-team", escalationPolicy: "security-critical",
     url: "https://incidents.example.com/incidents/INC-20251111-00042", createdAt: "2025-11-11T10:35:00Z")
 
@@ -59,19 +59,19 @@ func json(_ bytes: [UInt8]) -> [String: Any] {
     @Test func p0KeepsItsReserveWhenOthersExhaustTheBudget() {
         var budget = OutboundBudget(eventsPerMinute: 120, burst: 20, p0Reserve: 5)
         var p1Sent = 0
-        for _ in 0..<100 where budget.take(key: "k", priority: 1, now: 0) == .allowed { p1Sent += 1 }
+        for _ in 0..<100 where budget.take(key: "k", priority: .p1, now: 0) == .allowed { p1Sent += 1 }
         #expect(p1Sent == 15)
         var p0Sent = 0
-        for _ in 0..<10 where budget.take(key: "k", priority: 0, now: 0) == .allowed { p0Sent += 1 }
+        for _ in 0..<10 where budget.take(key: "k", priority: .p0, now: 0) == .allowed { p0Sent += 1 }
         #expect(p0Sent == 5)
         // Another key has its own budget.
-        #expect(budget.take(key: "other", priority: 2, now: 0) == .allowed)
+        #expect(budget.take(key: "other", priority: .p2, now: 0) == .allowed)
     }
 }
 
 @Suite struct PayloadTests {
     @Test func pagerDutyTriggerDeduplicatesOnTheIncidentID() {
-        let events = PagerDutyEvents(endpoint: "http://pd.test/v2/enqueue", routingKeys: [0: "key-critical", 1: "key-critical"])
+        let events = PagerDutyEvents(endpoint: "http://pd.test/v2/enqueue", routingKeys: [.p0: "key-critical", .p1: "key-critical"])
         let request = events.request(.trigger, for: incident, attemptKey: "INC-20251111-00042/page")!
         let body = json(request.body)
         #expect(body["routing_key"] as? String == "key-critical")
@@ -84,16 +84,16 @@ func json(_ bytes: [UInt8]) -> [String: Any] {
         let resolve = json(events.request(.resolve, for: incident, attemptKey: "x")!.body)
         #expect(resolve["event_action"] as? String == "resolve" && resolve["payload"] == nil)
         var p3 = incident
-        p3.priority = 3
+        p3.priority = .p3
         #expect(events.request(.trigger, for: p3, attemptKey: "x") == nil)
     }
 
     @Test func slackMessageHasTheSpecsBlocksRoutingAndMentions() {
         let slack = SlackMessages(
             webhookURL: "http://slack.test/hook",
-            routes: [SlackChannelRoute(priorities: [0, 1], channel: "#incidents-critical"),
+            routes: [SlackChannelRoute(priorities: [.p0, .p1], channel: "#incidents-critical"),
                      SlackChannelRoute(categories: ["security"], channel: "#security-alerts")],
-            defaultChannel: "#incidents-general", mentions: [0: ["<!subteam^S1|oncall>"]])
+            defaultChannel: "#incidents-general", mentions: [.p0: ["<!subteam^S1|oncall>"]])
         let payload = slack.payload(for: incident)
         #expect(payload["channel"] as? String == "#incidents-critical")
         let blocks = payload["blocks"] as! [[String: Any]]
@@ -104,7 +104,7 @@ func json(_ bytes: [UInt8]) -> [String: Any] {
         let buttons = (blocks[4]["elements"] as! [[String: Any]])
         #expect(buttons[0]["action_id"] as? String == "acknowledge_incident" && buttons[0]["value"] as? String == incident.id)
         var p2 = incident
-        p2.priority = 2
+        p2.priority = .p2
         #expect(slack.channel(for: p2) == "#security-alerts")
         p2.category = "performance"
         #expect(slack.channel(for: p2) == "#incidents-general")
@@ -130,11 +130,11 @@ func json(_ bytes: [UInt8]) -> [String: Any] {
         defer { receiver.stop() }
         let signer = MessageSigner(secret: Array("hook-secret".utf8))
         let hook = Webhook(name: "siem", url: receiver.url + "/hooks/incidents",
-                           triggers: [.incidentCreated: [0, 1]], headers: ["X-Source": "llm-incident-manager"],
+                           triggers: [.incidentCreated: [.p0, .p1]], headers: ["X-Source": "llm-incident-manager"],
                            bearerToken: "tok-123", signer: signer)
-        #expect(hook.fires(on: .incidentCreated, priority: 0))
-        #expect(!hook.fires(on: .incidentCreated, priority: 3))
-        #expect(!hook.fires(on: .incidentResolved, priority: 0))
+        #expect(hook.fires(on: .incidentCreated, priority: .p0))
+        #expect(!hook.fires(on: .incidentCreated, priority: .p3))
+        #expect(!hook.fires(on: .incidentResolved, priority: .p0))
         let request = hook.request(.incidentCreated, for: incident, timestamp: "2025-11-11T10:35:00Z", now: 1_700_000_000)
         let outcome = await LiveHTTPDelivery().deliver(request)
         #expect(outcome == .delivered(status: 202))
@@ -176,7 +176,7 @@ func json(_ bytes: [UInt8]) -> [String: Any] {
 
     @Test func mockModeRecordsInsteadOfSending() async {
         let mock = RecordingHTTPDelivery()
-        let events = PagerDutyEvents(routingKeys: [0: "k"])
+        let events = PagerDutyEvents(routingKeys: [.p0: "k"])
         let outcome = await mock.deliver(events.request(.trigger, for: incident, attemptKey: "a")!)
         #expect(outcome == .delivered(status: 202))
         #expect(mock.requests.map(\.integration) == ["pagerduty"])

@@ -97,19 +97,19 @@ private struct ConfigReader {
         return policies
     }
 
-    private func readSeverityMapping(_ node: Node) throws(ConfigError) -> [String: Int] {
+    private func readSeverityMapping(_ node: Node) throws(ConfigError) -> [Severity: Priority] {
         var result = ServiceConfig.defaults.severityMapping
         for (keyNode, value) in try pairs(node, path: "severity_mapping") {
-            let severity = try string(keyNode, path: "severity_mapping")
-            let path = "severity_mapping.\(severity)"
-            guard ServiceConfig.severities.contains(severity) else {
-                throw error(keyNode, path, "unknown severity (known: \(ServiceConfig.severities.joined(separator: ", ")))")
+            let name = try string(keyNode, path: "severity_mapping")
+            let path = "severity_mapping.\(name)"
+            guard let severity = Severity(rawValue: name) else {
+                throw error(keyNode, path, "unknown severity (known: \(Severity.allNames))")
             }
             let raw = try string(value, path: path)
-            guard raw.count == 2, raw.first == "P", let level = Int(raw.dropFirst()), (0...4).contains(level) else {
+            guard let priority = Priority(name: raw) else {
                 throw error(value, path, "priority must be one of P0, P1, P2, P3, P4 (got \"\(raw)\")")
             }
-            result[severity] = level
+            result[severity] = priority
         }
         return result
     }
@@ -255,12 +255,13 @@ private struct ConfigReader {
         if let severities = map["severity"] {
             for item in try oneOrMany(severities, path: "\(path).severity") {
                 let raw = try string(item, path: "\(path).severity")
-                if raw.count == 2, raw.first == "P", let level = Int(raw.dropFirst()), (0...4).contains(level) {
-                    conditions.priorities.insert(level)
-                } else if let index = ServiceConfig.severities.firstIndex(of: raw) {
-                    conditions.priorities.insert(index)
+                if let priority = Priority(name: raw) {
+                    conditions.priorities.insert(priority)
+                } else if let severity = Severity(rawValue: raw) {
+                    // A severity name stands for the priority it maps to by default.
+                    conditions.priorities.insert(severity.defaultPriority)
                 } else {
-                    throw error(item, "\(path).severity", "unknown severity \"\(raw)\" (P0…P4 or \(ServiceConfig.severities.joined(separator: ", ")))")
+                    throw error(item, "\(path).severity", "unknown severity \"\(raw)\" (P0…P4 or \(Severity.allNames))")
                 }
             }
         }

@@ -11,8 +11,8 @@ public struct ServiceConfig: Sendable, Hashable {
     public var tls: TLSFiles
     /// Known identities; a certificate that matches none is refused with `PERMISSION_DENIED`.
     public var identities: [IdentityPolicy]
-    /// Severity name → priority (0 = P0, the most urgent).
-    public var severityMapping: [String: Int]
+    /// The priority each severity gets.
+    public var severityMapping: [Severity: Priority]
     /// Where incidents go when no routing rule says otherwise.
     public var routing: RoutingDefaults
     /// Handling of sensitive content in events.
@@ -30,9 +30,6 @@ public struct ServiceConfig: Sendable, Hashable {
                 remediationEnabled: remediation.enabled, blastRadius: remediation.blastRadius)
     }
 
-    /// The severities the service accepts, most urgent first.
-    public static let severities = ["critical", "high", "medium", "low", "info"]
-
     /// The defaults: development certificates under `certs/`, the spec's llm-shield routing.
     public static let defaults = ServiceConfig(
         listen: ["127.0.0.1:9090"],
@@ -44,7 +41,7 @@ public struct ServiceConfig: Sendable, Hashable {
             IdentityPolicy(name: "secops", permissions: Set(Permission.allCases)),
             IdentityPolicy(name: "viewer", permissions: [.incidentRead, .incidentStream]),
         ],
-        severityMapping: ["critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4],
+        severityMapping: Dictionary(uniqueKeysWithValues: Severity.allCases.map { ($0, $0.defaultPriority) }),
         routing: RoutingDefaults(defaultTeam: "security-team", escalationPolicy: "security-critical", autoPage: true),
         security: SecurityOptions(redactPII: true, includeRequestHash: true),
         databaseURL: nil

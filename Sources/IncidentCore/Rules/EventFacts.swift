@@ -5,17 +5,16 @@ public struct EventFacts: Sendable, Hashable {
     public var source: String
     public var category: String
     public var eventType: String
-    /// The severity name (`critical` … `info`).
-    public var severity: String
-    /// The priority the severity maps to: 0 is P0.
-    public var priority: Int
+    public var severity: Severity
+    /// The priority the severity maps to.
+    public var priority: Priority
     public var tags: [String: String]
     public var resourceType: String
     public var resourceID: String
     public var resourceMetadata: [String: String]
 
     public init(
-        source: String, category: String, eventType: String, severity: String, priority: Int,
+        source: String, category: String, eventType: String, severity: Severity, priority: Priority,
         tags: [String: String] = [:], resourceType: String = "", resourceID: String = "",
         resourceMetadata: [String: String] = [:]
     ) {

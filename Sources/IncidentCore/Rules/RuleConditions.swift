@@ -2,8 +2,8 @@
 
 /// Which events a rule applies to. An empty list means "any".
 public struct RuleConditions: Sendable, Hashable {
-    /// Priorities (0 = P0); the config accepts `P0` or severity names.
-    public var priorities: Set<Int>
+    /// Priorities; the config accepts `P0` or severity names.
+    public var priorities: Set<Priority>
     public var eventTypes: Set<String>
     public var categories: Set<String>
     public var sources: Set<String>
@@ -11,7 +11,7 @@ public struct RuleConditions: Sendable, Hashable {
     public var tags: [String: String]
 
     public init(
-        priorities: Set<Int> = [], eventTypes: Set<String> = [], categories: Set<String> = [],
+        priorities: Set<Priority> = [], eventTypes: Set<String> = [], categories: Set<String> = [],
         sources: Set<String> = [], tags: [String: String] = [:]
     ) {
         self.priorities = priorities

@@ -48,9 +48,9 @@ public struct RulesEngine: Sendable {
             page: false,
             pageReasons: [],
             actions: [])
-        if rules.defaults.autoPage, event.priority <= 1 {
+        if rules.defaults.autoPage, event.priority <= .p1 {
             plan.page = true
-            plan.pageReasons.append("P\(event.priority) with auto_page")
+            plan.pageReasons.append("\(event.priority) with auto_page")
         }
         guard rules.remediationEnabled else { return plan }
 

@@ -16,10 +16,10 @@ public struct OutboundBudget: Sendable {
     }
 
     /// Takes room for one event to `key` at `priority`; `.refused` says when to try again.
-    public mutating func take(key: String, priority: Int, now: Double) -> TokenBucket.Decision {
+    public mutating func take(key: String, priority: Priority, now: Double) -> TokenBucket.Decision {
         var bucket = buckets[key] ?? TokenBucket(limit: limit, now: now)
         defer { buckets[key] = bucket }
-        if priority == 0 { return bucket.take(now: now) }
+        if priority == .p0 { return bucket.take(now: now) }
         // Others must leave the reserve: peek by taking the reserve plus one, then give the reserve back.
         var probe = bucket
         for _ in 0..<Int(p0Reserve) {

@@ -1,15 +1,16 @@
 // PagerDuty Events API v2: trigger, acknowledge and resolve, deduplicated on the incident id so a
 // retried or repeated page updates one PagerDuty incident instead of opening another.
 import Foundation
+import IncidentCore
 
 /// Builds Events API v2 requests.
 public struct PagerDutyEvents: Sendable {
     /// The Events API v2 endpoint (overridable for tests and proxies).
     public var endpoint: String
     /// Integration keys by priority (the spec's `service_routing`); a priority without a key is not paged.
-    public var routingKeys: [Int: String]
+    public var routingKeys: [Priority: String]
 
-    public init(endpoint: String = "https://events.pagerduty.com/v2/enqueue", routingKeys: [Int: String]) {
+    public init(endpoint: String = "https://events.pagerduty.com/v2/enqueue", routingKeys: [Priority: String]) {
         self.endpoint = endpoint
         self.routingKeys = routingKeys
     }
@@ -20,12 +21,12 @@ public struct PagerDutyEvents: Sendable {
     }
 
     /// PagerDuty's severity for a priority.
-    public static func severity(forPriority priority: Int) -> String {
+    public static func severity(forPriority priority: Priority) -> String {
         switch priority {
-        case 0: "critical"
-        case 1: "error"
-        case 2: "warning"
-        default: "info"
+        case .p0: "critical"
+        case .p1: "error"
+        case .p2: "warning"
+        case .p3, .p4: "info"
         }
     }
 
@@ -39,7 +40,7 @@ public struct PagerDutyEvents: Sendable {
         ]
         if action == .trigger {
             event["payload"] = [
-                "summary": "[P\(incident.priority)] \(incident.title)".prefix(1024).description,
+                "summary": "[\(incident.priority)] \(incident.title)".prefix(1024).description,
                 "source": incident.source,
                 "severity": Self.severity(forPriority: incident.priority),
                 "timestamp": incident.createdAt,
@@ -49,7 +50,7 @@ public struct PagerDutyEvents: Sendable {
                 "custom_details": [
                     "incident_id": incident.id,
                     "status": incident.status,
-                    "severity": incident.severity,
+                    "severity": incident.severity.rawValue,
                     "escalation_policy": incident.escalationPolicy,
                     "description": incident.description,
                 ],

@@ -1,15 +1,16 @@
 // Slack Block Kit messages in the integration spec's form, and routing of incidents to channels.
 import Foundation
+import IncidentCore
 
 /// One `channel_routing` entry: the first whose conditions match picks the channel.
 public struct SlackChannelRoute: Sendable, Hashable {
-    /// Priorities (0 = P0); empty matches any.
-    public var priorities: Set<Int>
+    /// Priorities; empty matches any.
+    public var priorities: Set<Priority>
     /// Categories; empty matches any.
     public var categories: Set<String>
     public var channel: String
 
-    public init(priorities: Set<Int> = [], categories: Set<String> = [], channel: String) {
+    public init(priorities: Set<Priority> = [], categories: Set<String> = [], channel: String) {
         self.priorities = priorities
         self.categories = categories
         self.channel = channel
@@ -22,9 +23,9 @@ public struct SlackMessages: Sendable {
     public var routes: [SlackChannelRoute]
     public var defaultChannel: String
     /// Mentions by priority (`P0: ["@oncall", "@incident-commander"]`).
-    public var mentions: [Int: [String]]
+    public var mentions: [Priority: [String]]
 
-    public init(webhookURL: String, routes: [SlackChannelRoute], defaultChannel: String, mentions: [Int: [String]]) {
+    public init(webhookURL: String, routes: [SlackChannelRoute], defaultChannel: String, mentions: [Priority: [String]]) {
         self.webhookURL = webhookURL
         self.routes = routes
         self.defaultChannel = defaultChannel
@@ -42,11 +43,11 @@ public struct SlackMessages: Sendable {
     /// The Block Kit payload: header, id/status/severity/category fields, description, Acknowledge and View buttons.
     public func payload(for incident: IncidentSummary) -> [String: Any] {
         var blocks: [[String: Any]] = [
-            ["type": "header", "text": ["type": "plain_text", "text": "P\(incident.priority) Incident: \(incident.title)".prefix(150).description]],
+            ["type": "header", "text": ["type": "plain_text", "text": "\(incident.priority) Incident: \(incident.title)".prefix(150).description]],
             ["type": "section", "fields": [
                 ["type": "mrkdwn", "text": "*Incident ID:*\n\(escape(incident.id))"],
                 ["type": "mrkdwn", "text": "*Status:*\n\(escape(incident.status))"],
-                ["type": "mrkdwn", "text": "*Severity:*\nP\(incident.priority)"],
+                ["type": "mrkdwn", "text": "*Severity:*\n\(incident.priority)"],
                 ["type": "mrkdwn", "text": "*Category:*\n\(escape(incident.category))"],
             ]],
             ["type": "section", "text": ["type": "mrkdwn", "text": "*Description:*\n\(escape(incident.description).prefix(2900))"]],
@@ -56,7 +57,7 @@ public struct SlackMessages: Sendable {
                 ["type": "button", "text": ["type": "plain_text", "text": "View Details"], "url": incident.url],
             ]],
         ]
-        var text = "P\(incident.priority) \(incident.title) (\(incident.id))"
+        var text = "\(incident.priority) \(incident.title) (\(incident.id))"
         if let groups = mentions[incident.priority], !groups.isEmpty {
             let line = groups.joined(separator: " ")
             blocks.insert(["type": "section", "text": ["type": "mrkdwn", "text": line]], at: 1)

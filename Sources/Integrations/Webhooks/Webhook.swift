@@ -1,5 +1,6 @@
 // Generic webhooks: configured triggers, a payload template, bearer auth and a signature.
 import Foundation
+import IncidentCore
 
 /// The events a webhook can subscribe to.
 public enum WebhookTrigger: String, Sendable, CaseIterable {
@@ -14,7 +15,7 @@ public struct Webhook: Sendable {
     public var name: String
     public var url: String
     /// Triggers and, per trigger, the priorities it fires for (empty: all).
-    public var triggers: [WebhookTrigger: Set<Int>]
+    public var triggers: [WebhookTrigger: Set<Priority>]
     public var headers: [String: String]
     /// `{{incident.id}}`-style placeholders; `nil` sends the default JSON body.
     public var payloadTemplate: String?
@@ -23,7 +24,7 @@ public struct Webhook: Sendable {
     public var timeoutSeconds: Double
 
     public init(
-        name: String, url: String, triggers: [WebhookTrigger: Set<Int>], headers: [String: String] = [:],
+        name: String, url: String, triggers: [WebhookTrigger: Set<Priority>], headers: [String: String] = [:],
         payloadTemplate: String? = nil, bearerToken: String? = nil, signer: MessageSigner? = nil,
         timeoutSeconds: Double = 10
     ) {
@@ -38,7 +39,7 @@ public struct Webhook: Sendable {
     }
 
     /// Whether the webhook wants this trigger for an incident of this priority.
-    public func fires(on trigger: WebhookTrigger, priority: Int) -> Bool {
+    public func fires(on trigger: WebhookTrigger, priority: Priority) -> Bool {
         guard let priorities = triggers[trigger] else { return false }
         return priorities.isEmpty || priorities.contains(priority)
     }
@@ -48,7 +49,7 @@ public struct Webhook: Sendable {
         let values: [String: String] = [
             "event_type": trigger.rawValue, "timestamp": timestamp,
             "incident.id": incident.id, "incident.title": incident.title, "incident.description": incident.description,
-            "incident.severity": incident.severity, "incident.priority": "P\(incident.priority)",
+            "incident.severity": incident.severity.rawValue, "incident.priority": incident.priority.description,
             "incident.status": incident.status, "incident.category": incident.category,
             "incident.source": incident.source, "incident.team": incident.team, "incident.url": incident.url,
         ]
@@ -58,8 +59,8 @@ public struct Webhook: Sendable {
         } else {
             let object: [String: Any] = [
                 "event_type": trigger.rawValue, "timestamp": timestamp,
-                "incident": ["id": incident.id, "title": incident.title, "severity": incident.severity,
-                             "priority": "P\(incident.priority)", "status": incident.status,
+                "incident": ["id": incident.id, "title": incident.title, "severity": incident.severity.rawValue,
+                             "priority": incident.priority.description, "status": incident.status,
                              "category": incident.category, "url": incident.url],
             ]
             body = Array((try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data())
