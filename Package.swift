@@ -51,8 +51,8 @@ let package = Package(
         ),
 
         // MARK: domain, storage, service
-        .target(name: "IncidentCore", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "Integrations", dependencies: ["IncidentCore", "COpenSSL"]),
+        .target(name: "IncidentCore", dependencies: ["COpenSSL", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Integrations", dependencies: ["IncidentCore"]),
         .target(name: "IncidentStore", dependencies: ["CLibPQ", "IncidentCore"]),
         .target(
             name: "IncidentServer",

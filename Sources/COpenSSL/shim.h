@@ -1,4 +1,4 @@
-// COpenSSL: the one door to OpenSSL's libcrypto (HMAC and digests for signed outbound requests).
+// COpenSSL: the one door to OpenSSL's libcrypto (SHA-256 and HMAC-SHA256).
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>

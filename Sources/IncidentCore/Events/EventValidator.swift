@@ -1,0 +1,110 @@
+// Validates and normalizes an incoming event: required fields, known severity, RFC 3339 timestamps,
+// length limits on everything, no control characters in identifiers.
+import Foundation
+
+/// An event that passed validation, normalized: severity parsed, identifiers trimmed, types lower-cased.
+public struct ValidatedEvent: Sendable, Hashable {
+    public var event: SecurityEvent
+    public var severity: Severity
+    /// The event's own time, when it gave one.
+    public var occurredAt: Date?
+}
+
+/// Checks events against the limits.
+public struct EventValidator: Sendable {
+    public var limits: EventLimits
+
+    public init(limits: EventLimits = EventLimits()) {
+        self.limits = limits
+    }
+
+    /// Validates and normalizes; the first problem found is thrown, naming its field.
+    public func validate(_ input: SecurityEvent) throws(EventValidationError) -> ValidatedEvent {
+        var event = input
+        event.eventID = event.eventID.trimmingCharacters(in: .whitespaces)
+        event.source = event.source.trimmingCharacters(in: .whitespaces)
+        event.eventType = event.eventType.trimmingCharacters(in: .whitespaces).lowercased()
+        event.category = event.category.trimmingCharacters(in: .whitespaces).lowercased()
+
+        try requireIdentifier(event.eventID, field: "event_id")
+        try requireIdentifier(event.source, field: "source")
+        try check(event.sourceVersion, field: "source_version", max: limits.shortText, identifier: true)
+        try check(event.eventType, field: "event_type", max: limits.shortText, identifier: true)
+        try check(event.category, field: "category", max: limits.shortText, identifier: true)
+        guard !event.title.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw EventValidationError(field: "title", problem: "is required")
+        }
+        try check(event.title, field: "title", max: limits.title)
+        try check(event.description, field: "description", max: limits.description)
+
+        let severityName = event.severity.trimmingCharacters(in: .whitespaces).lowercased()
+        guard !severityName.isEmpty else { throw EventValidationError(field: "severity", problem: "is required") }
+        guard let severity = Severity(rawValue: severityName) else {
+            throw EventValidationError(field: "severity", problem: "must be one of \(Severity.allNames)")
+        }
+        event.severity = severityName
+
+        var occurredAt: Date?
+        if !event.timestamp.isEmpty {
+            guard let date = Self.parseRFC3339(event.timestamp) else {
+                throw EventValidationError(field: "timestamp", problem: "must be an RFC 3339 time such as 2025-11-11T10:35:00Z")
+            }
+            occurredAt = date
+        }
+
+        try check(event.resource.type, field: "resource.type", max: limits.shortText)
+        try check(event.resource.id, field: "resource.id", max: limits.identifier)
+        try check(event.resource.name, field: "resource.name", max: limits.identifier)
+        try checkMap(event.resource.metadata, field: "resource.metadata")
+        try checkMap(event.tags, field: "tags")
+        guard event.metrics.count <= limits.mapEntries else {
+            throw EventValidationError(field: "metrics", problem: "has \(event.metrics.count) entries; at most \(limits.mapEntries)")
+        }
+        for (key, value) in event.metrics {
+            try check(key, field: "metrics key", max: limits.mapKey, identifier: true)
+            guard value.isFinite else { throw EventValidationError(field: "metrics[\"\(key)\"]", problem: "must be a finite number") }
+        }
+        guard event.encryptedPayload.count <= limits.encryptedPayload else {
+            throw EventValidationError(field: "encrypted_payload", problem: "is \(event.encryptedPayload.count) bytes; at most \(limits.encryptedPayload)")
+        }
+        return ValidatedEvent(event: event, severity: severity, occurredAt: occurredAt)
+    }
+
+    private func requireIdentifier(_ value: String, field: String) throws(EventValidationError) {
+        guard !value.isEmpty else { throw EventValidationError(field: field, problem: "is required") }
+        try check(value, field: field, max: limits.identifier, identifier: true)
+    }
+
+    private func check(_ value: String, field: String, max: Int, identifier: Bool = false) throws(EventValidationError) {
+        let length = value.utf8.count
+        guard length <= max else { throw EventValidationError(field: field, problem: "is \(length) bytes; at most \(max)") }
+        // Identifiers end up in ids, logs and URLs: no control characters or spaces inside them.
+        if identifier, value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == " " }) {
+            throw EventValidationError(field: field, problem: "must not contain spaces or control characters")
+        }
+        if !identifier, value.unicodeScalars.contains(where: { $0.value == 0 }) {
+            throw EventValidationError(field: field, problem: "must not contain NUL characters")
+        }
+    }
+
+    private func checkMap(_ map: [String: String], field: String) throws(EventValidationError) {
+        guard map.count <= limits.mapEntries else {
+            throw EventValidationError(field: field, problem: "has \(map.count) entries; at most \(limits.mapEntries)")
+        }
+        for (key, value) in map {
+            guard !key.isEmpty else { throw EventValidationError(field: field, problem: "has an empty key") }
+            try check(key, field: "\(field) key", max: limits.mapKey, identifier: true)
+            try check(value, field: "\(field)[\"\(key)\"]", max: limits.mapValue)
+        }
+    }
+
+    /// RFC 3339 with or without fractional seconds, `Z` or an offset.
+    public static func parseRFC3339(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        if let date = plain.date(from: text) { return date }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text)
+    }
+}
