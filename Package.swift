@@ -59,5 +59,11 @@ let package = Package(
         .testTarget(name: "ProtoSyntaxTests", dependencies: ["ProtoSyntax"]),
         .testTarget(name: "IncidentAPITests", dependencies: ["IncidentAPI", "ProtoWire", "RPC"]),
         .testTarget(name: "IncidentStoreTests", dependencies: ["IncidentStore", "IncidentCore"]),
+        .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"]),
+        .executableTarget(
+            name: "StoreBenchmark",
+            dependencies: ["IncidentStore", "IncidentCore"],
+            path: "Tests/Benchmarks/StoreBenchmark"
+        ),
     ]
 )
