@@ -60,7 +60,7 @@ public final class IncidentStore: Sendable {
     /// Applies a conditional update, writing the audit entry and change-log row in the same transaction.
     public func updateIncident(_ update: IncidentUpdate) async throws -> UpdateIncidentResult {
         let statement = Statement("""
-            SELECT outcome, version, position FROM im_update_incident(
+            SELECT outcome, version, change_position AS position FROM im_update_incident(
                 $1::text, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::jsonb, $9::jsonb,
                 $10::jsonb)
             """, [

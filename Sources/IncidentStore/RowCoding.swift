@@ -43,7 +43,7 @@ extension CreateIncidentRequest {
     func statement() throws -> Statement {
         let d = draft
         return Statement("""
-            SELECT incident_id, outcome, version, position FROM im_create_incident(
+            SELECT incident_id, outcome, version, change_position AS position FROM im_create_incident(
                 $1::text, $2::text, $3::bytea, $4::text, $5::text, $6::smallint, $7::text, $8::text, $9::text,
                 $10::text, $11::text, $12::jsonb, $13::jsonb, $14::jsonb, $15::bytea, $16::text, $17::text,
                 $18::text, $19::jsonb, $20::jsonb, $21::jsonb)

@@ -172,7 +172,7 @@ extension Migration {
         p_title text, p_description text, p_source_version text, p_event_type text, p_category text,
         p_resource jsonb, p_metrics jsonb, p_tags jsonb, p_payload bytea, p_request_hash text, p_team text,
         p_policy text, p_timeline jsonb, p_actions jsonb, p_jobs jsonb,
-        OUT incident_id text, OUT outcome text, OUT version bigint, OUT position bigint)
+        OUT incident_id text, OUT outcome text, OUT version bigint, OUT change_position bigint)
     LANGUAGE plpgsql AS $$
     DECLARE
         v_hash bytea;
@@ -190,16 +190,16 @@ extension Migration {
             END IF;
             UPDATE incidents i SET event_count = i.event_count + 1, updated_at = now(), version = i.version + 1
             WHERE i.id = incident_id RETURNING i.version, i.event_count INTO version, v_count;
-            position := im_record_change(incident_id, 'event_repeated', version, p_actor,
+            change_position := im_record_change(incident_id, 'event_repeated', version, p_actor,
                                          jsonb_build_object('event_count', v_count - 1),
                                          jsonb_build_object('event_count', v_count));
-            UPDATE incidents i SET position = im_create_incident.position WHERE i.id = incident_id;
+            UPDATE incidents i SET position = im_create_incident.change_position WHERE i.id = incident_id;
             outcome := 'duplicate';
             RETURN;
         END IF;
         incident_id := im_next_incident_id();
         version := 1;
-        position := im_record_change(incident_id, 'created', 1, p_actor, NULL,
+        change_position := im_record_change(incident_id, 'created', 1, p_actor, NULL,
                                      jsonb_build_object('status', 'NEW', 'severity', p_severity, 'priority', p_priority));
         UPDATE events e SET incident_id = im_create_incident.incident_id
         WHERE e.source = p_source AND e.event_id = p_event_id;
@@ -208,7 +208,7 @@ extension Migration {
             escalation_policy, timeline, remediation_actions, created_at, updated_at, version, position)
         VALUES (incident_id, 'NEW', p_severity, p_priority, p_title, p_description, p_source, p_source_version,
             p_event_type, p_category, p_resource, p_metrics, p_tags, p_payload, p_request_hash, p_team,
-            p_policy, p_timeline, p_actions, now(), now(), 1, position);
+            p_policy, p_timeline, p_actions, now(), now(), 1, change_position);
         PERFORM im_enqueue_jobs(incident_id, p_jobs);
         outcome := 'created';
     END
@@ -219,7 +219,7 @@ extension Migration {
     CREATE FUNCTION im_update_incident(
         p_id text, p_expected_version bigint, p_actor text, p_status text, p_team text, p_policy text,
         p_tags jsonb, p_timeline jsonb, p_actions jsonb, p_jobs jsonb,
-        OUT outcome text, OUT version bigint, OUT position bigint)
+        OUT outcome text, OUT version bigint, OUT change_position bigint)
     LANGUAGE plpgsql AS $$
     DECLARE
         v_old incidents;
@@ -261,7 +261,7 @@ extension Migration {
             v_new_fields := v_new_fields || jsonb_build_object('timeline_appended', p_timeline);
         END IF;
         version := v_old.version + 1;
-        position := im_record_change(p_id, 'updated', version, p_actor, v_old_fields, v_new_fields);
+        change_position := im_record_change(p_id, 'updated', version, p_actor, v_old_fields, v_new_fields);
         UPDATE incidents SET
             status = coalesce(p_status, status),
             assigned_team = coalesce(p_team, assigned_team),
@@ -275,7 +275,7 @@ extension Migration {
                                ELSE resolved_at END,
             updated_at = now(),
             version = im_update_incident.version,
-            position = im_update_incident.position
+            position = im_update_incident.change_position
         WHERE id = p_id;
         PERFORM im_enqueue_jobs(p_id, coalesce(p_jobs, '[]'));
         outcome := 'updated';
