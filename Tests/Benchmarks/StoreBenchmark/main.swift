@@ -82,6 +82,23 @@ func pgbenchRate(pgbench: String, url: String, clients: Int, seconds: Int) throw
     return tps
 }
 
+/// Tables shaped exactly like the store's (same columns, constraints and indexes) for pgbench to fill.
+func preparePgbenchTables(psql: String, url: String) throws {
+    let ddl = """
+        CREATE TABLE IF NOT EXISTS bench_events (LIKE events INCLUDING ALL);
+        CREATE TABLE IF NOT EXISTS bench_incidents (LIKE incidents INCLUDING ALL);
+        CREATE TABLE IF NOT EXISTS bench_change_log (LIKE change_log INCLUDING ALL);
+        CREATE TABLE IF NOT EXISTS bench_audit_log (LIKE audit_log INCLUDING ALL);
+        CREATE SEQUENCE IF NOT EXISTS bench_positions;
+        """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: psql)
+    process.arguments = ["-q", "-v", "ON_ERROR_STOP=1", "-c", ddl, url]
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw BenchmarkFailure(description: "psql could not create bench tables") }
+}
+
 struct BenchmarkFailure: Error, CustomStringConvertible {
     let description: String
 }
@@ -90,6 +107,10 @@ let options = BenchmarkOptions()
 let settings = ConnectionSettings(url: options.url)
 let store = try await IncidentStore.open(StoreConfiguration(connection: settings, poolSize: 2, writers: 2,
                                                             maxBatch: 512))
+if let pgbench = options.pgbench {
+    try preparePgbenchTables(psql: URL(fileURLWithPath: pgbench).deletingLastPathComponent().appendingPathComponent("psql").path,
+                             url: options.url)
+}
 print("StoreBenchmark: \(options.seconds)s per run, synchronous_commit on, \(ProcessInfo.processInfo.activeProcessorCount) cores")
 var run = 0
 for callers in options.concurrency {

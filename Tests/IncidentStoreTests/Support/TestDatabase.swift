@@ -16,12 +16,36 @@ enum TestDatabase {
     /// Creates an empty database and returns settings that reach it.
     static func fresh() async throws -> ConnectionSettings {
         guard let url else { throw Missing() }
-        let name = "im_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let admin = SQLClient(ConnectionSettings(url: url))
-        // The name is ours, made of hex digits: safe to place in the statement.
+        defer { admin.close() }
+        await Cleanup.shared.dropEarlierRuns(admin)
+        let name = "im_test_\(processStart)_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        // The name is ours, made of digits and hex: safe to place in the statement.
         try await admin.execute("CREATE DATABASE \(name)")
-        admin.close()
         return ConnectionSettings(url: url, databaseName: name, operationTimeout: .seconds(60))
+    }
+
+    /// Seconds since 1970 when this test process started; names its databases so a later run can drop them.
+    static let processStart = Int(Date().timeIntervalSince1970)
+
+    /// Drops the databases of earlier test runs (older than a minute before this one), once per process.
+    actor Cleanup {
+        static let shared = Cleanup()
+        private var done = false
+
+        func dropEarlierRuns(_ admin: SQLClient) async {
+            guard !done else { return }
+            done = true
+            guard let rows = try? await admin.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'im\\_test\\_%'").allRows else { return }
+            for row in rows {
+                guard let name = try? row.decode("datname", as: String.self),
+                      let started = Int(name.split(separator: "_").dropFirst(2).first ?? ""),
+                      started < processStart - 60,
+                      name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { continue }
+                _ = try? await admin.execute("DROP DATABASE IF EXISTS \(name)")
+            }
+        }
     }
 
     /// A store on a fresh, migrated database.
