@@ -140,7 +140,7 @@ public final class IncidentStore: Sendable {
     // MARK: - Change feed
 
     /// Changes after `position`, in position order. Positions become visible strictly in order (see
-    /// `im_lock_chain` in the schema), so reading on from the last position seen never skips a change.
+    /// `im_begin_changes` in the schema), so reading on from the last position seen never skips a change.
     public func changes(after position: Int64, limit: Int = 500) async throws -> [IncidentChange] {
         let result = try await pool.withConnection { connection in
             try connection.query("""

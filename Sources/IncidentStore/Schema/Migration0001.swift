@@ -2,7 +2,7 @@
 
 extension Migration {
     /// The first schema. Writers of incidents, the change log and the audit chain all lock `chain_head` first:
-    /// see `im_lock_chain` for why.
+    /// see `im_begin_changes` for why.
     static let v1 = Migration(version: 1, name: "initial schema", sql: #"""
     CREATE TABLE incident_day_counters (
         day        date PRIMARY KEY,
@@ -108,10 +108,46 @@ extension Migration {
     -- means the next writer takes its positions only after this one is visible (Postgres releases locks after
     -- it marks the transaction committed), so the visible positions are always a prefix. The price, fsyncs of
     -- change writers do not overlap, is paid back by group commit writing a whole batch per transaction.
-    -- The same order makes the audit hash chain linear.
-    CREATE FUNCTION im_lock_chain() RETURNS void LANGUAGE sql AS $$
-        SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE
+    -- The same order makes the audit hash chain linear and the per-day incident counter race-free.
+    --
+    -- While a transaction holds the lock, the chain head and the day counter live in transaction-local
+    -- settings (im.*): updating one row hundreds of times in one transaction would lengthen its version chain
+    -- with every update. A deferred trigger writes them back once, at commit.
+    CREATE FUNCTION im_begin_changes() RETURNS void LANGUAGE plpgsql AS $$
+    DECLARE
+        v_head chain_head;
+        v_last integer;
+    BEGIN
+        IF coalesce(current_setting('im.locked', true), '') = 'on' THEN
+            RETURN;
+        END IF;
+        SELECT * INTO v_head FROM chain_head WHERE id = 1 FOR UPDATE;
+        SELECT last_value INTO v_last FROM incident_day_counters WHERE day = (now() AT TIME ZONE 'UTC')::date;
+        PERFORM set_config('im.locked', 'on', true);
+        PERFORM set_config('im.audit_hash', encode(v_head.audit_hash, 'hex'), true);
+        PERFORM set_config('im.audit_seq', v_head.audit_seq::text, true);
+        PERFORM set_config('im.day_counter', coalesce(v_last, 0)::text, true);
+        PERFORM set_config('im.flushed', 'no', true);
+    END
     $$;
+
+    CREATE FUNCTION im_flush_changes() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF current_setting('im.flushed', true) = 'no' THEN
+            UPDATE chain_head SET audit_hash = decode(current_setting('im.audit_hash'), 'hex'),
+                                  audit_seq = current_setting('im.audit_seq')::bigint
+            WHERE id = 1;
+            INSERT INTO incident_day_counters AS c (day, last_value)
+            VALUES ((now() AT TIME ZONE 'UTC')::date, current_setting('im.day_counter')::integer)
+            ON CONFLICT (day) DO UPDATE SET last_value = excluded.last_value;
+            PERFORM set_config('im.flushed', 'yes', true);
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+
+    CREATE CONSTRAINT TRIGGER change_log_flush AFTER INSERT ON change_log
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION im_flush_changes();
 
     CREATE FUNCTION im_audit_digest(prev bytea, seq bigint, incident_id text, actor text, action text,
                                     old_value jsonb, new_value jsonb, at timestamptz)
@@ -121,37 +157,43 @@ extension Migration {
             to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')), 'UTF8'))
     $$;
 
-    -- Appends a change-log row and an audit entry; the caller holds chain_head. Returns the position.
+    -- Appends a change-log row and an audit entry chained to the previous one. Returns the position.
     CREATE FUNCTION im_record_change(p_incident text, p_kind text, p_version bigint, p_actor text,
                                      p_old jsonb, p_new jsonb) RETURNS bigint LANGUAGE plpgsql AS $$
     DECLARE
-        v_position bigint := nextval('change_positions');
-        v_seq bigint := nextval('audit_sequence');
+        v_position bigint;
+        v_seq bigint;
         v_prev bytea;
         v_hash bytea;
         v_at timestamptz := clock_timestamp();
     BEGIN
-        INSERT INTO change_log (position, incident_id, kind, version) VALUES (v_position, p_incident, p_kind, p_version);
-        SELECT audit_hash INTO v_prev FROM chain_head WHERE id = 1;
+        PERFORM im_begin_changes();
+        v_position := nextval('change_positions');
+        v_seq := nextval('audit_sequence');
+        v_prev := decode(current_setting('im.audit_hash'), 'hex');
         v_hash := im_audit_digest(v_prev, v_seq, p_incident, p_actor, p_kind, p_old, p_new, v_at);
+        INSERT INTO change_log (position, incident_id, kind, version) VALUES (v_position, p_incident, p_kind, p_version);
         INSERT INTO audit_log (seq, incident_id, actor, action, old_value, new_value, at, prev_hash, hash)
         VALUES (v_seq, p_incident, p_actor, p_kind, p_old, p_new, v_at, v_prev, v_hash);
-        UPDATE chain_head SET audit_seq = v_seq, audit_hash = v_hash WHERE id = 1;
+        PERFORM set_config('im.audit_hash', encode(v_hash, 'hex'), true);
+        PERFORM set_config('im.audit_seq', v_seq::text, true);
         PERFORM pg_notify('im_changes', '');
         RETURN v_position;
     END
     $$;
 
-    CREATE FUNCTION im_next_incident_id() RETURNS text LANGUAGE plpgsql AS $$
+    -- The id the next incident of today gets; im_take_incident_id makes it taken.
+    CREATE FUNCTION im_peek_incident_id() RETURNS text LANGUAGE plpgsql AS $$
     DECLARE
-        v_day date := (now() AT TIME ZONE 'UTC')::date;
-        v_n integer;
+        v_n integer := current_setting('im.day_counter')::integer + 1;
     BEGIN
-        INSERT INTO incident_day_counters AS c (day, last_value) VALUES (v_day, 1)
-        ON CONFLICT (day) DO UPDATE SET last_value = c.last_value + 1
-        RETURNING last_value INTO v_n;
-        RETURN 'INC-' || to_char(v_day, 'YYYYMMDD') || '-' || CASE WHEN v_n < 100000 THEN lpad(v_n::text, 5, '0') ELSE v_n::text END;
+        RETURN 'INC-' || to_char((now() AT TIME ZONE 'UTC')::date, 'YYYYMMDD') || '-'
+            || CASE WHEN v_n < 100000 THEN lpad(v_n::text, 5, '0') ELSE v_n::text END;
     END
+    $$;
+
+    CREATE FUNCTION im_take_incident_id() RETURNS void LANGUAGE sql AS $$
+        SELECT set_config('im.day_counter', (current_setting('im.day_counter')::integer + 1)::text, true)
     $$;
 
     -- Jobs given as a JSON array of {kind, key, priority, delay_ms, max_attempts, payload}; idempotency keys are
@@ -178,8 +220,11 @@ extension Migration {
         v_hash bytea;
         v_count integer;
     BEGIN
-        PERFORM im_lock_chain();
-        INSERT INTO events (source, event_id, content_hash) VALUES (p_source, p_event_id, p_content_hash)
+        PERFORM im_begin_changes();
+        -- The event row is the claim on (source, event_id); it names the id the incident will get.
+        incident_id := im_peek_incident_id();
+        INSERT INTO events (source, event_id, content_hash, incident_id)
+        VALUES (p_source, p_event_id, p_content_hash, incident_id)
         ON CONFLICT DO NOTHING;
         IF NOT FOUND THEN
             SELECT e.incident_id, e.content_hash INTO incident_id, v_hash
@@ -188,28 +233,29 @@ extension Migration {
                 outcome := 'conflict';
                 RETURN;
             END IF;
-            UPDATE incidents i SET event_count = i.event_count + 1, updated_at = now(), version = i.version + 1
-            WHERE i.id = incident_id RETURNING i.version, i.event_count INTO version, v_count;
+            SELECT i.version + 1, i.event_count INTO version, v_count FROM incidents i WHERE i.id = incident_id;
             change_position := im_record_change(incident_id, 'event_repeated', version, p_actor,
-                                         jsonb_build_object('event_count', v_count - 1),
-                                         jsonb_build_object('event_count', v_count));
-            UPDATE incidents i SET position = im_create_incident.change_position WHERE i.id = incident_id;
+                                                jsonb_build_object('event_count', v_count),
+                                                jsonb_build_object('event_count', v_count + 1));
+            UPDATE incidents i SET event_count = v_count + 1, updated_at = now(),
+                                   version = im_create_incident.version, position = change_position
+            WHERE i.id = incident_id;
             outcome := 'duplicate';
             RETURN;
         END IF;
-        incident_id := im_next_incident_id();
+        PERFORM im_take_incident_id();
         version := 1;
         change_position := im_record_change(incident_id, 'created', 1, p_actor, NULL,
                                      jsonb_build_object('status', 'NEW', 'severity', p_severity, 'priority', p_priority));
-        UPDATE events e SET incident_id = im_create_incident.incident_id
-        WHERE e.source = p_source AND e.event_id = p_event_id;
         INSERT INTO incidents (id, status, severity, priority, title, description, source, source_version,
             event_type, category, resource, metrics, tags, encrypted_payload, request_hash, assigned_team,
             escalation_policy, timeline, remediation_actions, created_at, updated_at, version, position)
         VALUES (incident_id, 'NEW', p_severity, p_priority, p_title, p_description, p_source, p_source_version,
             p_event_type, p_category, p_resource, p_metrics, p_tags, p_payload, p_request_hash, p_team,
             p_policy, p_timeline, p_actions, now(), now(), 1, change_position);
-        PERFORM im_enqueue_jobs(incident_id, p_jobs);
+        IF jsonb_array_length(p_jobs) > 0 THEN
+            PERFORM im_enqueue_jobs(incident_id, p_jobs);
+        END IF;
         outcome := 'created';
     END
     $$;
@@ -226,7 +272,7 @@ extension Migration {
         v_old_fields jsonb := '{}';
         v_new_fields jsonb := '{}';
     BEGIN
-        PERFORM im_lock_chain();
+        PERFORM im_begin_changes();
         SELECT * INTO v_old FROM incidents WHERE id = p_id FOR UPDATE;
         IF NOT FOUND THEN
             outcome := 'not_found';

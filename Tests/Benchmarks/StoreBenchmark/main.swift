@@ -1,6 +1,7 @@
 // Durable incident inserts per second through group commit at several concurrency levels, beside pgbench
 // inserting the same rows one transaction each, on the same database in the same run.
 import Foundation
+import Glibc
 import IncidentCore
 import IncidentStore
 
@@ -66,15 +67,7 @@ func pgbenchRate(pgbench: String, url: String, clients: Int, seconds: Int) throw
         COMMIT;
         """.write(toFile: script, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(atPath: script) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: pgbench)
-    process.arguments = ["-n", "-f", script, "-c", String(clients), "-j", "2", "-T", String(seconds), url]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
+    let text = try runTool(pgbench, ["-n", "-f", script, "-c", String(clients), "-j", "2", "-T", String(seconds), url])
     guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
           let tps = Double(line.dropFirst(6).prefix { $0 == "." || $0.isNumber }) else {
         throw BenchmarkFailure(description: "pgbench output had no tps line:\n\(text)")
@@ -85,18 +78,50 @@ func pgbenchRate(pgbench: String, url: String, clients: Int, seconds: Int) throw
 /// Tables shaped exactly like the store's (same columns, constraints and indexes) for pgbench to fill.
 func preparePgbenchTables(psql: String, url: String) throws {
     let ddl = """
+        SET client_min_messages = warning;
         CREATE TABLE IF NOT EXISTS bench_events (LIKE events INCLUDING ALL);
         CREATE TABLE IF NOT EXISTS bench_incidents (LIKE incidents INCLUDING ALL);
         CREATE TABLE IF NOT EXISTS bench_change_log (LIKE change_log INCLUDING ALL);
         CREATE TABLE IF NOT EXISTS bench_audit_log (LIKE audit_log INCLUDING ALL);
         CREATE SEQUENCE IF NOT EXISTS bench_positions;
         """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: psql)
-    process.arguments = ["-q", "-v", "ON_ERROR_STOP=1", "-c", ddl, url]
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw BenchmarkFailure(description: "psql could not create bench tables") }
+    _ = try runTool(psql, ["-q", "-v", "ON_ERROR_STOP=1", "-c", ddl, url])
+}
+
+/// Runs a tool to completion and returns its output. posix_spawn with an empty signal mask: the threads Swift
+/// runs us on block signals, and a child inheriting that mask never sees pgbench's own SIGALRM for -T.
+func runTool(_ path: String, _ arguments: [String]) throws -> String {
+    let outputPath = NSTemporaryDirectory() + "im-bench-out-\(UUID().uuidString)"
+    defer { try? FileManager.default.removeItem(atPath: outputPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+    let argv = ([path] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, path, &actions, &attributes, argv, environ) == 0 else {
+        throw BenchmarkFailure(description: "cannot start \(path)")
+    }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    guard status == 0 else { throw BenchmarkFailure(description: "\(path) failed (status \(status)):\n\(text)") }
+    return text
+}
+
+/// Writes a line to stdout at once (print buffers when stdout is a pipe, and a crash would lose it).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 struct BenchmarkFailure: Error, CustomStringConvertible {
@@ -111,7 +136,7 @@ if let pgbench = options.pgbench {
     try preparePgbenchTables(psql: URL(fileURLWithPath: pgbench).deletingLastPathComponent().appendingPathComponent("psql").path,
                              url: options.url)
 }
-print("StoreBenchmark: \(options.seconds)s per run, synchronous_commit on, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+say("StoreBenchmark: \(options.seconds)s per run, synchronous_commit on, \(ProcessInfo.processInfo.activeProcessorCount) cores")
 var run = 0
 for callers in options.concurrency {
     run += 1
@@ -122,6 +147,6 @@ for callers in options.concurrency {
         let single = try pgbenchRate(pgbench: pgbench, url: options.url, clients: callers, seconds: options.seconds)
         line += String(format: "  pgbench-one-tx-each=%.0f incidents/s  ratio=%.1fx", single, groupRate / single)
     }
-    print(line)
+    say(line)
 }
 store.shutdown()
