@@ -5,6 +5,10 @@ import IncidentCore
 /// JSON for jsonb columns: sorted keys so equal values compare equal as text and in audit hashes.
 enum JSONColumn {
     static func encode<T: Encodable>(_ value: T) throws -> String {
+        // Empty collections are common on the hot path and JSONEncoder is not cheap.
+        if let collection = value as? any Collection, collection.isEmpty {
+            return value is any Sequence & ExpressibleByDictionaryLiteral ? "{}" : "[]"
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .secondsSince1970
@@ -53,7 +57,7 @@ extension CreateIncidentRequest {
                 try JSONColumn.encode(d.metrics), try JSONColumn.encode(d.tags), d.encryptedPayload.map(ByteaValue.init),
                 d.requestHash, d.assignedTeam, d.escalationPolicy, try JSONColumn.encode(d.timeline),
                 try JSONColumn.encode(d.remediationActions), try JSONColumn.encode(jobs.map(JobRecord.init)),
-            ])
+            ], preparedAs: "im_create_incident")
     }
 }
 

@@ -128,6 +128,8 @@ extension Migration {
         PERFORM set_config('im.audit_seq', v_head.audit_seq::text, true);
         PERFORM set_config('im.day_counter', coalesce(v_last, 0)::text, true);
         PERFORM set_config('im.flushed', 'no', true);
+        -- Delivered at commit, once per transaction: listeners then read the feed from their position.
+        PERFORM pg_notify('im_changes', '');
     END
     $$;
 
@@ -177,23 +179,8 @@ extension Migration {
         VALUES (v_seq, p_incident, p_actor, p_kind, p_old, p_new, v_at, v_prev, v_hash);
         PERFORM set_config('im.audit_hash', encode(v_hash, 'hex'), true);
         PERFORM set_config('im.audit_seq', v_seq::text, true);
-        PERFORM pg_notify('im_changes', '');
         RETURN v_position;
     END
-    $$;
-
-    -- The id the next incident of today gets; im_take_incident_id makes it taken.
-    CREATE FUNCTION im_peek_incident_id() RETURNS text LANGUAGE plpgsql AS $$
-    DECLARE
-        v_n integer := current_setting('im.day_counter')::integer + 1;
-    BEGIN
-        RETURN 'INC-' || to_char((now() AT TIME ZONE 'UTC')::date, 'YYYYMMDD') || '-'
-            || CASE WHEN v_n < 100000 THEN lpad(v_n::text, 5, '0') ELSE v_n::text END;
-    END
-    $$;
-
-    CREATE FUNCTION im_take_incident_id() RETURNS void LANGUAGE sql AS $$
-        SELECT set_config('im.day_counter', (current_setting('im.day_counter')::integer + 1)::text, true)
     $$;
 
     -- Jobs given as a JSON array of {kind, key, priority, delay_ms, max_attempts, payload}; idempotency keys are
@@ -219,10 +206,13 @@ extension Migration {
     DECLARE
         v_hash bytea;
         v_count integer;
+        v_n integer;
     BEGIN
         PERFORM im_begin_changes();
         -- The event row is the claim on (source, event_id); it names the id the incident will get.
-        incident_id := im_peek_incident_id();
+        v_n := current_setting('im.day_counter')::integer + 1;
+        incident_id := 'INC-' || to_char((now() AT TIME ZONE 'UTC')::date, 'YYYYMMDD') || '-'
+            || CASE WHEN v_n < 100000 THEN lpad(v_n::text, 5, '0') ELSE v_n::text END;
         INSERT INTO events (source, event_id, content_hash, incident_id)
         VALUES (p_source, p_event_id, p_content_hash, incident_id)
         ON CONFLICT DO NOTHING;
@@ -243,7 +233,7 @@ extension Migration {
             outcome := 'duplicate';
             RETURN;
         END IF;
-        PERFORM im_take_incident_id();
+        PERFORM set_config('im.day_counter', v_n::text, true);
         version := 1;
         change_position := im_record_change(incident_id, 'created', 1, p_actor, NULL,
                                      jsonb_build_object('status', 'NEW', 'severity', p_severity, 'priority', p_priority));
