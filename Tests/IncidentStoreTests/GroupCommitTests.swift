@@ -121,25 +121,37 @@ struct GroupCommitTests {
         #expect(try await sql.scalar("SELECT count(*) FROM events WHERE event_id = 'bad-one'", as: Int.self) == 0)
     }
 
-    @Test("an incident reads back with every field it was created with")
+    @Test("incidents read back with every field, whether written alone or in a set-based batch")
     func roundTrip() async throws {
-        let (store, _) = try await TestDatabase.freshStore()
+        let (store, _) = try await TestDatabase.freshStore(writers: 1)
         defer { store.shutdown() }
-        let draft = Sample.draft(severity: .critical)
-        let created = try await store.createIncident(Sample.request(draft))
-        let incident = try await store.incident(created.incidentID)
-        #expect(incident.status == .new)
-        #expect(incident.severity == .critical)
-        #expect(incident.priority == .p0)
-        #expect(incident.title == draft.title)
-        #expect(incident.resource == draft.resource)
-        #expect(incident.metrics == draft.metrics)
-        #expect(incident.tags == draft.tags)
-        #expect(incident.encryptedPayload == draft.encryptedPayload)
-        #expect(incident.requestHash == draft.requestHash)
-        #expect(incident.eventCount == 1)
-        #expect(incident.version == 1)
-        #expect(incident.position == created.position)
-        #expect(abs(incident.createdAt.timeIntervalSinceNow) < 600)
+        var drafts = (0..<40).map { index in
+            Sample.draft(severity: .critical, title: "Title \"\(index)\" with \\ and {braces}, commas",
+                         tags: ["quote": "a\"b", "backslash": "c\\d", "unicode": "é✓"])
+        }
+        drafts[3].encryptedPayload = nil
+        drafts[4].requestHash = nil
+        let results = try await withThrowingTaskGroup(of: (IncidentDraft, CreateIncidentResult).self) { group in
+            for draft in drafts { group.addTask { (draft, try await store.createIncident(Sample.request(draft))) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for (draft, created) in results {
+            let incident = try await store.incident(created.incidentID)
+            #expect(incident.status == .new)
+            #expect(incident.severity == .critical)
+            #expect(incident.priority == .p0)
+            #expect(incident.title == draft.title)
+            #expect(incident.description == draft.description)
+            #expect(incident.resource == draft.resource)
+            #expect(incident.metrics == draft.metrics)
+            #expect(incident.tags == draft.tags)
+            #expect(incident.encryptedPayload == draft.encryptedPayload)
+            #expect(incident.requestHash == draft.requestHash)
+            #expect(incident.eventCount == 1)
+            #expect(incident.version == 1)
+            #expect(incident.position == created.position)
+            #expect(abs(incident.createdAt.timeIntervalSinceNow) < 600)
+        }
+        #expect(try await store.verifyAuditChain().isIntact)
     }
 }

@@ -250,6 +250,97 @@ extension Migration {
     END
     $$;
 
+    -- Group commit's fast path: a whole batch in set-based statements, rows in argument order. When any event
+    -- of the batch is already known, or repeats within it, it falls back to im_create_incident per event.
+    CREATE FUNCTION im_create_batch(
+        p_source text[], p_event_id text[], p_content_hash bytea[], p_actor text[], p_severity text[],
+        p_priority smallint[], p_title text[], p_description text[], p_source_version text[], p_event_type text[],
+        p_category text[], p_resource jsonb[], p_metrics jsonb[], p_tags jsonb[], p_payload bytea[],
+        p_request_hash text[], p_team text[], p_policy text[], p_timeline jsonb[], p_actions jsonb[],
+        p_jobs jsonb[])
+    RETURNS TABLE (ord integer, incident_id text, outcome text, version bigint, change_position bigint)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        v_n integer := cardinality(p_event_id);
+        v_counter integer;
+        v_first_position bigint;
+        v_first_seq bigint;
+        v_day text := to_char((now() AT TIME ZONE 'UTC')::date, 'YYYYMMDD');
+        v_at timestamptz := clock_timestamp();
+        v_prev bytea;
+        v_prevs bytea[] := '{}';
+        v_hashes bytea[] := '{}';
+        v_new jsonb;
+        i integer;
+    BEGIN
+        PERFORM im_begin_changes();
+        IF v_n = 0 THEN
+            RETURN;
+        END IF;
+        IF (SELECT count(DISTINCT (s, e)) FROM unnest(p_source, p_event_id) AS u(s, e)) < v_n
+           OR EXISTS (SELECT 1 FROM unnest(p_source, p_event_id) AS u(s, e)
+                      JOIN events ev ON ev.source = u.s AND ev.event_id = u.e) THEN
+            FOR i IN 1..v_n LOOP
+                RETURN QUERY SELECT i, c.incident_id, c.outcome, c.version, c.change_position
+                FROM im_create_incident(p_source[i], p_event_id[i], p_content_hash[i], p_actor[i], p_severity[i],
+                    p_priority[i], p_title[i], p_description[i], p_source_version[i], p_event_type[i],
+                    p_category[i], p_resource[i], p_metrics[i], p_tags[i], p_payload[i], p_request_hash[i],
+                    p_team[i], p_policy[i], p_timeline[i], p_actions[i], p_jobs[i]) AS c;
+            END LOOP;
+            RETURN;
+        END IF;
+        -- We hold chain_head, so nobody else draws from these sequences now: reserve n in one step each.
+        v_first_position := setval('change_positions', nextval('change_positions') + v_n - 1) - v_n + 1;
+        v_first_seq := setval('audit_sequence', nextval('audit_sequence') + v_n - 1) - v_n + 1;
+        v_counter := current_setting('im.day_counter')::integer;
+        v_prev := decode(current_setting('im.audit_hash'), 'hex');
+        FOR i IN 1..v_n LOOP
+            v_new := jsonb_build_object('status', 'NEW', 'severity', p_severity[i], 'priority', p_priority[i]);
+            v_prevs := v_prevs || v_prev;
+            v_prev := im_audit_digest(v_prev, v_first_seq + i - 1,
+                'INC-' || v_day || '-' || CASE WHEN v_counter + i < 100000 THEN lpad((v_counter + i)::text, 5, '0')
+                                               ELSE (v_counter + i)::text END,
+                p_actor[i], 'created', NULL, v_new, v_at);
+            v_hashes := v_hashes || v_prev;
+        END LOOP;
+        CREATE TEMP TABLE IF NOT EXISTS im_batch (
+            ord integer, id text, position bigint, seq bigint) ON COMMIT DELETE ROWS;
+        DELETE FROM im_batch;
+        INSERT INTO im_batch
+        SELECT g, 'INC-' || v_day || '-' || CASE WHEN v_counter + g < 100000 THEN lpad((v_counter + g)::text, 5, '0')
+                                                 ELSE (v_counter + g)::text END,
+               v_first_position + g - 1, v_first_seq + g - 1
+        FROM generate_series(1, v_n) AS g;
+        INSERT INTO events (source, event_id, content_hash, incident_id)
+        SELECT p_source[b.ord], p_event_id[b.ord], p_content_hash[b.ord], b.id FROM im_batch b;
+        INSERT INTO change_log (position, incident_id, kind, version)
+        SELECT b.position, b.id, 'created', 1 FROM im_batch b;
+        INSERT INTO audit_log (seq, incident_id, actor, action, old_value, new_value, at, prev_hash, hash)
+        SELECT b.seq, b.id, p_actor[b.ord], 'created', NULL,
+               jsonb_build_object('status', 'NEW', 'severity', p_severity[b.ord], 'priority', p_priority[b.ord]),
+               v_at, v_prevs[b.ord], v_hashes[b.ord]
+        FROM im_batch b;
+        INSERT INTO incidents (id, status, severity, priority, title, description, source, source_version,
+            event_type, category, resource, metrics, tags, encrypted_payload, request_hash, assigned_team,
+            escalation_policy, timeline, remediation_actions, created_at, updated_at, version, position)
+        SELECT b.id, 'NEW', p_severity[b.ord], p_priority[b.ord], p_title[b.ord], p_description[b.ord],
+            p_source[b.ord], p_source_version[b.ord], p_event_type[b.ord], p_category[b.ord], p_resource[b.ord],
+            p_metrics[b.ord], p_tags[b.ord], p_payload[b.ord], p_request_hash[b.ord], p_team[b.ord],
+            p_policy[b.ord], p_timeline[b.ord], p_actions[b.ord], now(), now(), 1, b.position
+        FROM im_batch b;
+        INSERT INTO jobs (kind, incident_id, payload, priority, due_at, max_attempts, idempotency_key)
+        SELECT j->>'kind', b.id, coalesce(j->'payload', '{}'), (j->>'priority')::smallint,
+               now() + ((j->>'delay_ms')::bigint * interval '1 millisecond'), (j->>'max_attempts')::integer,
+               b.id || ':' || (j->>'key')
+        FROM im_batch b, jsonb_array_elements(p_jobs[b.ord]) AS j
+        ON CONFLICT (idempotency_key) DO NOTHING;
+        PERFORM set_config('im.day_counter', (v_counter + v_n)::text, true);
+        PERFORM set_config('im.audit_hash', encode(v_prev, 'hex'), true);
+        PERFORM set_config('im.audit_seq', (v_first_seq + v_n - 1)::text, true);
+        RETURN QUERY SELECT b.ord, b.id, 'created'::text, 1::bigint, b.position FROM im_batch b ORDER BY b.ord;
+    END
+    $$;
+
     -- A conditional update. NULL arguments leave a field unchanged; p_timeline is appended. Outcomes: updated,
     -- conflict (version is then the current one), not_found.
     CREATE FUNCTION im_update_incident(
