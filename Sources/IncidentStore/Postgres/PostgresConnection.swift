@@ -50,11 +50,11 @@ final class PostgresConnection {
                 PQconnectdbParams(keywords, values, 1)
             }
         }
-        guard let connection else { throw PostgresError(.connection, message: "out of memory opening connection") }
+        guard let connection else { throw PostgresError(.connect, message: "out of memory opening connection") }
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(connection))
             PQfinish(connection)
-            throw PostgresError(.connection, message: message.trimmingTrailingNewlines)
+            throw PostgresError(.connect, message: message.trimmingTrailingNewlines)
         }
         guard PQsetnonblocking(connection, 1) == 0 else {
             PQfinish(connection)
