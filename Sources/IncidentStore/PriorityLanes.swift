@@ -7,11 +7,14 @@ struct PendingCreate: Sendable {
     let continuation: CheckedContinuation<CreateIncidentResult, any Error>
 }
 
-/// Priority lanes of pending creates. Writers take the most urgent first, FIFO within a priority.
-final class PendingCreates: @unchecked Sendable {
+/// The creates waiting for a writer.
+typealias PendingCreates = PriorityLanes<PendingCreate>
+
+/// Blocking priority lanes (0 most urgent … 4). Takers get the most urgent first, FIFO within a priority.
+final class PriorityLanes<Element: Sendable>: @unchecked Sendable {
     // Guarded by `condition`.
     private let condition = NSCondition()
-    private var lanes: [[PendingCreate]] = Array(repeating: [], count: 5)
+    private var lanes: [[Element]] = Array(repeating: [], count: 5)
     private var heads: [Int] = Array(repeating: 0, count: 5)
     private var count = 0
     private var closed = false
@@ -22,7 +25,7 @@ final class PendingCreates: @unchecked Sendable {
     }
 
     /// Queues a create; false when the queue is full or closed (the caller answers with a retryable error).
-    func push(_ create: PendingCreate, priority: Int) -> Bool {
+    func push(_ create: Element, priority: Int) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         guard !closed, count < capacity else { return false }
@@ -33,11 +36,11 @@ final class PendingCreates: @unchecked Sendable {
     }
 
     /// Waits for work and takes up to `limit` creates, most urgent first; empty once closed and drained.
-    func takeBatch(limit: Int) -> [PendingCreate] {
+    func takeBatch(limit: Int) -> [Element] {
         condition.lock()
         defer { condition.unlock() }
         while count == 0 && !closed { condition.wait() }
-        var batch: [PendingCreate] = []
+        var batch: [Element] = []
         for lane in lanes.indices where batch.count < limit {
             let take = min(limit - batch.count, lanes[lane].count - heads[lane])
             guard take > 0 else { continue }
