@@ -2,12 +2,14 @@
 import Foundation
 import IncidentCore
 
-/// Writer threads, each owning one connection, that drain `PendingCreates` in batches.
+/// Writer threads, each owning one connection, that drain `PendingCreates` in batches, most urgent first.
 ///
-/// A batch is BEGIN, one `im_create_incident` per create, COMMIT, sent as one pipeline (one round trip, one
-/// fsync). When one create's data is refused, the whole transaction rolls back, that caller alone gets
-/// `invalid`, and the rest are written again. A lost connection fails the batch with a retryable error: the
-/// outcome is then unknown, and a retry is safe because creates are idempotent by `(source, event_id)`.
+/// A batch is written in one transaction and one round trip (BEGIN, statement(s), COMMIT as a pipeline), and
+/// every caller is completed only after COMMIT returned. The fast path sends the whole batch as one set-based
+/// `im_create_batch` call; when it reports a data error, the batch is written again as one `im_create_incident`
+/// per create, where the failing create is found, answered `invalid` alone, and the rest written once more.
+/// A lost connection fails the batch with a retryable error: its outcome is then unknown, and a retry is safe
+/// because creates are idempotent by `(source, event_id)`.
 final class GroupCommitWriter: Sendable {
     private let pending: PendingCreates
     private let maxBatch: Int
