@@ -1,4 +1,4 @@
-// The queue of creates waiting for the group-commit writer, one lane per priority.
+// Blocking priority lanes: the queue group-commit writers take creates from, most urgent first.
 import Foundation
 
 /// A create waiting for its batch: the prepared statement and the caller to complete after commit.
