@@ -132,7 +132,9 @@ public final class IncidentStore: Sendable {
         let incidents = try decoding { try rows.prefix(limit).map(Incident.init(row:)) }
         var next: String?
         if rows.count > limit, let last = rows.prefix(limit).last {
-            next = try decoding { "\(try last.decode("cursor_time", as: String.self))|\(try last.decode("id", as: String.self))" }
+            next = try decoding {
+                "\(try last.decode("cursor_time", as: String.self))|\(try last.decode("id", as: String.self))"
+            }
         }
         return IncidentPage(incidents: incidents, nextCursor: next)
     }

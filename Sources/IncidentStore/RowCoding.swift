@@ -54,7 +54,8 @@ extension CreateIncidentRequest {
             """, [
                 d.source, d.eventID, ByteaValue(d.contentHash), actor, d.severity.rawValue, d.priority.rawValue,
                 d.title, d.description, d.sourceVersion, d.eventType, d.category, try JSONColumn.encode(d.resource),
-                try JSONColumn.encode(d.metrics), try JSONColumn.encode(d.tags), d.encryptedPayload.map(ByteaValue.init),
+                try JSONColumn.encode(d.metrics), try JSONColumn.encode(d.tags),
+                d.encryptedPayload.map(ByteaValue.init),
                 d.requestHash, d.assignedTeam, d.escalationPolicy, try JSONColumn.encode(d.timeline),
                 try JSONColumn.encode(d.remediationActions), try JSONColumn.encode(jobs.map(JobRecord.init)),
             ], preparedAs: "im_create_incident")

@@ -20,7 +20,8 @@ struct ChangeFeedTests {
         defer { slow.close(); observer.close() }
         try await slow.execute("BEGIN")
         let slowPosition = try await slow.scalar("""
-            SELECT change_position FROM im_update_incident($1, 1, 'slow', 'ACKNOWLEDGED', NULL, NULL, NULL, NULL, NULL, NULL)
+            SELECT change_position
+            FROM im_update_incident($1, 1, 'slow', 'ACKNOWLEDGED', NULL, NULL, NULL, NULL, NULL, NULL)
             """, [first.incidentID.description], as: Int64.self)
 
         // A second writer starts meanwhile and must queue behind it.

@@ -22,7 +22,8 @@ struct ConnectionFailureTests {
         }
         #expect(try await eventually {
             try await killer.scalar("""
-                SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(120)%'
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND query LIKE '%pg_sleep(120)%'
                   AND pid <> pg_backend_pid()
                 """, as: Int.self) == 1
         })
@@ -38,7 +39,9 @@ struct ConnectionFailureTests {
         }
         #expect(try await killer.scalar("SELECT count(*) FROM scratch", as: Int.self) == 0)
         // The same pooled connection reconnects on next use.
-        let value = try await pool.withConnection { try $0.query("SELECT 41 + 1 AS v").first!.decode("v", as: Int.self) }
+        let value = try await pool.withConnection {
+            try $0.query("SELECT 41 + 1 AS v").first!.decode("v", as: Int.self)
+        }
         #expect(value == 42)
     }
 

@@ -38,7 +38,8 @@ struct ConnectionSettingsTests {
         defer { sql.close() }
         let elements: [String?] = ["plain", "a \"quoted\" word", "back\\slash", "{brace}", "a,b", "", nil, "NULL",
                                    "\\x00ff", "é✓", " spaced "]
-        let result = try await sql.execute("SELECT u AS v FROM unnest($1::text[]) WITH ORDINALITY AS t(u, n) ORDER BY n",
+        let result = try await sql.execute(
+            "SELECT u AS v FROM unnest($1::text[]) WITH ORDINALITY AS t(u, n) ORDER BY n",
                                            [TextArray(elements: elements)])
         #expect(result.rows.map { $0[0] } == elements)
     }

@@ -24,7 +24,8 @@ struct GroupCommitTests {
         // Read back on an independent connection: acked means committed.
         let sql = SQLClient(settings)
         defer { sql.close() }
-        let stored = try await sql.execute("SELECT id FROM incidents").allRows.map { try $0.decode("id", as: String.self) }
+        let stored = try await sql.execute("SELECT id FROM incidents").allRows
+            .map { try $0.decode("id", as: String.self) }
         #expect(Set(stored) == Set(results.map(\.incidentID.description)))
         // Group commit actually grouped: far fewer transactions than creates.
         let transactions = try await sql.scalar("SELECT count(DISTINCT xmin::text) FROM incidents", as: Int.self)

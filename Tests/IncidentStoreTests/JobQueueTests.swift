@@ -82,7 +82,8 @@ struct JobQueueTests {
             return secondRun != nil
         })
         #expect(secondRun?.attempts == 2)
-        #expect(try await store.jobs.fail(try #require(secondRun), error: "HTTP 503", backoff: backoff) == .deadLettered)
+        let lastRun = try #require(secondRun)
+        #expect(try await store.jobs.fail(lastRun, error: "HTTP 503", backoff: backoff) == .deadLettered)
         #expect(try await store.jobs.counts(incidentID: created.incidentID).dead == 1)
     }
 

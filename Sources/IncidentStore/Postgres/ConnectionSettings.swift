@@ -40,7 +40,8 @@ public struct ConnectionSettings: Sendable, Hashable {
     /// gets a retryable error instead of hanging.
     public var operationTimeout: Duration
 
-    public init(url: String, databaseName: String? = nil, tls: DatabaseTLS? = nil, applicationName: String = "incident-manager",
+    public init(url: String, databaseName: String? = nil, tls: DatabaseTLS? = nil,
+                applicationName: String = "incident-manager",
                 connectTimeoutSeconds: Int = 5, operationTimeout: Duration = .seconds(30)) {
         self.url = url
         self.databaseName = databaseName

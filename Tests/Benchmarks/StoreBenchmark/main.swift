@@ -53,7 +53,7 @@ func groupCommitRate(store: IncidentStore, callers: Int, seconds: Int, run: Int)
     return Double(acked) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
 }
 
-/// pgbench, one transaction per row: the same event, incident, change-log and audit rows our writer stores,
+/// pgbench, one transaction per incident: the same event, incident, change-log and audit rows our writer stores,
 /// written without group commit (Postgres still merges concurrent fsyncs).
 func pgbenchRate(pgbench: String, url: String, clients: Int, seconds: Int) throws -> Double {
     let script = NSTemporaryDirectory() + "im-bench-\(UUID().uuidString).sql"
@@ -133,10 +133,12 @@ let settings = ConnectionSettings(url: options.url)
 let store = try await IncidentStore.open(StoreConfiguration(connection: settings, poolSize: 2, writers: 2,
                                                             maxBatch: 512))
 if let pgbench = options.pgbench {
-    try preparePgbenchTables(psql: URL(fileURLWithPath: pgbench).deletingLastPathComponent().appendingPathComponent("psql").path,
+    let psql = URL(fileURLWithPath: pgbench).deletingLastPathComponent().appendingPathComponent("psql").path
+    try preparePgbenchTables(psql: psql,
                              url: options.url)
 }
-say("StoreBenchmark: \(options.seconds)s per run, synchronous_commit on, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+let cores = ProcessInfo.processInfo.activeProcessorCount
+say("StoreBenchmark: \(options.seconds)s per run, synchronous_commit on, \(cores) cores")
 var run = 0
 for callers in options.concurrency {
     run += 1

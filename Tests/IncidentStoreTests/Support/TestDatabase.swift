@@ -88,7 +88,8 @@ enum Sample {
         IncidentDraft(
             source: source, eventID: eventID, contentHash: Array(content.utf8), severity: severity, title: title,
             description: "A test incident", sourceVersion: "1.2", eventType: "prompt_injection",
-            category: "llm", resource: Resource(type: "llm_endpoint", id: "ep-1", name: "chat", metadata: ["region": "eu"]),
+            category: "llm",
+            resource: Resource(type: "llm_endpoint", id: "ep-1", name: "chat", metadata: ["region": "eu"]),
             metrics: ["score": 0.97], tags: tags, encryptedPayload: [1, 2, 3, 0, 255], requestHash: "abc123",
             assignedTeam: "secops", escalationPolicy: "default")
     }
