@@ -11,6 +11,7 @@ struct BenchmarkOptions {
     var seconds = 5
     var concurrency = [64, 256]
     var pgbench: String?
+    var writers = 1
 
     init() {
         let environment = ProcessInfo.processInfo.environment
@@ -24,6 +25,7 @@ struct BenchmarkOptions {
             concurrency = levels.split(separator: ",").compactMap { Int($0) }
         }
         pgbench = environment["PGBENCH"]
+        if let writers = environment["BENCH_WRITERS"].flatMap(Int.init) { self.writers = writers }
     }
 }
 
@@ -130,7 +132,7 @@ struct BenchmarkFailure: Error, CustomStringConvertible {
 
 let options = BenchmarkOptions()
 let settings = ConnectionSettings(url: options.url)
-let store = try await IncidentStore.open(StoreConfiguration(connection: settings, poolSize: 2, writers: 2,
+let store = try await IncidentStore.open(StoreConfiguration(connection: settings, poolSize: 2, writers: options.writers,
                                                             maxBatch: 512))
 if let pgbench = options.pgbench {
     let psql = URL(fileURLWithPath: pgbench).deletingLastPathComponent().appendingPathComponent("psql").path
@@ -138,7 +140,7 @@ if let pgbench = options.pgbench {
                              url: options.url)
 }
 let cores = ProcessInfo.processInfo.activeProcessorCount
-say("StoreBenchmark: \(options.seconds)s per run, synchronous_commit on, \(cores) cores")
+say("StoreBenchmark: \(options.seconds)s per run, \(options.writers) writers, synchronous_commit on, \(cores) cores")
 var run = 0
 for callers in options.concurrency {
     run += 1
