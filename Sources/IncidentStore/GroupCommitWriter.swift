@@ -44,9 +44,12 @@ final class GroupCommitWriter: Sendable {
 
     private static func run(pending: PendingCreates, settings: ConnectionSettings, maxBatch: Int) {
         let connection = PostgresConnection(settings: settings)
+        var previousBatch = 0
         while true {
-            let batch = pending.takeBatch(limit: maxBatch)
+            // Wait briefly for about as many creates as the last batch answered: those callers are coming back.
+            let batch = pending.takeBatch(limit: maxBatch, gather: (target: previousBatch, linger: .milliseconds(2)))
             if batch.isEmpty { break }
+            previousBatch = batch.count
             write(batch, on: connection)
         }
         connection.close()

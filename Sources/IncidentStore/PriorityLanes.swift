@@ -31,15 +31,26 @@ final class PriorityLanes<Element: Sendable>: @unchecked Sendable {
         guard !closed, count < capacity else { return false }
         lanes[priority].append(create)
         count += 1
-        condition.signal()
+        condition.broadcast()
         return true
     }
 
-    /// Waits for work and takes up to `limit` creates, most urgent first; empty once closed and drained.
-    func takeBatch(limit: Int) -> [Element] {
+    /// Waits for work and takes up to `limit` elements, most urgent first; empty once closed and drained.
+    ///
+    /// With `gather`, a batch smaller than `gather.target` waits up to `gather.linger` for more to arrive: callers
+    /// answered by the previous batch come back a moment later, and taking the first few alone would split them
+    /// over two commits. Nothing lingers while a P0 waits.
+    func takeBatch(limit: Int, gather: (target: Int, linger: Duration)? = nil) -> [Element] {
         condition.lock()
         defer { condition.unlock() }
         while count == 0 && !closed { condition.wait() }
+        if let gather, count < min(gather.target, limit), !closed {
+            let (seconds, attoseconds) = gather.linger.components
+            let until = Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18)
+            while count < min(gather.target, limit) && lanes[0].count == heads[0] && !closed {
+                if !condition.wait(until: until) { break }
+            }
+        }
         var batch: [Element] = []
         for lane in lanes.indices where batch.count < limit {
             let take = min(limit - batch.count, lanes[lane].count - heads[lane])
