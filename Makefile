@@ -80,7 +80,7 @@ db-url:
 	@echo "$(DB_URL)"
 
 # ---- build, run, test ------------------------------------------------------
-.PHONY: build run test test-swift test-interop bench clean
+.PHONY: build run test test-swift test-interop bench bench-store clean
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
@@ -101,6 +101,18 @@ test-swift:
 
 test-interop:
 	@echo "interop: (no interop suites yet)"
+
+# Group-commit inserts/s at 64 and 256 callers beside pgbench (one transaction per incident), same run.
+# BENCH_SECONDS and BENCH_CONCURRENCY (e.g. 64,256) tune it. Uses its own database on the private cluster.
+bench-store: deps
+	@$(MAKE) --no-print-directory db-start
+	$(SWIFT) build -c release --product StoreBenchmark
+	@url="$(DB_URL)"; \
+	if [ -z "$${DATABASE_URL:-}" ]; then \
+	  $(PG_BIN)/createdb -h 127.0.0.1 -p $$(cat $(PG_PORT_FILE)) -U incident incident_bench 2>/dev/null || true; \
+	  url="postgresql://incident@127.0.0.1:$$(cat $(PG_PORT_FILE))/incident_bench"; \
+	fi; \
+	DATABASE_URL="$$url" PGBENCH=$(PG_BIN)/pgbench $$($(SWIFT) build -c release --show-bin-path)/StoreBenchmark
 
 clean: db-stop
 	rm -rf .build $(DEV)

@@ -2,12 +2,14 @@
 import Foundation
 import IncidentCore
 
-/// Writer threads, each owning one connection, that drain `PendingCreates` in batches.
+/// Writer threads, each owning one connection, that drain `PendingCreates` in batches, most urgent first.
 ///
-/// A batch is BEGIN, one `im_create_incident` per create, COMMIT, sent as one pipeline (one round trip, one
-/// fsync). When one create's data is refused, the whole transaction rolls back, that caller alone gets
-/// `invalid`, and the rest are written again. A lost connection fails the batch with a retryable error: the
-/// outcome is then unknown, and a retry is safe because creates are idempotent by `(source, event_id)`.
+/// A batch is written in one transaction and one round trip (BEGIN, statement(s), COMMIT as a pipeline), and
+/// every caller is completed only after COMMIT returned. The fast path sends the whole batch as one set-based
+/// `im_create_batch` call; when it reports a data error, the batch is written again as one `im_create_incident`
+/// per create, where the failing create is found, answered `invalid` alone, and the rest written once more.
+/// A lost connection fails the batch with a retryable error: its outcome is then unknown, and a retry is safe
+/// because creates are idempotent by `(source, event_id)`.
 final class GroupCommitWriter: Sendable {
     private let pending: PendingCreates
     private let maxBatch: Int
@@ -42,15 +44,66 @@ final class GroupCommitWriter: Sendable {
 
     private static func run(pending: PendingCreates, settings: ConnectionSettings, maxBatch: Int) {
         let connection = PostgresConnection(settings: settings)
+        var previousBatch = 0
         while true {
-            let batch = pending.takeBatch(limit: maxBatch)
+            // Wait briefly for about as many creates as the last batch answered: those callers are coming back.
+            let batch = pending.takeBatch(limit: maxBatch, gather: (target: previousBatch, linger: .milliseconds(2)))
             if batch.isEmpty { break }
+            previousBatch = batch.count
             write(batch, on: connection)
         }
         connection.close()
     }
 
+    /// The batch as one set-based statement (`im_create_batch`); the per-create pipeline is the fallback.
+    static let batchSQL = """
+        SELECT ord, incident_id, outcome, version, change_position AS position FROM im_create_batch(
+            $1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::smallint[], $7::text[], $8::text[],
+            $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::jsonb[], $14::jsonb[], $15::bytea[],
+            $16::text[], $17::text[], $18::text[], $19::jsonb[], $20::jsonb[], $21::jsonb[])
+        """
+
     static func write(_ batch: [PendingCreate], on connection: PostgresConnection) {
+        if batch.count > 1 && writeAsOneStatement(batch, on: connection) { return }
+        writeAsPipeline(batch, on: connection)
+    }
+
+    /// Tries the set-based path; true when every caller has been answered. A data error in any create
+    /// returns false so the pipeline path can find the culprit and fail it alone.
+    private static func writeAsOneStatement(_ batch: [PendingCreate], on connection: PostgresConnection) -> Bool {
+        let columns = batch[0].statement.binds.indices.map { column in
+            TextArray(elements: batch.map { $0.statement.binds[column] })
+        }
+        let statement = Statement(batchSQL, columns, preparedAs: "im_create_batch")
+        let outcomes: [Result<QueryResult, PostgresError>]
+        do {
+            try connection.connectIfNeeded()
+            outcomes = try connection.pipeline([Statement("BEGIN"), statement, Statement("COMMIT")])
+        } catch {
+            let failure = (error as? PostgresError)?.storeError ?? .unavailable(reason: "connection lost")
+            batch.forEach { $0.continuation.resume(throwing: failure) }
+            return true
+        }
+        if let failed = outcomes.first(where: { if case .failure = $0 { true } else { false } }),
+           case .failure(let error) = failed {
+            if connection.isConnected && connection.isInTransaction { _ = try? connection.query("ROLLBACK") }
+            return !error.isDataError && !error.isTransient ? failAll(batch, error.storeError) : false
+        }
+        guard case .success(let result) = outcomes[1], result.rows.count == batch.count else {
+            return failAll(batch, .internalFailure(reason: "batch create returned the wrong number of rows"))
+        }
+        for (create, row) in zip(batch, result.allRows) {
+            create.continuation.resume(with: Result { try decodeRow(row) })
+        }
+        return true
+    }
+
+    private static func failAll(_ batch: [PendingCreate], _ error: StoreError) -> Bool {
+        batch.forEach { $0.continuation.resume(throwing: error) }
+        return true
+    }
+
+    private static func writeAsPipeline(_ batch: [PendingCreate], on connection: PostgresConnection) {
         var remaining = batch
         var transientRetries = 0
         while !remaining.isEmpty {
@@ -84,8 +137,20 @@ final class GroupCommitWriter: Sendable {
     }
 
     private static func decode(_ outcome: Result<QueryResult, PostgresError>) throws -> CreateIncidentResult {
-        guard let row = try outcome.get().first, let id = IncidentID(try row.decode("incident_id", as: String.self))
-        else { throw StoreError.internalFailure(reason: "create returned no incident") }
+        guard let row = try decoding({ try outcome.get().first }) else {
+            throw StoreError.internalFailure(reason: "create returned no incident")
+        }
+        return try decodeRow(row)
+    }
+
+    private static func decodeRow(_ row: Row) throws -> CreateIncidentResult {
+        try decoding { try decodeOutcome(row) }
+    }
+
+    private static func decodeOutcome(_ row: Row) throws -> CreateIncidentResult {
+        guard let id = IncidentID(try row.decode("incident_id", as: String.self)) else {
+            throw StoreError.internalFailure(reason: "create returned a malformed incident id")
+        }
         switch try row.decode("outcome", as: String.self) {
         case "conflict":
             throw StoreError.duplicateConflict(existingIncidentID: id.description)

@@ -60,7 +60,7 @@ public final class IncidentStore: Sendable {
     /// Applies a conditional update, writing the audit entry and change-log row in the same transaction.
     public func updateIncident(_ update: IncidentUpdate) async throws -> UpdateIncidentResult {
         let statement = Statement("""
-            SELECT outcome, version, position FROM im_update_incident(
+            SELECT outcome, version, change_position AS position FROM im_update_incident(
                 $1::text, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::jsonb, $9::jsonb,
                 $10::jsonb)
             """, [
@@ -132,7 +132,9 @@ public final class IncidentStore: Sendable {
         let incidents = try decoding { try rows.prefix(limit).map(Incident.init(row:)) }
         var next: String?
         if rows.count > limit, let last = rows.prefix(limit).last {
-            next = try decoding { "\(try last.decode("cursor_time", as: String.self))|\(try last.decode("id", as: String.self))" }
+            next = try decoding {
+                "\(try last.decode("cursor_time", as: String.self))|\(try last.decode("id", as: String.self))"
+            }
         }
         return IncidentPage(incidents: incidents, nextCursor: next)
     }
@@ -140,7 +142,7 @@ public final class IncidentStore: Sendable {
     // MARK: - Change feed
 
     /// Changes after `position`, in position order. Positions become visible strictly in order (see
-    /// `im_lock_chain` in the schema), so reading on from the last position seen never skips a change.
+    /// `im_begin_changes` in the schema), so reading on from the last position seen never skips a change.
     public func changes(after position: Int64, limit: Int = 500) async throws -> [IncidentChange] {
         let result = try await pool.withConnection { connection in
             try connection.query("""

@@ -104,9 +104,11 @@ public final class JobQueue: Sendable {
                     throw PostgresError(.decoding, message: "job priority out of range")
                 }
                 return ClaimedJob(
-                    id: try row.decode("id"), kind: try row.decode("kind"), incidentID: try row.decodeIfPresent("incident_id"),
+                    id: try row.decode("id"), kind: try row.decode("kind"),
+                    incidentID: try row.decodeIfPresent("incident_id"),
                     payload: try JSONColumn.decode([String: String].self, from: row.decode("payload")),
-                    priority: priority, attempts: try row.decode("attempts"), maxAttempts: try row.decode("max_attempts"),
+                    priority: priority, attempts: try row.decode("attempts"),
+                    maxAttempts: try row.decode("max_attempts"),
                     idempotencyKey: try row.decode("idempotency_key"), leaseToken: token)
             }
         }

@@ -5,6 +5,10 @@ import IncidentCore
 /// JSON for jsonb columns: sorted keys so equal values compare equal as text and in audit hashes.
 enum JSONColumn {
     static func encode<T: Encodable>(_ value: T) throws -> String {
+        // Empty collections are common on the hot path and JSONEncoder is not cheap.
+        if let collection = value as? any Collection, collection.isEmpty {
+            return value is any Sequence & ExpressibleByDictionaryLiteral ? "{}" : "[]"
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .secondsSince1970
@@ -43,17 +47,18 @@ extension CreateIncidentRequest {
     func statement() throws -> Statement {
         let d = draft
         return Statement("""
-            SELECT incident_id, outcome, version, position FROM im_create_incident(
+            SELECT incident_id, outcome, version, change_position AS position FROM im_create_incident(
                 $1::text, $2::text, $3::bytea, $4::text, $5::text, $6::smallint, $7::text, $8::text, $9::text,
                 $10::text, $11::text, $12::jsonb, $13::jsonb, $14::jsonb, $15::bytea, $16::text, $17::text,
                 $18::text, $19::jsonb, $20::jsonb, $21::jsonb)
             """, [
                 d.source, d.eventID, ByteaValue(d.contentHash), actor, d.severity.rawValue, d.priority.rawValue,
                 d.title, d.description, d.sourceVersion, d.eventType, d.category, try JSONColumn.encode(d.resource),
-                try JSONColumn.encode(d.metrics), try JSONColumn.encode(d.tags), d.encryptedPayload.map(ByteaValue.init),
+                try JSONColumn.encode(d.metrics), try JSONColumn.encode(d.tags),
+                d.encryptedPayload.map(ByteaValue.init),
                 d.requestHash, d.assignedTeam, d.escalationPolicy, try JSONColumn.encode(d.timeline),
                 try JSONColumn.encode(d.remediationActions), try JSONColumn.encode(jobs.map(JobRecord.init)),
-            ])
+            ], preparedAs: "im_create_incident")
     }
 }
 

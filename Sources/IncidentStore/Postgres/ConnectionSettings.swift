@@ -40,7 +40,8 @@ public struct ConnectionSettings: Sendable, Hashable {
     /// gets a retryable error instead of hanging.
     public var operationTimeout: Duration
 
-    public init(url: String, databaseName: String? = nil, tls: DatabaseTLS? = nil, applicationName: String = "incident-manager",
+    public init(url: String, databaseName: String? = nil, tls: DatabaseTLS? = nil,
+                applicationName: String = "incident-manager",
                 connectTimeoutSeconds: Int = 5, operationTimeout: Duration = .seconds(30)) {
         self.url = url
         self.databaseName = databaseName
@@ -60,6 +61,8 @@ public struct ConnectionSettings: Sendable, Hashable {
             ("keepalives_idle", "10"),
             ("keepalives_interval", "5"),
             ("keepalives_count", "3"),
+            // Server NOTICEs (e.g. "already exists, skipping") would go to stderr; they carry nothing we act on.
+            ("options", "-c client_min_messages=warning"),
         ]
         // Only the first dbname is expanded as a URL; a second one just names the database.
         if let databaseName { pairs.append(("dbname", databaseName)) }

@@ -6,10 +6,14 @@ import Glibc
 struct Statement: Sendable {
     let sql: String
     let binds: [String?]
+    /// When set, the statement is prepared once per connection under this name and then only executed: the
+    /// server skips parsing and planning it again (the hot path of group commit).
+    let preparedName: String?
 
-    init(_ sql: String, _ binds: [(any PostgresEncodable)?] = []) {
+    init(_ sql: String, _ binds: [(any PostgresEncodable)?] = [], preparedAs preparedName: String? = nil) {
         self.sql = sql
         self.binds = binds.map { $0?.postgresText }
+        self.preparedName = preparedName
     }
 }
 
@@ -18,6 +22,8 @@ struct Statement: Sendable {
 final class PostgresConnection {
     let settings: ConnectionSettings
     private var handle: OpaquePointer?
+    /// Names prepared on the current server session; a new session starts empty.
+    private var prepared: Set<String> = []
 
     init(settings: ConnectionSettings) {
         self.settings = settings
@@ -44,11 +50,11 @@ final class PostgresConnection {
                 PQconnectdbParams(keywords, values, 1)
             }
         }
-        guard let connection else { throw PostgresError(.connection, message: "out of memory opening connection") }
+        guard let connection else { throw PostgresError(.connect, message: "out of memory opening connection") }
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(connection))
             PQfinish(connection)
-            throw PostgresError(.connection, message: message.trimmingTrailingNewlines)
+            throw PostgresError(.connect, message: message.trimmingTrailingNewlines)
         }
         guard PQsetnonblocking(connection, 1) == 0 else {
             PQfinish(connection)
@@ -61,6 +67,7 @@ final class PostgresConnection {
     func close() {
         if let handle { PQfinish(handle) }
         handle = nil
+        prepared.removeAll()
     }
 
     /// Runs one statement and returns its rows; a server error is thrown.
@@ -74,7 +81,10 @@ final class PostgresConnection {
     func run(_ statement: Statement) throws -> QueryResult {
         let handle = try openHandle()
         let deadline = ContinuousClock.now + settings.operationTimeout
-        if statement.binds.isEmpty {
+        if statement.preparedName != nil {
+            try prepareIfNeeded([statement], on: handle, deadline: deadline)
+            try send(statement, on: handle)
+        } else if statement.binds.isEmpty {
             // The simple protocol: allows several statements in one string (migrations); no values travel in it.
             guard PQsendQuery(handle, statement.sql) == 1 else { throw connectionFailure(handle) }
         } else {
@@ -97,6 +107,7 @@ final class PostgresConnection {
     func pipeline(_ statements: [Statement]) throws -> [Result<QueryResult, PostgresError>] {
         let handle = try openHandle()
         let deadline = ContinuousClock.now + settings.operationTimeout
+        try prepareIfNeeded(statements, on: handle, deadline: deadline)
         guard PQenterPipelineMode(handle) == 1 else {
             throw PostgresError(.connection, message: "cannot enter pipeline mode")
         }
@@ -163,9 +174,35 @@ final class PostgresConnection {
 
     private func send(_ statement: Statement, on handle: OpaquePointer) throws {
         let sent = withCStringArray(statement.binds) { values in
-            PQsendQueryParams(handle, statement.sql, Int32(statement.binds.count), nil, values, nil, nil, 0)
+            if let name = statement.preparedName {
+                PQsendQueryPrepared(handle, name, Int32(statement.binds.count), values, nil, nil, 0)
+            } else {
+                PQsendQueryParams(handle, statement.sql, Int32(statement.binds.count), nil, values, nil, nil, 0)
+            }
         }
         guard sent == 1 else { throw connectionFailure(handle) }
+    }
+
+    /// Prepares the named statements this session has not seen yet (outside any pipeline).
+    private func prepareIfNeeded(_ statements: [Statement], on handle: OpaquePointer,
+                                 deadline: ContinuousClock.Instant) throws {
+        for statement in statements {
+            guard let name = statement.preparedName, !prepared.contains(name) else { continue }
+            guard PQsendPrepare(handle, name, statement.sql, Int32(statement.binds.count), nil) == 1 else {
+                throw connectionFailure(handle)
+            }
+            try flush(handle, deadline: deadline)
+            var failure: PostgresError?
+            while let result = try nextResult(handle, deadline: deadline) {
+                if case .failure(let error) = convert(result, on: handle) { failure = failure ?? error }
+                PQclear(result)
+            }
+            if let failure {
+                if failure.kind == .connection { close() }
+                throw failure
+            }
+            prepared.insert(name)
+        }
     }
 
     /// Pushes buffered output, reading input meanwhile so a server busy writing results cannot deadlock us.

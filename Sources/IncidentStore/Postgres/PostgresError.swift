@@ -3,7 +3,9 @@
 /// A failure reported by libpq or the server. The server's message stays here, for debugging only.
 struct PostgresError: Error, Sendable, CustomStringConvertible {
     enum Kind: Sendable {
-        /// The connection is gone or could not be made; the connection must be rebuilt.
+        /// A new connection could not be made (server down, wrong address or credentials, TLS refused).
+        case connect
+        /// The connection is gone; it must be rebuilt.
         case connection
         /// The server rejected a statement; `sqlState` says why.
         case server
@@ -38,7 +40,7 @@ struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// Errors where running the same transaction again can succeed.
     var isTransient: Bool {
         switch kind {
-        case .connection, .timeout: return true
+        case .connect, .connection, .timeout: return true
         case .server:
             guard let sqlState else { return false }
             // serialization failure, deadlock, admin shutdown, crash shutdown, cannot connect now, too many connections
@@ -49,7 +51,13 @@ struct PostgresError: Error, Sendable, CustomStringConvertible {
 
     /// The client-safe error: no SQL, no values.
     var storeError: StoreError {
-        if isTransient { return .unavailable(reason: kind == .timeout ? "database timed out" : "connection lost") }
+        switch kind {
+        case .connect:
+            return .unavailable(reason: "cannot connect to the database; check that it runs and its address, "
+                + "credentials and TLS settings")
+        case .timeout: return .unavailable(reason: "database timed out")
+        default: if isTransient { return .unavailable(reason: "connection lost") }
+        }
         if isDataError { return .invalid(reason: "the database rejected a value (SQLSTATE \(sqlState ?? "?"))") }
         return .internalFailure(reason: "database error (SQLSTATE \(sqlState ?? "?"))")
     }

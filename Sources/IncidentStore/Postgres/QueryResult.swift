@@ -138,3 +138,27 @@ struct EpochMicros: PostgresDecodable, PostgresEncodable, Sendable {
     var date: Date { Date(timeIntervalSince1970: Double(micros) / 1_000_000) }
     var postgresText: String { String(Double(micros) / 1_000_000) }
 }
+
+/// A one-dimensional array parameter in Postgres's text form, `{"a","b",NULL}`: every element quoted, with
+/// backslashes and quotes escaped, so any text (including bytea's `\x…` and JSON) survives.
+struct TextArray: PostgresEncodable, Sendable {
+    let elements: [String?]
+
+    var postgresText: String {
+        var out = "{"
+        for (index, element) in elements.enumerated() {
+            if index > 0 { out += "," }
+            guard let element else {
+                out += "NULL"
+                continue
+            }
+            out += "\""
+            for character in element.unicodeScalars {
+                if character == "\\" || character == "\"" { out.unicodeScalars.append("\\") }
+                out.unicodeScalars.append(character)
+            }
+            out += "\""
+        }
+        return out + "}"
+    }
+}
