@@ -77,7 +77,6 @@ let package = Package(
         .testTarget(name: "IncidentCtlTests", dependencies: ["IncidentCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "IncidentCore"]),
         .testTarget(name: "IncidentStoreTests", dependencies: ["IncidentStore", "IncidentCore"]),
-        .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"]),
         .executableTarget(
             name: "StoreBenchmark",
             dependencies: ["IncidentStore", "IncidentCore"],
