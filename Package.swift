@@ -16,7 +16,7 @@ let package = Package(
         // into the link line (see notes/grpc-core-1.51-from-swift.md).
         .target(
             name: "CGRPC",
-            linkerSettings: [.linkedLibrary("grpc"), .linkedLibrary("gpr")]
+            linkerSettings: [.linkedLibrary("grpc"), .linkedLibrary("gpr"), .linkedLibrary("crypto")]
         ),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
