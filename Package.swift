@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(name: "incidentctl", dependencies: ["RPC", "IncidentAPI", "IncidentCore"]),
 
         // MARK: tests (one target per module)
-        .testTarget(name: "RPCTests", dependencies: ["RPC"]),
+        .testTarget(name: "RPCTests", dependencies: ["RPC"], exclude: ["Fixtures"]),
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
         .testTarget(name: "ProtoSyntaxTests", dependencies: ["ProtoSyntax"]),
         .testTarget(name: "IncidentAPITests", dependencies: ["IncidentAPI", "ProtoWire", "RPC"]),

@@ -36,7 +36,7 @@ final class ServerRuntime: @unchecked Sendable {
             reloader = nil
         }
 
-        server = ServerChannelArguments(configuration).withCoreArguments { grpc_server_create($0, nil) }
+        server = CoreChannelArguments(server: configuration).withCoreArguments { grpc_server_create($0, nil) }
         let queueCount = max(1, configuration.completionQueueThreads)
         queues = (0..<queueCount).map { CompletionQueue(name: "grpc-server-cq\($0)") }
         for queue in queues { grpc_server_register_completion_queue(server, queue.raw, nil) }

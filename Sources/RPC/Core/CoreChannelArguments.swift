@@ -1,5 +1,5 @@
-// The server's core channel arguments (message limits, keepalive, connection age), as C strings that
-// live exactly as long as `grpc_server_create` reads them.
+// Core channel arguments (message limits, keepalive, connection age, TLS name override), as C strings
+// that live exactly as long as `grpc_server_create` / `grpc_channel_create` read them.
 internal import CGRPC
 #if canImport(Glibc)
 import Glibc
@@ -7,10 +7,11 @@ import Glibc
 import Musl
 #endif
 
-struct ServerChannelArguments {
-    private var integers: [(String, Int32)] = []
+struct CoreChannelArguments {
+    var integers: [(String, Int32)] = []
+    var strings: [(String, String)] = []
 
-    init(_ configuration: ServerConfiguration) {
+    init(server configuration: ServerConfiguration) {
         let keepalive = configuration.keepalive
         integers.append((GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, Int32(clamping: configuration.maxReceiveMessageBytes)))
         integers.append((GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, Int32(clamping: configuration.maxSendMessageBytes)))
@@ -30,20 +31,31 @@ struct ServerChannelArguments {
         }
     }
 
-    init(integers: [(String, Int32)]) {
-        self.integers = integers
-    }
+    init() {}
 
     /// Calls `body` with a `grpc_channel_args` whose strings stay valid during the call.
     func withCoreArguments<Result>(_ body: (UnsafePointer<grpc_channel_args>) -> Result) -> Result {
-        let keys = integers.map { strdup($0.0)! }
-        defer { keys.forEach { free($0) } }
-        var arguments = zip(keys, integers).map { key, entry in
+        var owned: [UnsafeMutablePointer<CChar>] = []
+        defer { owned.forEach { free($0) } }
+        func copy(_ text: String) -> UnsafeMutablePointer<CChar> {
+            let pointer = strdup(text)!
+            owned.append(pointer)
+            return pointer
+        }
+        var arguments: [grpc_arg] = []
+        for (key, value) in integers {
             var argument = grpc_arg()
             argument.type = GRPC_ARG_INTEGER
-            argument.key = key
-            argument.value.integer = entry.1
-            return argument
+            argument.key = copy(key)
+            argument.value.integer = value
+            arguments.append(argument)
+        }
+        for (key, value) in strings {
+            var argument = grpc_arg()
+            argument.type = GRPC_ARG_STRING
+            argument.key = copy(key)
+            argument.value.string = copy(value)
+            arguments.append(argument)
         }
         return arguments.withUnsafeMutableBufferPointer { buffer in
             var channelArguments = grpc_channel_args(num_args: buffer.count, args: buffer.baseAddress)
