@@ -106,6 +106,9 @@ final class ServerRuntime: @unchecked Sendable {
 
     private func destroyUnstarted() {
         lifecycle.withLock { $0 = .terminated }
+        // The core insists on a shutdown call before destroying a server that has listeners.
+        grpc_server_shutdown_and_notify(server, queues[0].raw, ShutdownNotification().retainedTag(operation: 0))
+        grpc_server_cancel_all_calls(server)
         grpc_server_destroy(server)
         for queue in queues { queue.shutdown() }
         markTerminated()
