@@ -22,6 +22,8 @@ struct CoreChannelArguments {
             (GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
              CoreTime.milliseconds(keepalive.minimumClientPingInterval)))
         integers.append((GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0))
+        // SO_REUSEPORT would let a second process silently share our port: a port in use must be an error.
+        integers.append((GRPC_ARG_ALLOW_REUSEPORT, 0))
         if let age = keepalive.maxConnectionAge {
             integers.append((GRPC_ARG_MAX_CONNECTION_AGE_MS, CoreTime.milliseconds(age)))
             integers.append((GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, CoreTime.milliseconds(keepalive.maxConnectionAgeGrace)))
