@@ -99,8 +99,13 @@ test-swift:
 	$(SWIFT) build --build-tests
 	INCIDENT_TEST_PYTHON=$(PY) $(SWIFT) test --skip-build
 
-test-interop:
-	@echo "interop: (no interop suites yet)"
+test-interop: test-interop-rpc
+
+# The RPC layer against Python grpcio (BoringSSL): mTLS unary and streaming calls, refused certificates.
+.PHONY: test-interop-rpc
+test-interop-rpc: pyenv
+	$(SWIFT) build --product rpc-interop-server
+	RPC_INTEROP_SERVER="$$($(SWIFT) build --show-bin-path)/rpc-interop-server" $(PY) -m pytest -q Tests/interop
 
 clean: db-stop
 	rm -rf .build $(DEV)

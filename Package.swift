@@ -53,6 +53,10 @@ let package = Package(
         .executableTarget(name: "incident-server", dependencies: ["IncidentServer"]),
         .executableTarget(name: "incidentctl", dependencies: ["RPC", "IncidentAPI", "IncidentCore"]),
 
+        // MARK: RPC interop and benchmark tools (run by make test-interop / make bench-rpc)
+        .executableTarget(name: "rpc-interop-server", dependencies: ["RPC"], path: "Tests/interop/Server"),
+        .executableTarget(name: "rpc-bench", dependencies: ["RPC"], path: "Tests/Benchmarks/RPCBench"),
+
         // MARK: tests (one target per module)
         .testTarget(name: "RPCTests", dependencies: ["RPC"], exclude: ["Fixtures"]),
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
