@@ -55,7 +55,8 @@ let package = Package(
 
         // MARK: RPC interop and benchmark tools (run by make test-interop / make bench-rpc)
         .executableTarget(name: "rpc-interop-server", dependencies: ["RPC"], path: "Tests/interop/Server"),
-        .executableTarget(name: "rpc-bench", dependencies: ["RPC"], path: "Tests/Benchmarks/RPCBench"),
+        .executableTarget(
+            name: "rpc-bench", dependencies: ["RPC"], path: "Tests/Benchmarks/RPCBench", exclude: ["run-bench.sh"]),
 
         // MARK: tests (one target per module)
         .testTarget(name: "RPCTests", dependencies: ["RPC"], exclude: ["Fixtures"]),
