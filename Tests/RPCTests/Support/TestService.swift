@@ -27,6 +27,8 @@ struct TestService: RegistrableService {
                 ].joined(separator: "|")
                 return Array(text.utf8)
             }),
+            // Answers with the client address the core reports (`ipv4:127.0.0.1:50312`).
+            (Self.method("Address"), .unary { _, context in Array(context.peerAddress.utf8) }),
             // Reports the deadline the handler sees, in whole seconds remaining ("none" without one).
             (Self.method("Deadline"), .unary { _, context in
                 guard let deadline = context.deadline else { return Array("none".utf8) }
