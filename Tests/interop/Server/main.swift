@@ -55,6 +55,7 @@ struct InteropServerMain {
         var configuration = ServerConfiguration(
             listenAddresses: [options["--listen"] ?? "127.0.0.1:0"], security: security)
         if let threads = options["--threads"].flatMap(Int.init) { configuration.completionQueueThreads = threads }
+        if let slots = options["--slots"].flatMap(Int.init) { configuration.requestSlotsPerMethod = slots }
         do {
             let server = try Server(configuration: configuration, services: [InteropService()])
             try server.start()
