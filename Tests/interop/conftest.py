@@ -40,9 +40,9 @@ class RunningServer:
             raise RuntimeError(f"rpc-interop-server did not start: {line!r}")
         self.port = int(line.split()[1])
 
-    def stop(self, timeout: float = 30) -> int:
+    def stop(self, timeout: float = 30, sig: int = signal.SIGTERM) -> int:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(sig)
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -1,4 +1,5 @@
 """Python grpcio (a client we did not write, on BoringSSL) against our Swift server over mutual TLS."""
+import signal
 import threading
 
 import grpc
@@ -56,7 +57,15 @@ def test_refused_clients_fail_unary_and_stream(server, pki, cert, key):
         assert stream_failure.value.code() == grpc.StatusCode.UNAVAILABLE
 
 
-def test_sigterm_ends_streams_with_unavailable_and_exits_cleanly(fresh_server, pki):
+def test_sighup_reloads_without_stopping(fresh_server, pki):
+    fresh_server.process.send_signal(signal.SIGHUP)
+    with channel_for(fresh_server, pki, "client.pem", "client.key") as channel:
+        assert unary(channel, "/interop.Echo/Echo")(b"after-hup", timeout=TIMEOUT) == b"after-hup"
+    assert fresh_server.process.poll() is None
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_stop_signal_ends_streams_with_unavailable_and_exits_cleanly(fresh_server, pki, sig):
     with channel_for(fresh_server, pki, "client.pem", "client.key") as channel:
         stream = channel.unary_stream("/interop.Echo/Count")(b"100000000", timeout=TIMEOUT)
         first = next(stream)
@@ -73,6 +82,6 @@ def test_sigterm_ends_streams_with_unavailable_and_exits_cleanly(fresh_server, p
 
         reader = threading.Thread(target=drain)
         reader.start()
-        assert fresh_server.stop() == 0
+        assert fresh_server.stop(sig=sig) == 0
         reader.join(TIMEOUT)
         assert outcome.get("code") == grpc.StatusCode.UNAVAILABLE

@@ -9,8 +9,9 @@ import Musl
 
 extension Server {
     /// Serves until SIGTERM or SIGINT, then shuts down with `grace`; SIGHUP reloads certificates meanwhile.
-    /// The default signal actions are restored when the server has shut down.
-    public func runUntilSignalled(grace: Duration = .seconds(10)) async {
+    /// The default signal actions are restored when the server has shut down. `onReady` runs once the
+    /// handlers are installed (announce readiness there: a signal sent earlier would meet the default action).
+    public func runUntilSignalled(grace: Duration = .seconds(10), onReady: @Sendable () -> Void = {}) async {
         let queue = DispatchQueue(label: "rpc.signals")
         var sources: [any DispatchSourceSignal] = []
         for number in [SIGTERM, SIGINT, SIGHUP] {
@@ -28,6 +29,7 @@ extension Server {
             source.resume()
             sources.append(source)
         }
+        onReady()
         await waitUntilTerminated()
         for source in sources { source.cancel() }
         for number in [SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_DFL) }

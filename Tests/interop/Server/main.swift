@@ -59,9 +59,11 @@ struct InteropServerMain {
         do {
             let server = try Server(configuration: configuration, services: [InteropService()])
             try server.start()
-            print("PORT \(server.boundPorts[0])")
-            fflush(nil)
-            await server.runUntilSignalled(grace: .seconds(5))
+            let port = server.boundPorts[0]
+            await server.runUntilSignalled(grace: .seconds(5)) {
+                print("PORT \(port)")
+                fflush(nil)
+            }
             print("STOPPED")
         } catch {
             fail("\(error)")
