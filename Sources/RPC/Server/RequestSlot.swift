@@ -15,10 +15,13 @@ final class RequestSlot: Completion, @unchecked Sendable {
         self.method = method
         self.queue = queue
         self.runtime = runtime
+        super.init()
+        runtime.work.enter()
     }
 
     deinit {
         cgrpc_request_slot_destroy(slot)
+        runtime.work.leave()
     }
 
     /// Asks the core for the next call; false when the server no longer accepts requests.
@@ -61,7 +64,7 @@ final class RequestSlot: Completion, @unchecked Sendable {
             let path = String(slice: &slot.pointee.details.method)
             cgrpc_request_slot_reset(slot)
             post()
-            _ = UnimplementedCall(call: call, method: path)
+            _ = UnimplementedCall(call: call, method: path, work: runtime.work)
         }
     }
 

@@ -34,12 +34,15 @@ final class ServerCall: Completion, @unchecked Sendable {
         self.context = context
         self.isStream = isStream
         self.runtime = runtime
+        super.init()
+        runtime.work.enter()
     }
 
     deinit {
         cgrpc_batch_destroy(closeBatch)
         cgrpc_batch_destroy(sendBatch)
         grpc_call_unref(call)
+        runtime.work.leave()
     }
 
     /// Starts watching for cancellation and runs the handler as a task; called on a completion-queue thread.
@@ -211,10 +214,13 @@ final class UnimplementedCall: Completion, @unchecked Sendable {
     // The call and batch are used once, then freed in deinit after the batch's tag completed.
     private let call: OpaquePointer
     private let batch = cgrpc_batch_create()!
+    private let work: WorkTracker
 
-    init(call: OpaquePointer, method: String) {
+    init(call: OpaquePointer, method: String, work: WorkTracker) {
         self.call = call
+        self.work = work
         super.init()
+        work.enter()
         cgrpc_batch_send_initial_metadata(batch, 0)
         var message = "method \(method) is not implemented by this server"
         message.withUTF8 { text in
@@ -230,5 +236,6 @@ final class UnimplementedCall: Completion, @unchecked Sendable {
     deinit {
         cgrpc_batch_destroy(batch)
         grpc_call_unref(call)
+        work.leave()
     }
 }

@@ -9,6 +9,7 @@ final class ServerRuntime: @unchecked Sendable {
     let queues: [CompletionQueue]
     let methods: [RegisteredMethod]
     let peerReader = PeerIdentityReader()
+    let work = WorkTracker()
     let reloader: CertificateReloader?
     let boundPorts: [Int]
     private let configuration: ServerConfiguration
@@ -176,6 +177,9 @@ final class ServerRuntime: @unchecked Sendable {
             group.cancelAll()
         }
         grpc_server_destroy(self.server)
+        // Handlers may still be finishing (a stream's final status after its cancellation): the queues
+        // must outlive every call and request slot, or the core aborts on a shut-down queue.
+        await work.waitUntilIdle()
         for queue in queues { queue.shutdown() }
         for queue in queues { await queue.waitUntilDrained() }
         lifecycle.withLock { $0 = .terminated }
