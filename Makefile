@@ -101,7 +101,6 @@ test-swift:
 
 test-interop: test-interop-rpc
 
-# The RPC layer against Python grpcio (BoringSSL): mTLS unary and streaming calls, refused certificates.
 .PHONY: bench-rpc test-interop-rpc
 # Unary calls/s, p50/p90/p99, server CPU and peak RSS: our Swift server vs a C++ server on the same core.
 BENCH_SECONDS ?= 8
@@ -117,6 +116,8 @@ bench-rpc: deps
 	bash Tests/Benchmarks/RPCBench/run-bench.sh "$$($(SWIFT) build -c release --show-bin-path)" \
 	  $(DEV)/rpc-reference-server $(BENCH_SECONDS)
 
+# The RPC layer against Python grpcio (BoringSSL): mTLS unary and streaming calls, refused certificates,
+# signals (SIGTERM/SIGINT drain, SIGHUP reload).
 test-interop-rpc: pyenv
 	$(SWIFT) build --product rpc-interop-server
 	RPC_INTEROP_SERVER="$$($(SWIFT) build --show-bin-path)/rpc-interop-server" $(PY) -m pytest -q Tests/interop
