@@ -95,6 +95,25 @@ struct UnaryAndStreamTests {
         #expect(results.allSatisfy { $0 })
     }
 
+    @Test("a server listening on several addresses serves mutual TLS on each")
+    func severalAddresses() async throws {
+        // The core gives a second `:0` address the port it picked for the first one.
+        let fixture = try TestServer.start { $0.listenAddresses = ["127.0.0.1:0", "127.0.0.2:0"] }
+        defer { Task { await fixture.server.shutdown(grace: .zero) } }
+        let ports = fixture.server.boundPorts
+        #expect(ports.count == 2)
+        for (host, port) in zip(["127.0.0.1", "127.0.0.2"], ports) {
+            // The server certificate names 127.0.0.1 and localhost, so 127.0.0.2 is verified as localhost.
+            let channel = try Channel(configuration: ChannelConfiguration(
+                target: "\(host):\(port)",
+                security: .mutualTLS(
+                    trustRootsPath: fixture.pki.path("ca.pem"), certificateChainPath: fixture.pki.path("client.pem"),
+                    privateKeyPath: fixture.pki.path("client.key")),
+                serverNameOverride: "localhost"))
+            #expect(try await channel.unary(path: TestService.path("Echo"), request: [7], options: .test) == [7])
+        }
+    }
+
     @Test("a plaintext server on loopback serves calls and reports no peer identity")
     func insecureLoopback() async throws {
         let fixture = try TestServer.start(security: .insecure())

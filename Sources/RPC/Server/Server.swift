@@ -22,7 +22,7 @@ public final class Server: Sendable {
     /// Makes the next TLS handshakes re-read the certificate, key and client CA files (what SIGHUP does).
     /// Changed files are noticed without this too; existing connections keep their certificates.
     public func reloadCertificates() {
-        runtime.reloader?.requestReload()
+        for reloader in runtime.reloaders { reloader.requestReload() }
     }
 
     /// Graceful shutdown: stops accepting, lets unary calls finish within `grace`, ends server streams

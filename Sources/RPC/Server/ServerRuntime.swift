@@ -10,7 +10,7 @@ final class ServerRuntime: @unchecked Sendable {
     let methods: [RegisteredMethod]
     let peerReader = PeerIdentityReader()
     let work = WorkTracker()
-    let reloader: CertificateReloader?
+    let reloaders: [CertificateReloader]
     let boundPorts: [Int]
     private let configuration: ServerConfiguration
     private let streams = Mutex<[ObjectIdentifier: ServerCall]>([:])
@@ -28,14 +28,22 @@ final class ServerRuntime: @unchecked Sendable {
             }
         }
         self.configuration = configuration
-        switch configuration.security {
-        case .mutualTLS(let chain, let key, let clientCA):
-            reloader = try CertificateReloader(certificateChainPath: chain, privateKeyPath: key, clientCAPath: clientCA)
-        case .tls(let chain, let key):
-            reloader = try CertificateReloader(certificateChainPath: chain, privateKeyPath: key, clientCAPath: nil)
-        case .insecure:
-            reloader = nil
+        // One reloader per listener: the core fetches an initial config for each listener, and a shared
+        // reloader would answer "unchanged" to all but the first.
+        var reloaders: [CertificateReloader] = []
+        for _ in configuration.listenAddresses {
+            switch configuration.security {
+            case .mutualTLS(let chain, let key, let clientCA):
+                reloaders.append(
+                    try CertificateReloader(certificateChainPath: chain, privateKeyPath: key, clientCAPath: clientCA))
+            case .tls(let chain, let key):
+                reloaders.append(
+                    try CertificateReloader(certificateChainPath: chain, privateKeyPath: key, clientCAPath: nil))
+            case .insecure:
+                break
+            }
         }
+        self.reloaders = reloaders
 
         server = CoreChannelArguments(server: configuration).withCoreArguments { grpc_server_create($0, nil) }
         let queueCount = max(1, configuration.completionQueueThreads)
@@ -65,8 +73,9 @@ final class ServerRuntime: @unchecked Sendable {
 
         var ports: [Int] = []
         if failure == nil {
-            for address in configuration.listenAddresses {
-                let credentials = Self.makeCredentials(configuration.security, reloader: reloader)
+            for (index, address) in configuration.listenAddresses.enumerated() {
+                let credentials = Self.makeCredentials(
+                    configuration.security, reloader: reloaders.isEmpty ? nil : reloaders[index])
                 let port = grpc_server_add_http2_port(server, address, credentials)
                 grpc_server_credentials_release(credentials)
                 guard port > 0 else {
