@@ -28,6 +28,18 @@ struct UnaryAndStreamTests {
         #expect(response.trailingMetadata.first("x-echo-trailing") == "req-42")
     }
 
+    @Test("binary metadata keeps every byte both ways")
+    func binaryMetadata() async throws {
+        let fixture = try TestServer.start()
+        defer { Task { await fixture.server.shutdown(grace: .zero) } }
+        let channel = try fixture.channel()
+        var options = CallOptions.test
+        let blob: [UInt8] = [0, 1, 0x7F, 0x80, 0xFE, 0xFF, 0x0A, 0x0D]
+        options.metadata.addBinary(blob, forKey: "x-blob-bin")
+        let response = try await channel.unaryCall(path: TestService.path("Echo"), request: [1], options: options)
+        #expect(response.trailingMetadata.values("x-blob-reversed-bin") == [.binary(blob.reversed())])
+    }
+
     @Test("the handler sees the client certificate's identity")
     func peerIdentity() async throws {
         let fixture = try TestServer.start()

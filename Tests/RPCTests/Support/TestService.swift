@@ -16,6 +16,9 @@ struct TestService: RegistrableService {
                     context.addInitialMetadata(id, forKey: "x-echo-initial")
                     context.addTrailingMetadata(id, forKey: "x-echo-trailing")
                 }
+                if case .binary(let blob)? = context.requestMetadata.values("x-blob-bin").first {
+                    context.addTrailingMetadata(blob.reversed(), forKey: "x-blob-reversed-bin")
+                }
                 return request
             }),
             // Describes the caller's certificate identity as text.
