@@ -51,6 +51,26 @@ struct ShutdownTests {
         #expect(error != nil)
     }
 
+    @Test("a handler that ignores cancellation does not hold shutdown forever, and may still finish later")
+    func uncooperativeHandler() async throws {
+        let fixture = try TestServer.start()
+        let channel = try fixture.channel()
+        let call = Task {
+            await status { _ = try await channel.unary(path: TestService.path("Stubborn"), request: [], options: .test) }
+        }
+        #expect(await fixture.probe.wait(for: "stubborn-started"))
+        let clock = ContinuousClock()
+        let started = clock.now
+        await fixture.server.shutdown(grace: .milliseconds(200))
+        #expect(clock.now - started < .seconds(25))
+        #expect(await call.value != nil)
+        // The handler ends after shutdown: its final batch must meet a live completion queue, not abort.
+        fixture.gate.open()
+        #expect(await fixture.probe.wait(for: "stubborn-finished"))
+        // Give the final batch time to reach the core; a shut-down queue would abort the test process here.
+        try await Task.sleep(for: .milliseconds(300))
+    }
+
     @Test("shutting down twice, or a server never started, is harmless")
     func repeatedShutdown() async throws {
         let fixture = try TestServer.start()

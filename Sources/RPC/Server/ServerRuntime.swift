@@ -188,9 +188,14 @@ final class ServerRuntime: @unchecked Sendable {
         grpc_server_destroy(self.server)
         // Handlers may still be finishing (a stream's final status after its cancellation): the queues
         // must outlive every call and request slot, or the core aborts on a shut-down queue.
-        await work.waitUntilIdle()
-        for queue in queues { queue.shutdown() }
-        for queue in queues { await queue.waitUntilDrained() }
+        if await work.waitUntilIdle(timeout: max(grace, .seconds(5))) {
+            for queue in queues { queue.shutdown() }
+            for queue in queues { await queue.waitUntilDrained() }
+        } else {
+            // A handler ignores its cancellation. Its call must still find a live queue when it ends, so the
+            // queues stay up (a small leak in a process that is stopping) rather than the process aborting.
+            Log.write(.error, "\(work.live) call(s) ignored cancellation; completion queues left running")
+        }
         lifecycle.withLock { $0 = .terminated }
         markTerminated()
     }

@@ -7,6 +7,7 @@ struct TestServer {
     let port: Int
     let pki: TestPKI
     let probe: Probe
+    let gate: Gate
 
     static func start(
         pki: TestPKI = .shared,
@@ -14,15 +15,16 @@ struct TestServer {
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) throws -> TestServer {
         let probe = Probe()
+        let gate = Gate()
         var configuration = ServerConfiguration(
             listenAddresses: ["127.0.0.1:0"],
             security: security ?? .mutualTLS(
                 certificateChainPath: pki.path("server.pem"), privateKeyPath: pki.path("server.key"),
                 clientCAPath: pki.path("ca.pem")))
         configure(&configuration)
-        let server = try Server(configuration: configuration, services: [TestService(probe: probe)])
+        let server = try Server(configuration: configuration, services: [TestService(probe: probe, gate: gate)])
         try server.start()
-        return TestServer(server: server, port: server.boundPorts[0], pki: pki, probe: probe)
+        return TestServer(server: server, port: server.boundPorts[0], pki: pki, probe: probe, gate: gate)
     }
 
     /// A channel presenting `client` (a file stem in the PKI), trusting `trust`; nil client = no certificate.

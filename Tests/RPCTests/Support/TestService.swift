@@ -3,12 +3,14 @@ import RPC
 
 struct TestService: RegistrableService {
     let probe: Probe
+    var gate = Gate()
 
     static func method(_ name: String) -> MethodDescriptor { MethodDescriptor(service: "test.Echo", method: name) }
     static func path(_ name: String) -> String { method(name).path }
 
     var methodHandlers: [(MethodDescriptor, ServerMethodHandler)] {
         let probe = probe
+        let gate = gate
         return [
             // Echoes the request; reflects `x-request-id` into initial and trailing metadata.
             (Self.method("Echo"), .unary { request, context in
@@ -92,6 +94,13 @@ struct TestService: RegistrableService {
                 trailing.addString("yes", forKey: "x-explained")
                 throw RPCError(StatusCode(rawValue: Int(parts[0]) ?? 2), String(parts.last ?? ""),
                                trailingMetadata: trailing)
+            }),
+            // Ignores cancellation until the test opens the gate.
+            (Self.method("Stubborn"), .unary { _, _ in
+                probe.record("stubborn-started")
+                await gate.wait()
+                probe.record("stubborn-finished")
+                return []
             }),
         ]
     }
