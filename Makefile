@@ -134,5 +134,8 @@ bench-store: deps
 	fi; \
 	DATABASE_URL="$$url" PGBENCH=$(PG_BIN)/pgbench $$($(SWIFT) build -c release --show-bin-path)/StoreBenchmark
 
+# Every benchmark, one after the other (each reports beside its reference on the same machine).
+bench: bench-rpc bench-store
+
 clean: db-stop
 	rm -rf .build $(DEV)
