@@ -26,9 +26,10 @@ let package = Package(
 
         // MARK: code generation (build time)
         .target(name: "ProtoSyntax", path: "codegen/ProtoSyntax"),
+        .target(name: "ProtoSwiftGenerator", dependencies: ["ProtoSyntax"], path: "codegen/ProtoSwiftGenerator"),
         .executableTarget(
             name: "proto-codegen",
-            dependencies: ["ProtoSyntax"],
+            dependencies: ["ProtoSyntax", "ProtoSwiftGenerator"],
             path: "codegen/proto-codegen"
         ),
         .plugin(
@@ -56,7 +57,7 @@ let package = Package(
         // MARK: tests (one target per module)
         .testTarget(name: "RPCTests", dependencies: ["RPC"]),
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
-        .testTarget(name: "ProtoSyntaxTests", dependencies: ["ProtoSyntax"]),
+        .testTarget(name: "ProtoSyntaxTests", dependencies: ["ProtoSyntax", "ProtoSwiftGenerator"]),
         .testTarget(name: "IncidentAPITests", dependencies: ["IncidentAPI", "ProtoWire", "RPC"]),
         .testTarget(name: "IncidentStoreTests", dependencies: ["IncidentStore", "IncidentCore"]),
     ]

@@ -1,4 +1,5 @@
-// Runs proto-codegen over the package's top-level Protos/ folder on every build of the target it is applied to.
+// Runs proto-codegen over the package's top-level Protos/ folder (and its subfolders) on every build of the target
+// it is applied to: one command per .proto file, plus one for the module's index of file descriptors.
 import Foundation
 import PackagePlugin
 
@@ -6,21 +7,45 @@ import PackagePlugin
 struct ProtoCodegenPlugin: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let protosDir = context.package.directoryURL.appending(path: "Protos")
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: protosDir.path())) ?? []
-        let protos = names.filter { $0.hasSuffix(".proto") }.sorted()
+        let protos = Self.protoFiles(under: protosDir)
         guard !protos.isEmpty else { return [] }
         let tool = try context.tool(named: "proto-codegen")
         let outDir = context.pluginWorkDirectoryURL.appending(path: "generated")
-        return protos.map { name in
-            let output = outDir.appending(path: String(name.dropLast(".proto".count)) + ".pb.swift")
-            // Every proto is an input of every command: a file's generated code depends on what it imports.
+        // Every proto is an input of every command: a file's generated code depends on what it imports.
+        let inputs = protos.map { protosDir.appending(path: $0) }
+        var commands: [Command] = protos.map { name in
+            let output = outDir.appending(path: Self.outputName(for: name))
             return .buildCommand(
                 displayName: "proto-codegen \(name)",
                 executable: tool.url,
-                arguments: ["--proto-path", protosDir.path(), "--output", output.path(), name],
-                inputFiles: protos.map { protosDir.appending(path: $0) },
+                arguments: ["--proto-path", protosDir.path(), "--output", output.path(), name] + protos,
+                inputFiles: inputs,
                 outputFiles: [output]
             )
         }
+        let index = outDir.appending(path: "ProtoFileIndex.pb.swift")
+        commands.append(.buildCommand(
+            displayName: "proto-codegen file index",
+            executable: tool.url,
+            arguments: ["--proto-path", protosDir.path(), "--output", index.path(), "--index"] + protos,
+            inputFiles: inputs,
+            outputFiles: [index]
+        ))
+        return commands
+    }
+
+    /// Paths of every .proto below `dir`, relative to it, sorted.
+    static func protoFiles(under dir: URL) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: dir.path()) else { return [] }
+        var found: [String] = []
+        while let path = walker.nextObject() as? String {
+            if path.hasSuffix(".proto") { found.append(path) }
+        }
+        return found.sorted()
+    }
+
+    /// `grpc/health/v1/health.proto` → `grpc_health_v1_health.pb.swift`.
+    static func outputName(for proto: String) -> String {
+        String(proto.dropLast(".proto".count)).replacingOccurrences(of: "/", with: "_") + ".pb.swift"
     }
 }
