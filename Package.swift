@@ -56,7 +56,12 @@ let package = Package(
 
         // MARK: tests (one target per module)
         .testTarget(name: "RPCTests", dependencies: ["RPC"]),
-        .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
+        .testTarget(
+            name: "ProtoWireTests",
+            dependencies: ["ProtoWire", "RPC"],
+            exclude: ["Protos"],
+            plugins: ["ProtoCodegenPlugin"]
+        ),
         .testTarget(name: "ProtoSyntaxTests", dependencies: ["ProtoSyntax", "ProtoSwiftGenerator"]),
         .testTarget(name: "IncidentAPITests", dependencies: ["IncidentAPI", "ProtoWire", "RPC"]),
         .testTarget(name: "IncidentStoreTests", dependencies: ["IncidentStore", "IncidentCore"]),

@@ -1,4 +1,4 @@
-// Runs proto-codegen over the package's top-level Protos/ folder (and its subfolders) on every build of the target
+// Runs proto-codegen over the package's top-level Protos/ folder (and its subfolders), or the target's own Protos/, on every build of the target
 // it is applied to: one command per .proto file, plus one for the module's index of file descriptors.
 import Foundation
 import PackagePlugin
@@ -6,7 +6,10 @@ import PackagePlugin
 @main
 struct ProtoCodegenPlugin: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
-        let protosDir = context.package.directoryURL.appending(path: "Protos")
+        // A test target with its own Protos/ folder (fixtures) compiles that; others compile the package's.
+        let ownProtos = context.package.directoryURL.appending(path: "Tests/\(target.name)/Protos")
+        let protosDir = FileManager.default.fileExists(atPath: ownProtos.path())
+            ? ownProtos : context.package.directoryURL.appending(path: "Protos")
         let protos = Self.protoFiles(under: protosDir)
         guard !protos.isEmpty else { return [] }
         let tool = try context.tool(named: "proto-codegen")

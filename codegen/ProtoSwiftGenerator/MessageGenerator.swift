@@ -202,6 +202,10 @@ extension SwiftGenerator {
     private func emitSize(_ ordered: [FieldPlan], message: MessageDecl, oneofProps: [String], into w: inout CodeWriter) {
         w.line()
         w.block("public func serializedSize() -> Int") { w in
+            if ordered.isEmpty {
+                w.line("unknownFields.bytes.count")
+                return
+            }
             w.line("var n = unknownFields.bytes.count")
             var done: Set<Int> = []
             for p in ordered {
