@@ -97,6 +97,7 @@ public struct Lexer {
                     var l = raw.drop(while: { $0 == " " || $0 == "\t" })
                     if l.hasPrefix("*") { l = l.dropFirst() }
                     if l.hasPrefix(" ") { l = l.dropFirst() }
+                    while l.last == " " || l.last == "\t" { l = l.dropLast() }
                     commentLines.append(String(l))
                 }
                 newlinesSinceComment = 0
