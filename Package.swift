@@ -54,6 +54,9 @@ let package = Package(
         .executableTarget(name: "incident-server", dependencies: ["IncidentServer"]),
         .executableTarget(name: "incidentctl", dependencies: ["RPC", "IncidentAPI", "IncidentCore"]),
 
+        // MARK: benchmarks (run by `make bench-codec`)
+        .executableTarget(name: "codec-bench", dependencies: ["IncidentAPI", "ProtoWire"], path: "Tests/Benchmarks/CodecBenchmark"),
+
         // MARK: tests (one target per module)
         .testTarget(name: "RPCTests", dependencies: ["RPC"]),
         .testTarget(
