@@ -1,4 +1,10 @@
 // Reads the binary format straight from the caller's bytes, checking every length against what is left.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 
 /// A cursor over one encoded message and the messages nested in it.
 ///
@@ -102,10 +108,33 @@ public struct BinaryReader {
     public mutating func readString(field: Int) throws(ProtoDecodingError) -> String {
         let bytes = try readLengthDelimited()
         if bytes.isEmpty { return "" }
-        guard let s = String(validating: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self) else {
-            throw .invalidUTF8(field: field)
+        let utf8 = bytes.assumingMemoryBound(to: UInt8.self)
+        // ASCII is valid UTF-8: most strings need no further check.
+        if Self.isASCII(bytes) { return String(decoding: utf8, as: UTF8.self) }
+        // Decoding repairs invalid UTF-8; the result equals the input exactly when the input was valid. This path
+        // is several times faster than String(validating:), whose generic validation dominated decoding time.
+        var s = String(decoding: utf8, as: UTF8.self)
+        let valid = s.withUTF8 { decoded in
+            decoded.count == utf8.count && memcmp(decoded.baseAddress!, utf8.baseAddress!, utf8.count) == 0
         }
+        guard valid else { throw .invalidUTF8(field: field) }
         return s
+    }
+
+    @inlinable
+    static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        var high: UInt64 = 0
+        let n = bytes.count
+        while i &+ 8 <= n {
+            high |= bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i &+= 8
+        }
+        while i < n {
+            high |= UInt64(bytes[i])
+            i &+= 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
     }
 
     /// Reads a bytes field.
@@ -167,6 +196,8 @@ public struct BinaryReader {
         }
         depth -= 1
         end = outerEnd
+        // Maps here are small; starting at 8 saves the regrowths 1 -> 2 -> 4 -> 8 cost.
+        if map.isEmpty { map.reserveCapacity(8) }
         map[k] = v
     }
 
