@@ -14,15 +14,18 @@ struct ProtoCodegenPlugin: BuildToolPlugin {
         guard !protos.isEmpty else { return [] }
         let tool = try context.tool(named: "proto-codegen")
         let outDir = context.pluginWorkDirectoryURL.appending(path: "generated")
-        // Every proto is an input of every command: a file's generated code depends on what it imports.
+        // A file's generated code depends on the file and what it imports (transitively), nothing else:
+        // touching one .proto re-runs only the commands of the files that see it.
         let inputs = protos.map { protosDir.appending(path: $0) }
+        let imports = Dictionary(uniqueKeysWithValues: protos.map { ($0, Self.imports(of: protosDir.appending(path: $0))) })
         var commands: [Command] = protos.map { name in
             let output = outDir.appending(path: Self.outputName(for: name))
+            let seen = Self.closure(of: name, imports: imports).filter { protos.contains($0) }
             return .buildCommand(
                 displayName: "proto-codegen \(name)",
                 executable: tool.url,
-                arguments: ["--proto-path", protosDir.path(), "--output", output.path(), name] + protos,
-                inputFiles: inputs,
+                arguments: ["--proto-path", protosDir.path(), "--output", output.path(), name],
+                inputFiles: seen.map { protosDir.appending(path: $0) },
                 outputFiles: [output]
             )
         }
@@ -45,6 +48,29 @@ struct ProtoCodegenPlugin: BuildToolPlugin {
             if path.hasSuffix(".proto") { found.append(path) }
         }
         return found.sorted()
+    }
+
+    /// The files an `import "...";` line of `file` names; the generator itself reports malformed imports.
+    static func imports(of file: URL) -> [String] {
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
+            guard trimmed.hasPrefix("import ") else { return nil }
+            let parts = trimmed.split(separator: "\"")
+            return parts.count >= 2 ? String(parts[1]) : nil
+        }
+    }
+
+    /// `name` and every file it imports, directly or not.
+    static func closure(of name: String, imports: [String: [String]]) -> [String] {
+        var seen: [String] = []
+        var queue = [name]
+        while let next = queue.popLast() {
+            guard !seen.contains(next) else { continue }
+            seen.append(next)
+            queue += imports[next] ?? []
+        }
+        return seen.sorted()
     }
 
     /// `grpc/health/v1/health.proto` → `grpc_health_v1_health.pb.swift`.
