@@ -133,7 +133,8 @@ fuzz-codec: deps
 	for p in $$protos; do \
 	  $$bin/proto-codegen --proto-path Protos --no-services --output $(CODEC_WORK)/fuzz/gen/$$(echo $${p%.proto} | tr / _).pb.swift $$p $$protos; \
 	done; \
-	$$bin/proto-codegen --proto-path Protos --no-services --output $(CODEC_WORK)/fuzz/gen/ProtoFileIndex.pb.swift --index $$protos
+	$$bin/proto-codegen --proto-path Protos --no-services --output $(CODEC_WORK)/fuzz/gen/ProtoFileIndex.pb.swift --index $$protos; \
+	sed -i '/^public import ProtoWire$$/d' $(CODEC_WORK)/fuzz/gen/*.swift
 	$(SWIFT)c -O -sanitize=fuzzer,address -parse-as-library -module-name CodecFuzz -o $(CODEC_WORK)/fuzz/codec-fuzz \
 	  $$(find Sources/ProtoWire -name '*.swift') $(CODEC_WORK)/fuzz/gen/*.swift Tests/Benchmarks/CodecFuzz/FuzzEntry.swift
 	cd $(CODEC_WORK)/fuzz && ./codec-fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 corpus

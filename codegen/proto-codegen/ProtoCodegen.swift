@@ -42,7 +42,14 @@ struct ProtoCodegen {
         guard let root = protoPath, let out = output, !names.isEmpty else {
             throw UsageError(description: "usage: proto-codegen --proto-path DIR --output FILE [--index] FILE.proto...")
         }
-        let schema = try ProtoLoader.load(names, root: root)
+        let schema: ProtoSchema
+        do {
+            schema = try ProtoLoader.load(names, root: root)
+        } catch var error as ProtoSyntaxError {
+            // Full paths let editors and the build log jump to the line.
+            error.location.file = (root as NSString).appendingPathComponent(error.location.file)
+            throw error
+        }
         let generator = SwiftGenerator(schema: schema, options: .init(includeServices: includeServices))
         let text = index ? generator.generateIndex(names) : try generator.generate(names[0])
         // Rewrite only on change so dependents are not rebuilt needlessly.
