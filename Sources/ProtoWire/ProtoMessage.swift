@@ -34,14 +34,18 @@ extension ProtoMessage {
     @inlinable
     public init(serializedBytes bytes: [UInt8],
                 recursionLimit: Int = BinaryReader.defaultRecursionLimit) throws(ProtoDecodingError) {
-        let decoded: Result<Self, ProtoDecodingError> = bytes.withUnsafeBytes { raw in
+        self.init()
+        // Decoding in place: a Result carrying the message would copy the whole struct out of the closure.
+        var failure: ProtoDecodingError?
+        bytes.withUnsafeBytes { raw in
+            var reader = BinaryReader(raw, recursionLimit: recursionLimit)
             do throws(ProtoDecodingError) {
-                return .success(try Self(serializedBytes: raw, recursionLimit: recursionLimit))
+                try self.decodeFields(from: &reader)
             } catch {
-                return .failure(error)
+                failure = error
             }
         }
-        self = try decoded.get()
+        if let failure { throw failure }
     }
 
     /// The binary form of the message.

@@ -197,7 +197,7 @@ public struct BinaryReader {
         depth -= 1
         end = outerEnd
         // Maps here are small; starting at 8 saves the regrowths 1 -> 2 -> 4 -> 8 cost.
-        if map.isEmpty { map.reserveCapacity(8) }
+        if map.isEmpty { map = Dictionary(minimumCapacity: 8) }
         map[k] = v
     }
 
