@@ -23,7 +23,9 @@ struct ProtobufCDifferentialTests {
                                                    "incident_types.proto"])
             let harnessSource = ExternalTools.packageRoot.appending(path: "Tests/Conformance/protobuf_c_roundtrip.c")
             let binary = dir.appending(path: "roundtrip").path
-            _ = try ExternalTools.run("cc", ["-O1", "-I", dir.path, "-o", binary, harnessSource.path,
+            // The Swift toolchain's clang will do when the system has no `cc`.
+            let compiler = (try? ExternalTools.find("cc")) ?? "clang"
+            _ = try ExternalTools.run(compiler, ["-O1", "-I", dir.path, "-o", binary, harnessSource.path,
                                              dir.appending(path: "incident_manager.pb-c.c").path,
                                              dir.appending(path: "incident_types.pb-c.c").path, "-lprotobuf-c"])
             return .success(binary)
