@@ -109,8 +109,14 @@ public struct BinaryReader {
         let bytes = try readLengthDelimited()
         if bytes.isEmpty { return "" }
         let utf8 = bytes.assumingMemoryBound(to: UInt8.self)
-        // ASCII is valid UTF-8: most strings need no further check.
-        if Self.isASCII(bytes) { return String(decoding: utf8, as: UTF8.self) }
+        // ASCII is valid UTF-8: most strings need no further check. Copying straight into the new string's storage
+        // lets short ASCII strings (up to 15 bytes, stored inline) skip the library's second validation pass.
+        if Self.isASCII(bytes) {
+            return String(unsafeUninitializedCapacity: bytes.count) { storage in
+                storage.baseAddress!.initialize(from: utf8.baseAddress!, count: utf8.count)
+                return utf8.count
+            }
+        }
         // Decoding repairs invalid UTF-8; the result equals the input exactly when the input was valid. This path
         // is several times faster than String(validating:), whose generic validation dominated decoding time.
         var s = String(decoding: utf8, as: UTF8.self)
@@ -176,9 +182,14 @@ public struct BinaryReader {
     }
 
     /// Reads one map entry (key = 1, value = 2, either may be missing) into a dictionary.
+    ///
+    /// `emptyMap` is an empty dictionary with room for a few entries, kept by the generated message in a static
+    /// constant. An empty map starts as a copy of it: copying an existing storage reuses its type metadata, where
+    /// `Dictionary(minimumCapacity:)` looks the generic storage type up in the runtime on every call.
     @inlinable
     public mutating func readMapEntry<K: ProtoMapKeyCodec, V: ProtoFieldCodec>(
-        _ key: K.Type, _ value: V.Type, field: Int, into map: inout [K.Value: V.Value]
+        _ key: K.Type, _ value: V.Type, field: Int, into map: inout [K.Value: V.Value],
+        emptyMap: [K.Value: V.Value] = [:]
     ) throws(ProtoDecodingError) {
         let length = try readLength()
         guard depth < recursionLimit else { throw .recursionLimitExceeded(limit: recursionLimit) }
@@ -196,8 +207,8 @@ public struct BinaryReader {
         }
         depth -= 1
         end = outerEnd
-        // Maps here are small; starting at 8 saves the regrowths 1 -> 2 -> 4 -> 8 cost.
-        if map.isEmpty { map = Dictionary(minimumCapacity: 8) }
+        // Maps here are small; starting with room for 8 saves the regrowths 1 -> 2 -> 4 -> 8 cost.
+        if map.isEmpty { map = emptyMap.capacity > 0 ? emptyMap : Dictionary(minimumCapacity: 8) }
         map[k] = v
     }
 
