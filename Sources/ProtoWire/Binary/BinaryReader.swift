@@ -89,6 +89,17 @@ public struct BinaryReader {
     /// Reads a length prefix and checks it against the bytes that remain.
     @inlinable
     public mutating func readLength() throws(ProtoDecodingError) -> Int {
+        // Most lengths fit one byte; reading it here spares the general varint loop.
+        if position < end {
+            let first = position.load(as: UInt8.self)
+            if first < 0x80 {
+                position += 1
+                guard Int(first) <= remaining else {
+                    throw .lengthOutOfBounds(length: UInt64(first), remaining: remaining)
+                }
+                return Int(first)
+            }
+        }
         let length = try readVarint()
         guard length <= UInt64(remaining) else { throw .lengthOutOfBounds(length: length, remaining: remaining) }
         return Int(length)
