@@ -171,12 +171,6 @@ extension SwiftGenerator {
             w.line("public init() {}")
             w.line()
             w.line("public static var protoMessageName: String { \(literal(protoName)) }")
-            for p in plans {
-                if case .map = p.kind {
-                    // Decoding starts each map as a copy of this one (see BinaryReader.readMapEntry).
-                    w.line("private static let _\(p.property)EmptyMap: \(p.swiftType) = Dictionary(minimumCapacity: 8)")
-                }
-            }
             let ordered = plans.sorted { $0.number < $1.number }
             emitSize(ordered, message: message, oneofProps: oneofProps, into: &w)
             emitEncode(ordered, message: message, oneofProps: oneofProps, into: &w)
@@ -305,7 +299,7 @@ extension SwiftGenerator {
                             }
                             w.line("case \(p.tag): self.\(p.property).append(\(read))")
                         case .map(let k, let v):
-                            w.line("case \(p.tag): try reader.readMapEntry(\(k).self, \(v).self, field: \(p.number), into: &self.\(p.property), emptyMap: Self._\(p.property)EmptyMap)")
+                            w.line("case \(p.tag): try reader.readMapEntry(\(k).self, \(v).self, field: \(p.number), into: &self.\(p.property))")
                         case .oneofMember(let o):
                             if p.wireType == 2, case .named = p.field.type {
                                 w.line("case \(p.tag):")

@@ -193,14 +193,9 @@ public struct BinaryReader {
     }
 
     /// Reads one map entry (key = 1, value = 2, either may be missing) into a dictionary.
-    ///
-    /// `emptyMap` is an empty dictionary with room for a few entries, kept by the generated message in a static
-    /// constant. An empty map starts as a copy of it: copying an existing storage reuses its type metadata, where
-    /// `Dictionary(minimumCapacity:)` looks the generic storage type up in the runtime on every call.
     @inlinable
     public mutating func readMapEntry<K: ProtoMapKeyCodec, V: ProtoFieldCodec>(
-        _ key: K.Type, _ value: V.Type, field: Int, into map: inout [K.Value: V.Value],
-        emptyMap: [K.Value: V.Value] = [:]
+        _ key: K.Type, _ value: V.Type, field: Int, into map: inout [K.Value: V.Value]
     ) throws(ProtoDecodingError) {
         let length = try readLength()
         guard depth < recursionLimit else { throw .recursionLimitExceeded(limit: recursionLimit) }
@@ -218,8 +213,11 @@ public struct BinaryReader {
         }
         depth -= 1
         end = outerEnd
-        // Maps here are small; starting with room for 8 saves the regrowths 1 -> 2 -> 4 -> 8 cost.
-        if map.isEmpty { map = emptyMap.capacity > 0 ? emptyMap : Dictionary(minimumCapacity: 8) }
+        // Maps here are small; starting with room for 8 saves the regrowths 1 -> 2 -> 4 -> 8 cost. Not through
+        // Dictionary(minimumCapacity:): see CapacityHint.
+        if map.isEmpty {
+            map = Dictionary(uniqueKeysWithValues: CapacityHint<(K.Value, V.Value)>(underestimatedCount: 8))
+        }
         map[k] = v
     }
 
@@ -258,4 +256,17 @@ public struct BinaryReader {
         }
         depth -= 1
     }
+}
+
+/// An empty sequence that claims `underestimatedCount` elements, to create a dictionary with that much room.
+///
+/// `Dictionary(uniqueKeysWithValues:)` is inlinable, so the storage type's metadata comes from the caller's cache;
+/// `Dictionary(minimumCapacity:)` is not, and looks the generic storage type up in the runtime on every call.
+@usableFromInline
+struct CapacityHint<Element>: Sequence {
+    @usableFromInline let underestimatedCount: Int
+
+    @inlinable init(underestimatedCount: Int) { self.underestimatedCount = underestimatedCount }
+
+    @inlinable func makeIterator() -> EmptyCollection<Element>.Iterator { EmptyCollection<Element>.Iterator() }
 }
