@@ -13,7 +13,7 @@ LISTEN       ?= 127.0.0.1:9090
 # ---- system packages -------------------------------------------------------
 APT_PACKAGES := pkg-config openssl libssl-dev libgrpc-dev libgrpc++-dev libpq-dev \
                 libprotobuf-c-dev libprotobuf-dev protobuf-compiler postgresql \
-                python3 python3-venv
+                python3 python3-venv g++
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps
@@ -99,8 +99,28 @@ test-swift:
 	$(SWIFT) build --build-tests
 	INCIDENT_TEST_PYTHON=$(PY) $(SWIFT) test --skip-build
 
-test-interop:
-	@echo "interop: (no interop suites yet)"
+test-interop: test-interop-rpc
+
+.PHONY: bench-rpc test-interop-rpc
+# Unary calls/s, p50/p90/p99, server CPU and peak RSS: our Swift server vs a C++ server on the same core.
+BENCH_SECONDS ?= 8
+bench-rpc: deps
+	$(SWIFT) build -c release --product rpc-interop-server
+	$(SWIFT) build -c release --product rpc-bench
+	@mkdir -p $(DEV)
+	@if [ ! -x $(DEV)/rpc-reference-server ] || [ Tests/Reference/rpc-reference-server.cc -nt $(DEV)/rpc-reference-server ]; then \
+	  echo "g++ Tests/Reference/rpc-reference-server.cc"; \
+	  g++ -O2 -std=c++17 -o $(DEV)/rpc-reference-server Tests/Reference/rpc-reference-server.cc \
+	    $$(pkg-config --cflags --libs grpc++ grpc); \
+	fi
+	bash Tests/Benchmarks/RPCBench/run-bench.sh "$$($(SWIFT) build -c release --show-bin-path)" \
+	  $(DEV)/rpc-reference-server $(BENCH_SECONDS)
+
+# The RPC layer against Python grpcio (BoringSSL): mTLS unary and streaming calls, refused certificates,
+# signals (SIGTERM/SIGINT drain, SIGHUP reload).
+test-interop-rpc: pyenv
+	$(SWIFT) build --product rpc-interop-server
+	RPC_INTEROP_SERVER="$$($(SWIFT) build --show-bin-path)/rpc-interop-server" $(PY) -m pytest -q Tests/interop
 
 # Group-commit inserts/s at 64 and 256 callers beside pgbench (one transaction per incident), same run.
 # BENCH_SECONDS and BENCH_CONCURRENCY (e.g. 64,256) tune it. Uses its own database on the private cluster.

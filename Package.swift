@@ -22,7 +22,7 @@ let package = Package(
         // into the link line (see notes/grpc-core-1.51-from-swift.md).
         .target(
             name: "CGRPC",
-            linkerSettings: [.linkedLibrary("grpc"), .linkedLibrary("gpr")]
+            linkerSettings: [.linkedLibrary("grpc"), .linkedLibrary("gpr"), .linkedLibrary("crypto")]
         ),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -67,8 +67,13 @@ let package = Package(
             ]
         ),
 
+        // MARK: RPC interop and benchmark tools (run by make test-interop / make bench-rpc)
+        .executableTarget(name: "rpc-interop-server", dependencies: ["RPC"], path: "Tests/interop/Server"),
+        .executableTarget(
+            name: "rpc-bench", dependencies: ["RPC"], path: "Tests/Benchmarks/RPCBench", exclude: ["run-bench.sh"]),
+
         // MARK: tests (one target per module)
-        .testTarget(name: "RPCTests", dependencies: ["RPC"]),
+        .testTarget(name: "RPCTests", dependencies: ["RPC"], exclude: ["Fixtures"]),
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
         .testTarget(name: "ProtoSyntaxTests", dependencies: ["ProtoSyntax"]),
         .testTarget(name: "IncidentAPITests", dependencies: ["IncidentAPI", "ProtoWire", "RPC"]),

@@ -76,6 +76,16 @@ public final class ServerContext: Sendable {
         state.withLock { $0.trailingMetadata.addString(value, forKey: key) }
     }
 
+    /// Adds binary metadata sent before the first response message; the key must end in `-bin`.
+    public func addInitialMetadata(_ value: [UInt8], forKey key: String) {
+        state.withLock { $0.initialMetadata.addBinary(value, forKey: key) }
+    }
+
+    /// Adds binary metadata sent with the final status; the key must end in `-bin`.
+    public func addTrailingMetadata(_ value: [UInt8], forKey key: String) {
+        state.withLock { $0.trailingMetadata.addBinary(value, forKey: key) }
+    }
+
     package var initialMetadata: Metadata { state.withLock { $0.initialMetadata } }
     package var trailingMetadata: Metadata { state.withLock { $0.trailingMetadata } }
     package func markCancelled() { state.withLock { $0.cancelled = true } }

@@ -1,2 +1,0 @@
-// Helpers for what Swift cannot call directly (function-like macros).
-#include "CGRPC.h"

@@ -1,0 +1,241 @@
+// One call being served: the handler's task, the batch that notices cancellation, and the batch that
+// sends responses and the final status. Owns the core's call and both batches; frees them in deinit.
+internal import CGRPC
+import Synchronization
+
+final class ServerCall: Completion, @unchecked Sendable {
+    // The core call and batches are touched only while their operation is not pending (sends are
+    // serialized by `state`), and freed once, in deinit, after every tag holding `self` completed.
+    private enum Operation {
+        static let close = 1
+        static let finish = 2
+        static let write = 3
+    }
+
+    let context: ServerContext
+    private let call: OpaquePointer
+    private let runtime: ServerRuntime
+    private let isStream: Bool
+    private let closeBatch = cgrpc_batch_create()!
+    private let sendBatch = cgrpc_batch_create()!
+    private let state = Mutex(State())
+
+    private struct State {
+        var task: Task<Void, Never>?
+        var clientCancelled = false
+        var endedByShutdown = false
+        var initialMetadataSent = false
+        var finished = false
+        var pendingWrite: CheckedContinuation<Void, any Error>?
+    }
+
+    init(call: OpaquePointer, context: ServerContext, isStream: Bool, runtime: ServerRuntime) {
+        self.call = call
+        self.context = context
+        self.isStream = isStream
+        self.runtime = runtime
+        super.init()
+        runtime.work.enter()
+    }
+
+    deinit {
+        cgrpc_batch_destroy(closeBatch)
+        cgrpc_batch_destroy(sendBatch)
+        grpc_call_unref(call)
+        runtime.work.leave()
+    }
+
+    /// Starts watching for cancellation and runs the handler as a task; called on a completion-queue thread.
+    func begin(handler: ServerMethodHandler, request: [UInt8]?) {
+        cgrpc_batch_recv_close_on_server(closeBatch)
+        let closeTag = retainedTag(operation: Operation.close)
+        if cgrpc_batch_start(call, closeBatch, closeTag) != GRPC_CALL_OK {
+            releaseTag(closeTag)
+            Log.write(.error, "\(context.method): cannot watch for cancellation; ending the call")
+            finish(status: RPCError(.internal, "internal error"))
+            return
+        }
+        guard let request else {
+            // The core delivers no payload when the client half-closed without a message.
+            finish(status: RPCError(.internal, "the request message is missing"))
+            return
+        }
+        if isStream { runtime.streamStarted(self) }
+        let task = Task { await self.run(handler, request) }
+        let cancelNow = state.withLock { state -> Bool in
+            if state.finished { return false }
+            if state.clientCancelled || state.endedByShutdown { return true }
+            state.task = task
+            return false
+        }
+        if cancelNow { task.cancel() }
+    }
+
+    private func run(_ handler: ServerMethodHandler, _ request: [UInt8]) async {
+        do {
+            switch handler {
+            case .unary(let body):
+                let response = try await body(request, context)
+                finish(status: nil, response: response)
+            case .serverStreaming(let body):
+                try await body(request, ServerCallWriter(call: self), context)
+                finish(status: nil)
+            }
+        } catch {
+            finish(status: statusForThrown(error))
+        }
+    }
+
+    private func statusForThrown(_ error: any Error) -> RPCError {
+        let (shutdown, cancelled) = state.withLock { ($0.endedByShutdown, $0.clientCancelled) }
+        if shutdown { return RPCError(.unavailable, "server is shutting down") }
+        if let status = error as? RPCError { return status }
+        if error is CancellationError || cancelled { return RPCError(.cancelled, "call cancelled") }
+        // Thrown details may hold SQL, paths or PII: the client gets a generic message, the log the rest.
+        Log.write(.error, "\(context.method) failed: \(String(reflecting: error))")
+        return RPCError(.internal, "internal error")
+    }
+
+    /// Sends the final status (and the unary response); `status == nil` means OK.
+    private func finish(status: RPCError?, response: [UInt8]? = nil) {
+        let sendInitial = state.withLock { state -> Bool? in
+            if state.finished { return nil }
+            state.finished = true
+            state.task = nil
+            defer { state.initialMetadataSent = true }
+            return !state.initialMetadataSent
+        }
+        guard let sendInitial else { return }
+        if isStream { runtime.streamEnded(self) }
+        cgrpc_batch_reset(sendBatch)
+        if sendInitial {
+            context.initialMetadata.append(to: sendBatch, trailing: false)
+            cgrpc_batch_send_initial_metadata(sendBatch, 0)
+        }
+        if let response {
+            response.withUnsafeBytes { cgrpc_batch_send_message(sendBatch, $0.baseAddress, $0.count) }
+        }
+        context.trailingMetadata.append(to: sendBatch, trailing: true)
+        status?.trailingMetadata.append(to: sendBatch, trailing: true)
+        var message = status?.message ?? ""
+        let code = status?.code.rawValue ?? 0
+        message.withUTF8 { text in
+            text.withMemoryRebound(to: CChar.self) {
+                cgrpc_batch_send_status(sendBatch, Int32(code), $0.baseAddress, $0.count)
+            }
+        }
+        let tag = retainedTag(operation: Operation.finish)
+        if cgrpc_batch_start(call, sendBatch, tag) != GRPC_CALL_OK {
+            releaseTag(tag)
+            Log.write(.warning, "\(context.method): the core refused the final status")
+        }
+    }
+
+    /// Sends one stream message and waits until the core took it (flow control).
+    func write(_ message: [UInt8]) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let refusal = state.withLock { state -> RPCError? in
+                if state.endedByShutdown { return RPCError(.unavailable, "server is shutting down") }
+                if state.clientCancelled { return RPCError(.cancelled, "call cancelled") }
+                if state.finished { return RPCError(.failedPrecondition, "the stream has already ended") }
+                cgrpc_batch_reset(sendBatch)
+                if !state.initialMetadataSent {
+                    state.initialMetadataSent = true
+                    context.initialMetadata.append(to: sendBatch, trailing: false)
+                    cgrpc_batch_send_initial_metadata(sendBatch, 0)
+                }
+                message.withUnsafeBytes { cgrpc_batch_send_message(sendBatch, $0.baseAddress, $0.count) }
+                state.pendingWrite = continuation
+                let tag = retainedTag(operation: Operation.write)
+                if cgrpc_batch_start(call, sendBatch, tag) != GRPC_CALL_OK {
+                    releaseTag(tag)
+                    state.pendingWrite = nil
+                    return RPCError(.internal, "the core refused a stream write")
+                }
+                return nil
+            }
+            if let refusal { continuation.resume(throwing: refusal) }
+        }
+    }
+
+    /// Ends a stream because the server is shutting down: the client sees `UNAVAILABLE`.
+    func endForShutdown() {
+        let task = state.withLock { state -> Task<Void, Never>? in
+            if state.finished { return nil }
+            state.endedByShutdown = true
+            return state.task
+        }
+        grpc_call_cancel_with_status(call, GRPC_STATUS_UNAVAILABLE, "server is shutting down", nil)
+        context.markCancelled()
+        task?.cancel()
+    }
+
+    override func complete(operation: Int, success: Bool) {
+        switch operation {
+        case Operation.close:
+            let cancelled = !success || cgrpc_batch_cancelled(closeBatch) != 0
+            guard cancelled else { return }
+            let task = state.withLock { state -> Task<Void, Never>? in
+                if state.finished { return nil }
+                state.clientCancelled = true
+                return state.task
+            }
+            context.markCancelled()
+            task?.cancel()
+        case Operation.write:
+            let (continuation, shutdown) = state.withLock { state in
+                defer { state.pendingWrite = nil }
+                return (state.pendingWrite, state.endedByShutdown)
+            }
+            if success {
+                continuation?.resume()
+            } else {
+                let error = shutdown
+                    ? RPCError(.unavailable, "server is shutting down") : RPCError(.cancelled, "call cancelled")
+                continuation?.resume(throwing: error)
+            }
+        default:
+            break
+        }
+    }
+}
+
+/// The writer a server-streaming handler receives.
+struct ServerCallWriter: RawResponseWriter {
+    let call: ServerCall
+
+    func write(_ message: [UInt8]) async throws {
+        try await call.write(message)
+    }
+}
+
+/// Answers a call for a method nobody registered with `UNIMPLEMENTED`; owns that call.
+final class UnimplementedCall: Completion, @unchecked Sendable {
+    // The call and batch are used once, then freed in deinit after the batch's tag completed.
+    private let call: OpaquePointer
+    private let batch = cgrpc_batch_create()!
+    private let work: WorkTracker
+
+    init(call: OpaquePointer, method: String, work: WorkTracker) {
+        self.call = call
+        self.work = work
+        super.init()
+        work.enter()
+        cgrpc_batch_send_initial_metadata(batch, 0)
+        var message = "method \(method) is not implemented by this server"
+        message.withUTF8 { text in
+            text.withMemoryRebound(to: CChar.self) {
+                cgrpc_batch_send_status(batch, Int32(StatusCode.unimplemented.rawValue), $0.baseAddress, $0.count)
+            }
+        }
+        cgrpc_batch_recv_close_on_server(batch)
+        let tag = retainedTag(operation: 1)
+        if cgrpc_batch_start(call, batch, tag) != GRPC_CALL_OK { releaseTag(tag) }
+    }
+
+    deinit {
+        cgrpc_batch_destroy(batch)
+        grpc_call_unref(call)
+        work.leave()
+    }
+}

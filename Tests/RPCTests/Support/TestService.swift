@@ -1,0 +1,111 @@
+// The service the RPC tests call: small methods that each exercise one behaviour of the layer.
+import RPC
+
+struct TestService: RegistrableService {
+    let probe: Probe
+    var gate = Gate()
+
+    static func method(_ name: String) -> MethodDescriptor { MethodDescriptor(service: "test.Echo", method: name) }
+    static func path(_ name: String) -> String { method(name).path }
+
+    var methodHandlers: [(MethodDescriptor, ServerMethodHandler)] {
+        let probe = probe
+        let gate = gate
+        return [
+            // Echoes the request; reflects `x-request-id` into initial and trailing metadata.
+            (Self.method("Echo"), .unary { request, context in
+                if let id = context.requestMetadata.first("x-request-id") {
+                    context.addInitialMetadata(id, forKey: "x-echo-initial")
+                    context.addTrailingMetadata(id, forKey: "x-echo-trailing")
+                }
+                if case .binary(let blob)? = context.requestMetadata.values("x-blob-bin").first {
+                    context.addTrailingMetadata(blob.reversed(), forKey: "x-blob-reversed-bin")
+                }
+                return request
+            }),
+            // Describes the caller's certificate identity as text.
+            (Self.method("Peer"), .unary { _, context in
+                guard let peer = context.peer else { return Array("none".utf8) }
+                let text = [
+                    peer.commonName ?? "-", peer.dnsNames.joined(separator: ","), peer.uris.joined(separator: ","),
+                    peer.fingerprintSHA256,
+                ].joined(separator: "|")
+                return Array(text.utf8)
+            }),
+            // Answers with the client address the core reports (`ipv4:127.0.0.1:50312`).
+            (Self.method("Address"), .unary { _, context in Array(context.peerAddress.utf8) }),
+            // Reports the deadline the handler sees, in whole seconds remaining ("none" without one).
+            (Self.method("Deadline"), .unary { _, context in
+                guard let deadline = context.deadline else { return Array("none".utf8) }
+                let remaining = deadline - ContinuousClock.now
+                return Array(String(remaining.components.seconds).utf8)
+            }),
+            // Counts from 1 to the number in the request, one message each.
+            (Self.method("Count"), .serverStreaming { request, writer, _ in
+                let count = Int(String(decoding: request, as: UTF8.self)) ?? 0
+                for index in 1...max(1, count) where count > 0 {
+                    try await writer.write(Array(String(index).utf8))
+                }
+            }),
+            // Sends a message every 10 ms until the call ends; records how it ended.
+            (Self.method("Forever"), .serverStreaming { request, writer, context in
+                let tag = String(decoding: request, as: UTF8.self)
+                probe.record("forever-started:\(tag)")
+                do {
+                    while true {
+                        try await writer.write(Array("tick".utf8))
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                } catch {
+                    probe.record("forever-ended:\(tag)")
+                    if context.isCancelled { probe.record("forever-context-cancelled:\(tag)") }
+                    throw error
+                }
+            }),
+            // Waits until cancelled, then records it.
+            (Self.method("Wait"), .unary { request, context in
+                let tag = String(decoding: request, as: UTF8.self)
+                probe.record("wait-started:\(tag)")
+                do {
+                    try await Task.sleep(for: .seconds(600))
+                } catch {
+                    probe.record("wait-cancelled:\(tag)")
+                    if context.isCancelled { probe.record("wait-context-cancelled:\(tag)") }
+                    throw error
+                }
+                return []
+            }),
+            // Sleeps the number of milliseconds in the request, then answers "done".
+            (Self.method("Slow"), .unary { request, _ in
+                let milliseconds = Int(String(decoding: request, as: UTF8.self)) ?? 0
+                probe.record("slow-started")
+                try await Task.sleep(for: .milliseconds(milliseconds))
+                probe.record("slow-finished")
+                return Array("done".utf8)
+            }),
+            // Throws an error whose text must not reach the client.
+            (Self.method("Fail"), .unary { _, _ in
+                throw SecretFailure(detail: "password=hunter2 at /var/lib/secret")
+            }),
+            // Answers with the status in the request (`code:message`).
+            (Self.method("Status"), .unary { request, _ in
+                let parts = String(decoding: request, as: UTF8.self).split(separator: ":", maxSplits: 1)
+                var trailing = Metadata()
+                trailing.addString("yes", forKey: "x-explained")
+                throw RPCError(StatusCode(rawValue: Int(parts[0]) ?? 2), String(parts.last ?? ""),
+                               trailingMetadata: trailing)
+            }),
+            // Ignores cancellation until the test opens the gate.
+            (Self.method("Stubborn"), .unary { _, _ in
+                probe.record("stubborn-started")
+                await gate.wait()
+                probe.record("stubborn-finished")
+                return []
+            }),
+        ]
+    }
+}
+
+struct SecretFailure: Error {
+    var detail: String
+}

@@ -1,0 +1,78 @@
+// rpc-interop-server: our RPC server with a few raw-bytes methods, for clients we did not write
+// (Python grpcio) and for the benchmarks. Prints "PORT <n>" once serving; SIGTERM/SIGINT stop it.
+//
+//   rpc-interop-server --listen 127.0.0.1:0 --cert server.pem --key server.key --client-ca ca.pem
+//   rpc-interop-server --listen 127.0.0.1:0 --insecure
+// Methods: /interop.Echo/Echo (unary echo), /interop.Echo/Count (request: decimal n; streams "1".."n"),
+//          /interop.Echo/Peer (unary; the client certificate's common name).
+import RPC
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct InteropService: RegistrableService {
+    var methodHandlers: [(MethodDescriptor, ServerMethodHandler)] {
+        [
+            (MethodDescriptor(service: "interop.Echo", method: "Echo"), .unary { request, _ in request }),
+            (MethodDescriptor(service: "interop.Echo", method: "Count"), .serverStreaming { request, writer, _ in
+                let count = Int(String(decoding: request, as: UTF8.self)) ?? 0
+                var index = 1
+                while index <= count {
+                    try await writer.write(Array(String(index).utf8))
+                    index += 1
+                }
+            }),
+            (MethodDescriptor(service: "interop.Echo", method: "Peer"), .unary { _, context in
+                Array((context.peer?.commonName ?? "").utf8)
+            }),
+        ]
+    }
+}
+
+@main
+struct InteropServerMain {
+    static func main() async {
+        var options: [String: String] = [:]
+        var flags = Set<String>()
+        var arguments = CommandLine.arguments.dropFirst()
+        while let argument = arguments.popFirst() {
+            if argument == "--insecure" { flags.insert(argument); continue }
+            guard argument.hasPrefix("--"), let value = arguments.popFirst() else {
+                fail("unexpected argument \(argument)")
+            }
+            options[argument] = value
+        }
+        let security: ServerSecurity
+        if flags.contains("--insecure") {
+            security = .insecure()
+        } else {
+            guard let cert = options["--cert"], let key = options["--key"], let ca = options["--client-ca"] else {
+                fail("need --cert, --key and --client-ca (or --insecure)")
+            }
+            security = .mutualTLS(certificateChainPath: cert, privateKeyPath: key, clientCAPath: ca)
+        }
+        var configuration = ServerConfiguration(
+            listenAddresses: [options["--listen"] ?? "127.0.0.1:0"], security: security)
+        if let threads = options["--threads"].flatMap(Int.init) { configuration.completionQueueThreads = threads }
+        if let slots = options["--slots"].flatMap(Int.init) { configuration.requestSlotsPerMethod = slots }
+        do {
+            let server = try Server(configuration: configuration, services: [InteropService()])
+            try server.start()
+            let port = server.boundPorts[0]
+            await server.runUntilSignalled(grace: .seconds(5)) {
+                print("PORT \(port)")
+                fflush(nil)
+            }
+            print("STOPPED")
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        var line = "rpc-interop-server: \(message)\n"
+        line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+        exit(2)
+    }
+}
