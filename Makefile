@@ -12,7 +12,7 @@ LISTEN       ?= 127.0.0.1:9090
 
 # ---- system packages -------------------------------------------------------
 APT_PACKAGES := pkg-config openssl libssl-dev libgrpc-dev libgrpc++-dev libpq-dev \
-                libprotobuf-c-dev libprotobuf-dev protobuf-compiler postgresql \
+                libprotobuf-c-dev libprotobuf-dev protobuf-compiler protobuf-c-compiler postgresql \
                 python3 python3-venv g++
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -134,5 +134,42 @@ bench-store: deps
 	fi; \
 	DATABASE_URL="$$url" PGBENCH=$(PG_BIN)/pgbench $$($(SWIFT) build -c release --show-bin-path)/StoreBenchmark
 
+# ---- protobuf codec: benchmark beside libprotobuf-c, fuzzing ---------------
+CODEC_WORK := $(ROOT)/.build-codec-tools
+CODEC_C_PROTOS := incident_manager.proto incident_types.proto
+
+# protoc-c 1.4 rejects proto3 `optional`; a copy without it has the same wire format.
+$(CODEC_WORK)/c/incident_manager.pb-c.c: $(addprefix Protos/,$(CODEC_C_PROTOS)) $(DEV)/.apt-ok
+	@mkdir -p $(CODEC_WORK)/c
+	@for p in $(CODEC_C_PROTOS); do sed 's/^  optional /  /' Protos/$$p > $(CODEC_WORK)/c/$$p; done
+	protoc-c -I $(CODEC_WORK)/c --c_out=$(CODEC_WORK)/c $(CODEC_C_PROTOS)
+
+.PHONY: bench-codec fuzz-codec
+bench-codec: deps $(CODEC_WORK)/c/incident_manager.pb-c.c
+	cc -O2 -I $(CODEC_WORK)/c -o $(CODEC_WORK)/codec_bench_c Tests/Benchmarks/CodecBenchmarkC/codec_bench.c \
+	  $(CODEC_WORK)/c/incident_manager.pb-c.c $(CODEC_WORK)/c/incident_types.pb-c.c -lprotobuf-c
+	$(SWIFT) build -c release --product codec-bench
+	@{ $(CODEC_WORK)/codec_bench_c $${BENCH_ITERATIONS:-300000}; \
+	   $$($(SWIFT) build -c release --show-bin-path)/codec-bench $${BENCH_ITERATIONS:-300000}; } | tee $(CODEC_WORK)/bench.txt
+	@awk '/ns\/msg/ { ns[$$1" "$$2] = $$5 } END { \
+	  printf "swift/protobuf-c speed: encode %.0f%%, decode %.0f%% (goal >= 70%%)\n", \
+	    100 * ns["protobuf-c encode"] / ns["swift encode"], 100 * ns["protobuf-c decode"] / ns["swift decode"] }' \
+	  $(CODEC_WORK)/bench.txt
+
+# libFuzzer over every IncidentAPI message decoder (binary and JSON). Not part of `make test`.
+# FUZZ_SECONDS bounds the run; crashes land in $(CODEC_WORK)/fuzz/.
+fuzz-codec: deps
+	$(SWIFT) build --product proto-codegen
+	@rm -rf $(CODEC_WORK)/fuzz/gen && mkdir -p $(CODEC_WORK)/fuzz/gen $(CODEC_WORK)/fuzz/corpus
+	@bin=$$($(SWIFT) build --show-bin-path); protos=$$(cd Protos && find . -name '*.proto' | sed 's|^\./||' | sort); \
+	for p in $$protos; do \
+	  $$bin/proto-codegen --proto-path Protos --no-services --output $(CODEC_WORK)/fuzz/gen/$$(echo $${p%.proto} | tr / _).pb.swift $$p $$protos; \
+	done; \
+	$$bin/proto-codegen --proto-path Protos --no-services --output $(CODEC_WORK)/fuzz/gen/ProtoFileIndex.pb.swift --index $$protos; \
+	sed -i '/^public import ProtoWire$$/d' $(CODEC_WORK)/fuzz/gen/*.swift
+	$(SWIFT)c -O -sanitize=fuzzer,address -parse-as-library -module-name CodecFuzz -o $(CODEC_WORK)/fuzz/codec-fuzz \
+	  $$(find Sources/ProtoWire -name '*.swift') $(CODEC_WORK)/fuzz/gen/*.swift Tests/Benchmarks/CodecFuzz/FuzzEntry.swift
+	cd $(CODEC_WORK)/fuzz && ./codec-fuzz -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 corpus
+
 clean: db-stop
-	rm -rf .build $(DEV)
+	rm -rf .build $(DEV) $(CODEC_WORK)

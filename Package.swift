@@ -33,9 +33,10 @@ let package = Package(
 
         // MARK: code generation (build time)
         .target(name: "ProtoSyntax", path: "codegen/ProtoSyntax"),
+        .target(name: "ProtoSwiftGenerator", dependencies: ["ProtoSyntax"], path: "codegen/ProtoSwiftGenerator"),
         .executableTarget(
             name: "proto-codegen",
-            dependencies: ["ProtoSyntax"],
+            dependencies: ["ProtoSyntax", "ProtoSwiftGenerator"],
             path: "codegen/proto-codegen"
         ),
         .plugin(
@@ -72,17 +73,24 @@ let package = Package(
         .executableTarget(
             name: "rpc-bench", dependencies: ["RPC"], path: "Tests/Benchmarks/RPCBench", exclude: ["run-bench.sh"]),
 
+        // MARK: benchmarks (run by `make bench-codec`)
+        .executableTarget(name: "codec-bench", dependencies: ["IncidentAPI", "ProtoWire"], path: "Tests/Benchmarks/CodecBenchmark"),
+
         // MARK: tests (one target per module)
         .testTarget(name: "RPCTests", dependencies: ["RPC"], exclude: ["Fixtures"]),
-        .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire"]),
-        .testTarget(name: "ProtoSyntaxTests", dependencies: ["ProtoSyntax"]),
+        .testTarget(
+            name: "ProtoWireTests",
+            dependencies: ["ProtoWire", "RPC"],
+            exclude: ["Protos"],
+            plugins: ["ProtoCodegenPlugin"]
+        ),
+        .testTarget(name: "ProtoSyntaxTests", dependencies: ["ProtoSyntax", "ProtoSwiftGenerator"]),
         .testTarget(name: "IncidentAPITests", dependencies: ["IncidentAPI", "ProtoWire", "RPC"]),
         .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"]),
         // Runs the built incidentctl binary, as a user would.
         .testTarget(name: "IncidentCtlTests", dependencies: ["IncidentCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "IncidentCore"]),
         .testTarget(name: "IncidentStoreTests", dependencies: ["IncidentStore", "IncidentCore"]),
-        .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"]),
         .executableTarget(
             name: "StoreBenchmark",
             dependencies: ["IncidentStore", "IncidentCore"],

@@ -1,1 +1,0 @@
-// ProtoSyntax: the proto3 parser.
