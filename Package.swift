@@ -59,7 +59,8 @@ let package = Package(
             name: "IncidentServer",
             dependencies: ["RPC", "IncidentAPI", "IncidentCore", "IncidentStore", "Integrations"]
         ),
-        .executableTarget(name: "incident-server", dependencies: ["IncidentServer"]),
+        .executableTarget(
+            name: "incident-server", dependencies: ["IncidentServer", "IncidentCore", "IncidentStore", "RPC"]),
         .executableTarget(
             name: "incidentctl",
             dependencies: [
