@@ -92,6 +92,11 @@ let package = Package(
         .testTarget(name: "IncidentCtlTests", dependencies: ["IncidentCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "IncidentCore"]),
         .testTarget(name: "IncidentStoreTests", dependencies: ["IncidentStore", "IncidentCore"]),
+        .testTarget(
+            name: "IncidentServerTests",
+            dependencies: ["IncidentServer", "IncidentAPI", "IncidentCore", "IncidentStore", "RPC"],
+            exclude: ["Fixtures"]
+        ),
         .executableTarget(
             name: "StoreBenchmark",
             dependencies: ["IncidentStore", "IncidentCore"],
