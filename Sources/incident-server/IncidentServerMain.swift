@@ -42,7 +42,7 @@ struct IncidentServerMain {
                     listenAddresses: config.listen,
                     security: .mutualTLS(certificateChainPath: config.tls.certificateChain,
                                          privateKeyPath: config.tls.privateKey, clientCAPath: config.tls.clientCA)),
-                services: [handler])
+                services: [handler, HealthService(store: store)])
             try server.start()
         } catch {
             store.shutdown()

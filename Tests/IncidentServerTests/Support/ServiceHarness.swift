@@ -13,6 +13,8 @@ struct ServiceHarness {
     let store: IncidentStore
     let port: Int
     let pki: ServicePKI
+    /// Where the store's database is, for tests that take it away.
+    let database: ConnectionSettings
 
     /// The defaults (llm-shield creates, secops does everything, viewer reads and streams) with a test URL.
     static var defaultConfig: ServiceConfig {
@@ -31,9 +33,9 @@ struct ServiceHarness {
                 listenAddresses: ["127.0.0.1:0"],
                 security: .mutualTLS(certificateChainPath: pki.path("server.pem"),
                                      privateKeyPath: pki.path("server.key"), clientCAPath: pki.path("ca.pem"))),
-            services: [handler])
+            services: [handler, HealthService(store: store, watchInterval: .milliseconds(200))])
         try server.start()
-        return ServiceHarness(server: server, store: store, port: server.boundPorts[0], pki: pki)
+        return ServiceHarness(server: server, store: store, port: server.boundPorts[0], pki: pki, database: settings)
     }
 
     /// A client presenting the certificate of `identity` (llm-shield, secops, viewer or stranger).
@@ -43,6 +45,15 @@ struct ServiceHarness {
             security: .mutualTLS(trustRootsPath: pki.path("ca.pem"), certificateChainPath: pki.path(identity + ".pem"),
                                  privateKeyPath: pki.path(identity + ".key"))))
         return IncidentServiceClient(transport: channel)
+    }
+
+    /// A health client presenting the certificate of `identity`.
+    func healthClient(_ identity: String = "viewer") throws -> Grpc_Health_V1_HealthClient {
+        let channel = try Channel(configuration: ChannelConfiguration(
+            target: "127.0.0.1:\(port)",
+            security: .mutualTLS(trustRootsPath: pki.path("ca.pem"), certificateChainPath: pki.path(identity + ".pem"),
+                                 privateKeyPath: pki.path(identity + ".key"))))
+        return Grpc_Health_V1_HealthClient(transport: channel)
     }
 
     func stop() async {

@@ -16,6 +16,15 @@ enum TestDatabase {
 
     static let processStart = Int(Date().timeIntervalSince1970)
 
+    /// Drops a test database, ending the connections still using it.
+    static func drop(_ settings: ConnectionSettings) async throws {
+        guard let url, let name = settings.databaseName else { throw Missing() }
+        let admin = ConnectionWorker(settings: ConnectionSettings(url: url), name: "test-admin", capacity: 10)
+        defer { admin.stop() }
+        let statement = Statement("DROP DATABASE \(name) WITH (FORCE)", [])
+        _ = try await admin.run { try $0.run(statement) }
+    }
+
     /// Creates an empty database and returns settings that reach it.
     static func fresh() async throws -> ConnectionSettings {
         guard let url else { throw Missing() }
