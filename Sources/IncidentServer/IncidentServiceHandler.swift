@@ -9,7 +9,7 @@ import Synchronization
 
 /// Serves `incident_manager.IncidentService` from an `IncidentStore`.
 public final class IncidentServiceHandler: IncidentServiceProvider {
-    private let store: IncidentStore
+    let store: IncidentStore
     private let config: ServiceConfig
     private let log: ServerLog
     private let authorizer: Authorizer
@@ -223,10 +223,16 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
 
     // MARK: - StreamIncidents
 
-    /// Not part of this slice: refused like any method the server does not implement.
     public func streamIncidents(
         _ request: StreamIncidentsRequest, responses: ServerStreamWriter<IncidentAPI.Incident>, context: ServerContext
     ) async throws {
-        throw RPCError(.unimplemented, "StreamIncidents is not available yet")
+        do {
+            let identity = try authorizer.authorize(context, for: .incidentStream)
+            log.info("stream opened by \(identity.name) after position \(request.sincePosition)")
+            try await followChanges(request, identity: identity, payload: authorizer.mayReadPayload(identity),
+                                    responses: responses, context: context)
+        } catch {
+            throw RPCError.from(error, log: log, method: "StreamIncidents")
+        }
     }
 }

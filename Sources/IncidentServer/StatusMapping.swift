@@ -8,6 +8,8 @@ extension RPCError {
     /// The status for an error thrown by the store or below; `RPCError`s pass through unchanged.
     static func from(_ error: any Error, log: ServerLog, method: String) -> RPCError {
         if let rpc = error as? RPCError { return rpc }
+        // A caller that went away (a stream closed by its client) is not a server problem.
+        if error is CancellationError { return RPCError(.cancelled, "the call was cancelled") }
         if let validation = error as? EventValidationError {
             return RPCError(.invalidArgument, validation.description)
         }
