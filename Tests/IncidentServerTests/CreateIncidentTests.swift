@@ -65,6 +65,25 @@ struct CreateIncidentTests {
         await harness.stop()
     }
 
+    @Test("concurrent repeats of one event make one incident: one original, the rest duplicates, all counted")
+    func concurrentRepeats() async throws {
+        let harness = try await ServiceHarness.start()
+        let event = Sample.event()
+        let answers = try await withThrowingTaskGroup(of: CreateIncidentResponse.self) { group in
+            for _ in 0..<12 {
+                group.addTask { try await harness.client("llm-shield").createIncident(event, options: .test) }
+            }
+            var answers: [CreateIncidentResponse] = []
+            for try await answer in group { answers.append(answer) }
+            return answers
+        }
+        #expect(Set(answers.map(\.incidentId)).count == 1)
+        #expect(answers.filter { !$0.duplicate }.count == 1)
+        let stored = try await harness.client("secops").getIncident(.with(id: answers[0].incidentId), options: .test)
+        #expect(stored.eventCount == 12)
+        await harness.stop()
+    }
+
     @Test("invalid events are INVALID_ARGUMENT naming the field",
           arguments: ["title", "event_id", "source", "severity", "timestamp", "long title"])
     func validation(problem: String) async throws {

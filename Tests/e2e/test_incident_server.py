@@ -66,3 +66,19 @@ def test_refusals_carry_the_right_codes(api, channel_for):
         shield.CreateIncident(bad, timeout=30)
     assert invalid.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert invalid.value.details().startswith("severity:")
+
+
+def test_bad_config_fails_at_start_with_exit_78(tmp_path, pki):
+    import subprocess
+    from conftest import server_binary
+
+    config = tmp_path / "bad.yaml"
+    config.write_text("server:\n  listen: [\"127.0.0.1:0\"]\n  public_urll: https://typo\n")
+    result = subprocess.run(
+        [server_binary(), "--config", str(config), "--tls-cert", str(pki / "server.pem"),
+         "--tls-key", str(pki / "server.key"), "--client-ca", str(pki / "ca.pem"), "--database-url", "postgresql://x"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 78
+    assert str(config) in result.stderr
+    assert "public_urll" in result.stderr
