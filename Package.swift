@@ -59,7 +59,8 @@ let package = Package(
             name: "IncidentServer",
             dependencies: ["RPC", "IncidentAPI", "IncidentCore", "IncidentStore", "Integrations"]
         ),
-        .executableTarget(name: "incident-server", dependencies: ["IncidentServer"]),
+        .executableTarget(
+            name: "incident-server", dependencies: ["IncidentServer", "IncidentCore", "IncidentStore", "RPC"]),
         .executableTarget(
             name: "incidentctl",
             dependencies: [
@@ -91,6 +92,11 @@ let package = Package(
         .testTarget(name: "IncidentCtlTests", dependencies: ["IncidentCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "IncidentCore"]),
         .testTarget(name: "IncidentStoreTests", dependencies: ["IncidentStore", "IncidentCore"]),
+        .testTarget(
+            name: "IncidentServerTests",
+            dependencies: ["IncidentServer", "IncidentAPI", "IncidentCore", "IncidentStore", "RPC"],
+            exclude: ["Fixtures"]
+        ),
         .executableTarget(
             name: "StoreBenchmark",
             dependencies: ["IncidentStore", "IncidentCore"],

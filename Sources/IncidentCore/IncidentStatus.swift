@@ -10,13 +10,14 @@ public enum IncidentStatus: String, Sendable, CaseIterable, Codable {
 
     /// Whether an incident may move from this status to `next`.
     ///
-    /// Work may be reopened until the incident is closed; closing is final so the audit trail ends cleanly.
+    /// Work goes NEW → ACKNOWLEDGED → IN_PROGRESS → RESOLVED → CLOSED, one step at a time so the audit trail
+    /// shows who acknowledged and who resolved; a resolved incident may be reopened (→ IN_PROGRESS) until it is
+    /// closed, and closing is final.
     public func canMove(to next: IncidentStatus) -> Bool {
         switch (self, next) {
-        case (.closed, _): false
-        case (let from, let to) where from == to: false
-        case (_, .new): false
-        default: true
+        case (.new, .acknowledged), (.acknowledged, .inProgress), (.inProgress, .resolved), (.resolved, .closed),
+             (.resolved, .inProgress): true
+        default: false
         }
     }
 }

@@ -1,0 +1,115 @@
+// Conversions between the store's domain values (IncidentCore) and the generated API messages (IncidentAPI),
+// kept in one place so every RPC answers with the same shape.
+import Foundation
+import IncidentAPI
+import IncidentCore
+
+/// RFC 3339 with fractional seconds, UTC: the format every timestamp in the API uses.
+enum APITime {
+    static func format(_ date: Date?) -> String {
+        guard let date else { return "" }
+        return Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
+    }
+}
+
+extension IncidentAPI.Incident {
+    /// The API view of a stored incident; the encrypted payload is left out unless `includePayload`.
+    init(_ incident: IncidentCore.Incident, includePayload: Bool) {
+        self.init()
+        id = incident.id.description
+        status = incident.status.rawValue
+        severity = incident.severity.rawValue
+        title = incident.title
+        description = incident.description
+        createdAt = APITime.format(incident.createdAt)
+        updatedAt = APITime.format(incident.updatedAt)
+        source = incident.source
+        eventType = incident.eventType
+        category = incident.category
+        resource = IncidentAPI.Resource(incident.resource)
+        metrics = incident.metrics
+        tags = incident.tags
+        assignedTeam = incident.assignedTeam
+        escalationPolicy = incident.escalationPolicy
+        priority = incident.priority.description
+        eventCount = UInt64(max(0, incident.eventCount))
+        acknowledgedAt = APITime.format(incident.acknowledgedAt)
+        resolvedAt = APITime.format(incident.resolvedAt)
+        version = UInt64(max(0, incident.version))
+        position = UInt64(max(0, incident.position))
+        actions = incident.remediationActions.map(IncidentAPI.RemediationAction.init)
+        timeline = incident.timeline.map(IncidentAPI.TimelineEntry.init)
+        if includePayload { encryptedPayload = incident.encryptedPayload ?? [] }
+    }
+}
+
+extension IncidentAPI.Resource {
+    init(_ resource: IncidentCore.Resource) {
+        self.init()
+        type = resource.type
+        id = resource.id
+        name = resource.name
+        metadata = resource.metadata
+    }
+}
+
+extension IncidentCore.Resource {
+    init(_ resource: IncidentAPI.Resource?) {
+        guard let resource else {
+            self.init()
+            return
+        }
+        self.init(type: resource.type, id: resource.id, name: resource.name, metadata: resource.metadata)
+    }
+}
+
+extension IncidentAPI.TimelineEntry {
+    init(_ entry: IncidentCore.TimelineEntry) {
+        self.init()
+        at = APITime.format(entry.at)
+        kind = entry.kind
+        actor = entry.actor
+        message = entry.message
+    }
+}
+
+extension IncidentAPI.RemediationAction {
+    init(_ action: IncidentCore.RemediationAction) {
+        self.init()
+        id = action.id
+        type = action.kind
+        state = ActionState(code: action.state)
+        var parameters = action.params
+        reason = parameters.removeValue(forKey: "reason") ?? ""
+        self.parameters = parameters
+    }
+}
+
+extension ActionState {
+    /// The API state for a stored action state code (`PlannedActionState.code` and later runner states).
+    init(code: String) {
+        switch code {
+        case "pending": self = .approved
+        case "awaiting_approval": self = .pendingApproval
+        case "approved": self = .approved
+        case "rejected", "denied": self = .rejected
+        case "running": self = .running
+        case "succeeded", "done": self = .succeeded
+        case "failed": self = .failed
+        case "skipped", "dry_run", "suppressed_cooldown", "capped_blast_radius": self = .skipped
+        default: self = .unspecified
+        }
+    }
+}
+
+extension SecurityEvent {
+    /// The event a CreateIncident request reports, before validation.
+    init(_ request: IncidentAPI.CreateIncidentRequest) {
+        self.init(
+            eventID: request.eventId, source: request.source, sourceVersion: request.sourceVersion,
+            timestamp: request.timestamp, eventType: request.eventType, category: request.category,
+            title: request.title, description: request.description, severity: request.severity,
+            resource: IncidentCore.Resource(request.resource), metrics: request.metrics, tags: request.tags,
+            encryptedPayload: request.encryptedPayload)
+    }
+}

@@ -1,1 +1,0 @@
-// IncidentServer: see DESIGN.md. Work in progress.

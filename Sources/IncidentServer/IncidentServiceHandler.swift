@@ -1,0 +1,238 @@
+// The IncidentService RPCs: authorize the caller, validate the request, run the domain rules, call the store,
+// and answer with the API messages. Store and domain failures become statuses in StatusMapping.swift.
+import Foundation
+import IncidentAPI
+import IncidentCore
+import IncidentStore
+import RPC
+import Synchronization
+
+/// Serves `incident_manager.IncidentService` from an `IncidentStore`.
+public final class IncidentServiceHandler: IncidentServiceProvider {
+    let store: IncidentStore
+    private let config: ServiceConfig
+    private let log: ServerLog
+    private let authorizer: Authorizer
+    private let validator = EventValidator()
+    private let drafts: DraftBuilder
+    /// Cooldowns and blast-radius counts live in the engine, so plans are made one at a time.
+    private let engine: Mutex<RulesEngine>
+
+    /// Largest page ListIncidents returns, whatever the caller asks for.
+    static let maxPageSize = 1000
+    static let defaultPageSize = 50
+
+    public init(store: IncidentStore, config: ServiceConfig, log: ServerLog = ServerLog()) {
+        self.store = store
+        self.config = config
+        self.log = log
+        self.authorizer = Authorizer(config: config)
+        self.drafts = DraftBuilder(security: config.security)
+        self.engine = Mutex(RulesEngine(rules: config.ruleSet))
+    }
+
+    // MARK: - CreateIncident
+
+    public func createIncident(
+        _ request: IncidentAPI.CreateIncidentRequest, context: ServerContext
+    ) async throws -> CreateIncidentResponse {
+        do {
+            let identity = try authorizer.authorize(context, for: .eventCreate)
+            let event = try validator.validate(SecurityEvent(request))
+            let priority = config.severityMapping[event.severity] ?? event.severity.defaultPriority
+            let now = Date()
+            let plan = engine.withLock { $0.plan(for: event.facts(priority: priority), now: now.timeIntervalSince1970) }
+            // The generated provider decodes before calling us, so the request is re-encoded for its hash: our
+            // encoder writes fields in number order, so this equals the sender's bytes for canonical encoders.
+            let draft = drafts.draft(from: event, priority: priority, plan: plan, actor: identity.name,
+                                     requestBytes: request.serializedBytes(), now: now)
+            let result = try await store.createIncident(StoreCreateRequest(draft: draft,
+                                                                                            actor: identity.name))
+            let id = result.incidentID.description
+            log.info("create \(id) by \(identity.name): source \(event.event.source), event_id \(event.event.eventID)"
+                     + (result.duplicate ? " (duplicate)" : ""))
+            var response = CreateIncidentResponse()
+            response.status = "accepted"
+            response.incidentId = id
+            response.message = result.duplicate
+                ? "duplicate event: counted on the existing incident \(id)"
+                : "incident \(id) created with priority \(priority)"
+            response.links = [
+                "incident": "\(publicURL)/incidents/\(id)",
+                "api": "\(publicURL)/v1/incidents/\(id)",
+            ]
+            response.duplicate = result.duplicate
+            response.priority = priority.description
+            response.version = UInt64(max(0, result.version))
+            response.position = UInt64(max(0, result.position))
+            return response
+        } catch {
+            throw RPCError.from(error, log: log, method: "CreateIncident")
+        }
+    }
+
+    private var publicURL: String {
+        config.publicURL.hasSuffix("/") ? String(config.publicURL.dropLast()) : config.publicURL
+    }
+
+    // MARK: - GetIncident
+
+    public func getIncident(_ request: GetIncidentRequest, context: ServerContext) async throws -> IncidentAPI.Incident {
+        do {
+            let identity = try authorizer.authorize(context, for: .incidentRead)
+            let id = try Self.incidentID(request.incidentId)
+            let incident = try await store.incident(id)
+            return IncidentAPI.Incident(incident, includePayload: authorizer.mayReadPayload(identity))
+        } catch {
+            throw RPCError.from(error, log: log, method: "GetIncident")
+        }
+    }
+
+    static func incidentID(_ text: String) throws(RPCError) -> IncidentID {
+        guard !text.isEmpty else { throw RPCError(.invalidArgument, "incident_id: is required") }
+        guard let id = IncidentID(text) else {
+            throw RPCError(.invalidArgument, "incident_id: must look like INC-YYYYMMDD-NNNNN")
+        }
+        return id
+    }
+
+    // MARK: - UpdateIncident
+
+    public func updateIncident(
+        _ request: UpdateIncidentRequest, context: ServerContext
+    ) async throws -> IncidentAPI.Incident {
+        do {
+            let identity = try authorizer.authorize(context, for: .incidentUpdate)
+            let id = try Self.incidentID(request.incidentId)
+            if request.severity != nil {
+                throw RPCError(.unimplemented, "severity: changing the severity is not supported yet")
+            }
+            if !request.actionDecisions.isEmpty {
+                throw RPCError(.unimplemented, "action_decisions: deciding on actions is not supported yet")
+            }
+            let status = try request.status.map(Self.status(named:))
+            let team = try request.assignedTeam.map(Self.teamName)
+            let note = request.note.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard note.utf8.count <= 4096 else {
+                throw RPCError(.invalidArgument, "note: is \(note.utf8.count) bytes; at most 4096")
+            }
+            guard status != nil || team != nil || !note.isEmpty else {
+                throw RPCError(.invalidArgument, "nothing to change: set status, assigned_team or note")
+            }
+
+            let current = try await store.incident(id)
+            let expected = request.expectedVersion == 0 ? current.version : Int64(clamping: request.expectedVersion)
+            guard expected == current.version else {
+                throw RPCError(.aborted, "incident \(id) is at version \(current.version), not the expected "
+                               + "\(expected); read it again")
+            }
+            let now = Date()
+            var entries: [IncidentCore.TimelineEntry] = []
+            if let status {
+                guard current.status.canMove(to: status) else {
+                    throw RPCError(.failedPrecondition,
+                                   "status: cannot move from \(current.status.rawValue) to \(status.rawValue)")
+                }
+                entries.append(IncidentCore.TimelineEntry(
+                    at: now, actor: identity.name, kind: "status_changed",
+                    message: "\(current.status.rawValue) → \(status.rawValue)"))
+            }
+            if let team {
+                entries.append(IncidentCore.TimelineEntry(at: now, actor: identity.name, kind: "assigned",
+                                                          message: "assigned to \(team)"))
+            }
+            if !note.isEmpty {
+                entries.append(IncidentCore.TimelineEntry(at: now, actor: identity.name, kind: "note", message: note))
+            }
+            let result = try await store.updateIncident(IncidentUpdate(
+                incidentID: id, expectedVersion: expected, actor: identity.name, status: status, assignedTeam: team,
+                timelineEntries: entries))
+            log.info("update \(id) by \(identity.name) to version \(result.version)")
+            let updated = try await store.incident(id)
+            return IncidentAPI.Incident(updated, includePayload: authorizer.mayReadPayload(identity))
+        } catch {
+            throw RPCError.from(error, log: log, method: "UpdateIncident")
+        }
+    }
+
+    /// Parses `ACKNOWLEDGED`, `acknowledged`, `in-progress`, ... as a status.
+    static func status(named name: String) throws(RPCError) -> IncidentStatus {
+        let normalized = name.trimmingCharacters(in: .whitespaces).uppercased()
+            .replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: " ", with: "_")
+        guard let status = IncidentStatus(rawValue: normalized) else {
+            let names = IncidentStatus.allCases.map(\.rawValue).joined(separator: ", ")
+            throw RPCError(.invalidArgument, "status: \"\(name)\" is not one of \(names)")
+        }
+        return status
+    }
+
+    static func teamName(_ name: String) throws(RPCError) -> String {
+        let team = name.trimmingCharacters(in: .whitespaces)
+        guard !team.isEmpty else { throw RPCError(.invalidArgument, "assigned_team: must not be empty") }
+        guard team.utf8.count <= 128, !team.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { throw RPCError(.invalidArgument, "assigned_team: at most 128 bytes, no control characters") }
+        return team
+    }
+
+    // MARK: - ListIncidents
+
+    public func listIncidents(
+        _ request: ListIncidentsRequest, context: ServerContext
+    ) async throws -> ListIncidentsResponse {
+        do {
+            let identity = try authorizer.authorize(context, for: .incidentRead)
+            var query = IncidentQuery(limit: Self.pageSize(request.pageSize))
+            query.severity = try Self.single(request.severities, field: "severities").map { name throws(RPCError) in
+                guard let severity = Severity(rawValue: name.lowercased()) else {
+                    throw RPCError(.invalidArgument, "severities: \"\(name)\" is not one of \(Severity.allNames)")
+                }
+                return severity
+            }
+            query.status = try Self.single(request.statuses, field: "statuses").map(Self.status(named:))
+            if !request.categories.isEmpty || !request.createdAfter.isEmpty || !request.createdBefore.isEmpty {
+                throw RPCError(.unimplemented, "categories, created_after and created_before filters are not "
+                               + "supported yet")
+            }
+            if !request.assignedTeam.isEmpty { query.assignedTeam = request.assignedTeam }
+            if !request.pageToken.isEmpty { query.cursor = request.pageToken }
+            let page = try await store.listIncidents(query)
+            let payload = authorizer.mayReadPayload(identity)
+            var response = ListIncidentsResponse()
+            response.incidents = page.incidents.map { IncidentAPI.Incident($0, includePayload: payload) }
+            response.nextPageToken = page.nextCursor ?? ""
+            return response
+        } catch let error as StoreError {
+            if case .invalid = error { throw RPCError(.invalidArgument, "page_token: is not a token this server gave") }
+            throw RPCError.from(error, log: log, method: "ListIncidents")
+        } catch {
+            throw RPCError.from(error, log: log, method: "ListIncidents")
+        }
+    }
+
+    static func pageSize(_ requested: UInt32) -> Int {
+        requested == 0 ? defaultPageSize : min(Int(requested), maxPageSize)
+    }
+
+    /// The one value of a filter the store can apply; several values are not supported yet.
+    static func single(_ values: [String], field: String) throws(RPCError) -> String? {
+        guard values.count <= 1 else {
+            throw RPCError(.unimplemented, "\(field): filtering by more than one value is not supported yet")
+        }
+        return values.first
+    }
+
+    // MARK: - StreamIncidents
+
+    public func streamIncidents(
+        _ request: StreamIncidentsRequest, responses: ServerStreamWriter<IncidentAPI.Incident>, context: ServerContext
+    ) async throws {
+        do {
+            let identity = try authorizer.authorize(context, for: .incidentStream)
+            log.info("stream opened by \(identity.name) after position \(request.sincePosition)")
+            try await followChanges(request, identity: identity, payload: authorizer.mayReadPayload(identity),
+                                    responses: responses, context: context)
+        } catch {
+            throw RPCError.from(error, log: log, method: "StreamIncidents")
+        }
+    }
+}

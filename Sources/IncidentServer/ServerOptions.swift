@@ -1,0 +1,98 @@
+// incident-server's command line and environment, resolved over the config file: flags win over the
+// environment, which wins over the file, which wins over the documented defaults.
+import Foundation
+import IncidentCore
+
+/// What the command line asked for, before the config file is read.
+public struct ServerOptions: Sendable, Hashable {
+    public var configFile: String?
+    public var listen: [String] = []
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    public var clientCA: String?
+    public var databaseURL: String?
+    public var certsDirectory: String?
+
+    public static let usage = """
+        usage: incident-server [--config FILE] [--listen HOST:PORT]... [--certs DIR]
+                               [--tls-cert FILE] [--tls-key FILE] [--client-ca FILE] [--database-url URL]
+          --certs DIR  shorthand for DIR/server.crt, DIR/server.key and DIR/ca.crt
+        environment: INCIDENT_LISTEN (comma-separated addresses), DATABASE_URL
+        """
+
+    public init() {}
+
+    /// Parses the arguments after the program name.
+    public init(arguments: [String]) throws(UsageError) {
+        var rest = arguments[...]
+        while let flag = rest.popFirst() {
+            if flag == "-h" || flag == "--help" { throw UsageError(message: "") }
+            var name = flag, inlineValue: String?
+            if let equals = flag.firstIndex(of: "="), flag.hasPrefix("--") {
+                name = String(flag[..<equals])
+                inlineValue = String(flag[flag.index(after: equals)...])
+            }
+            let known = ["--config", "--listen", "--tls-cert", "--tls-key", "--client-ca", "--database-url", "--certs"]
+            guard known.contains(name) else { throw UsageError(message: "unknown argument \(flag)") }
+            guard let value = inlineValue ?? rest.popFirst(), !value.isEmpty else {
+                throw UsageError(message: "\(name) needs a value")
+            }
+            switch name {
+            case "--config": configFile = value
+            case "--listen": listen.append(value)
+            case "--tls-cert": tlsCertificate = value
+            case "--tls-key": tlsKey = value
+            case "--client-ca": clientCA = value
+            case "--database-url": databaseURL = value
+            default: certsDirectory = value
+            }
+        }
+    }
+
+    /// The effective config: the file (or the defaults), then `environment`, then these flags.
+    public func resolve(environment: [String: String]) throws(ConfigError) -> ServiceConfig {
+        var config = ServiceConfig.defaults
+        if let configFile {
+            let text: String
+            do {
+                text = try String(contentsOfFile: configFile, encoding: .utf8)
+            } catch {
+                throw ConfigError(file: configFile, key: "", problem: "cannot be read (\(error.localizedDescription))")
+            }
+            config = try ServiceConfig.parse(yaml: text, file: configFile)
+        }
+        if let listen = environment["INCIDENT_LISTEN"], !listen.isEmpty {
+            config.listen = listen.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        if let url = environment["DATABASE_URL"], !url.isEmpty { config.databaseURL = url }
+        if !listen.isEmpty { config.listen = listen }
+        if let directory = certsDirectory {
+            config.tls = TLSFiles(certificateChain: directory + "/server.crt", privateKey: directory + "/server.key",
+                                  clientCA: directory + "/ca.crt")
+        }
+        if let tlsCertificate { config.tls.certificateChain = tlsCertificate }
+        if let tlsKey { config.tls.privateKey = tlsKey }
+        if let clientCA { config.tls.clientCA = clientCA }
+        if let databaseURL { config.databaseURL = databaseURL }
+
+        let source = configFile ?? "command line"
+        guard config.databaseURL?.isEmpty == false else {
+            throw ConfigError(file: source, key: "database_url",
+                              problem: "no database: set DATABASE_URL or pass --database-url")
+        }
+        guard !config.listen.isEmpty else {
+            throw ConfigError(file: source, key: "listen", problem: "needs at least one HOST:PORT")
+        }
+        for (key, path) in [("tls.cert", config.tls.certificateChain), ("tls.key", config.tls.privateKey),
+                            ("tls.client_ca", config.tls.clientCA)]
+        where !FileManager.default.isReadableFile(atPath: path) {
+            throw ConfigError(file: source, key: key, problem: "\(path) does not exist or cannot be read")
+        }
+        return config
+    }
+}
+
+/// A command line that cannot be understood; an empty message asks for the usage text only.
+public struct UsageError: Error, Sendable, Hashable {
+    public var message: String
+}

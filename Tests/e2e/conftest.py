@@ -1,0 +1,127 @@
+"""Fixtures for the end-to-end tests: the real incident-server binary on a private database, a test PKI with
+the identities llm-shield / secops / viewer, and Python stubs compiled from Protos/ with grpcio-tools."""
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import uuid
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PKI_SCRIPT = ROOT / "Tests" / "IncidentServerTests" / "Fixtures" / "make-service-pki.sh"
+
+
+def server_binary() -> str:
+    explicit = os.environ.get("INCIDENT_SERVER")
+    if explicit:
+        return explicit
+    bin_path = subprocess.run(
+        ["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.strip()
+    return os.path.join(bin_path, "incident-server")
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory) -> pathlib.Path:
+    directory = tmp_path_factory.mktemp("pki")
+    subprocess.run(["bash", str(PKI_SCRIPT), str(directory)], check=True)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def api(tmp_path_factory):
+    """The generated Python modules for incident_manager.proto, compiled at test time."""
+    from grpc_tools import protoc
+    import grpc_tools
+
+    out = tmp_path_factory.mktemp("stubs")
+    include = pathlib.Path(grpc_tools.__file__).parent / "_proto"
+    status = protoc.main([
+        "protoc", f"-I{ROOT / 'Protos'}", f"-I{include}", f"--python_out={out}", f"--grpc_python_out={out}",
+        "incident_manager.proto", "incident_types.proto",
+    ])
+    assert status == 0, "protoc failed on Protos/"
+    sys.path.insert(0, str(out))
+    import incident_manager_pb2
+    import incident_manager_pb2_grpc
+    return incident_manager_pb2, incident_manager_pb2_grpc
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """A fresh database on the Postgres `make test` started."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        pytest.fail("DATABASE_URL is not set: run the tests through `make test-e2e`")
+    name = "im_e2e_" + uuid.uuid4().hex
+    subprocess.run(["psql", url, "-q", "-c", f"CREATE DATABASE {name}"], check=True)
+    parts = urllib.parse.urlsplit(url)
+    yield urllib.parse.urlunsplit(parts._replace(path="/" + name))
+    subprocess.run(["psql", url, "-q", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
+
+
+class RunningServer:
+    """incident-server as a subprocess; its port is read from the 'serving ... on HOST:PORT' log line."""
+
+    def __init__(self, pki: pathlib.Path, database_url: str, log_path: pathlib.Path):
+        self.log_path = log_path
+        self.log = open(log_path, "w")
+        env = dict(os.environ, DATABASE_URL=database_url)
+        env.pop("INCIDENT_LISTEN", None)
+        self.process = subprocess.Popen(
+            [server_binary(), "--listen", "127.0.0.1:0", "--tls-cert", str(pki / "server.pem"),
+             "--tls-key", str(pki / "server.key"), "--client-ca", str(pki / "ca.pem")],
+            stdout=self.log, stderr=self.log, env=env,
+        )
+        deadline = time.monotonic() + 120
+        self.port = None
+        while self.port is None:
+            for line in log_path.read_text().splitlines():
+                if "serving IncidentService on " in line:
+                    self.port = int(line.split("serving IncidentService on ")[1].split()[0].rsplit(":", 1)[1])
+            if self.port is None:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.process.kill()
+                    raise RuntimeError(f"incident-server did not start:\n{log_path.read_text()}")
+                time.sleep(0.1)
+
+    def stop(self, timeout: float = 30) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.log.close()
+
+
+@pytest.fixture(scope="module")
+def server(pki, database_url, tmp_path_factory):
+    running = RunningServer(pki, database_url, tmp_path_factory.mktemp("server") / "server.log")
+    yield running
+    assert running.stop() == 0
+
+
+@pytest.fixture
+def channel_for(server, pki):
+    """Opens an mTLS channel presenting the certificate of an identity (llm-shield, secops, viewer)."""
+    import grpc
+
+    opened = []
+
+    def open_channel(identity: str):
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=(pki / "ca.pem").read_bytes(),
+            private_key=(pki / f"{identity}.key").read_bytes(),
+            certificate_chain=(pki / f"{identity}.pem").read_bytes(),
+        )
+        channel = grpc.secure_channel(f"127.0.0.1:{server.port}", credentials)
+        opened.append(channel)
+        return channel
+
+    yield open_channel
+    for channel in opened:
+        channel.close()
