@@ -17,6 +17,8 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
     private let drafts: DraftBuilder
     /// Cooldowns and blast-radius counts live in the engine, so plans are made one at a time.
     private let engine: Mutex<RulesEngine>
+    /// `public_url` without a trailing slash, the base of every answer's links.
+    private let publicURL: String
 
     /// Largest page ListIncidents returns, whatever the caller asks for.
     static let maxPageSize = 1000
@@ -29,6 +31,7 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         self.authorizer = Authorizer(config: config)
         self.drafts = DraftBuilder(security: config.security)
         self.engine = Mutex(RulesEngine(rules: config.ruleSet))
+        self.publicURL = config.publicURL.hasSuffix("/") ? String(config.publicURL.dropLast()) : config.publicURL
     }
 
     // MARK: - CreateIncident
@@ -42,10 +45,12 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             let priority = config.severityMapping[event.severity] ?? event.severity.defaultPriority
             let now = Date()
             let plan = engine.withLock { $0.plan(for: event.facts(priority: priority), now: now.timeIntervalSince1970) }
-            // The generated provider decodes before calling us, so the request is re-encoded for its hash: our
-            // encoder writes fields in number order, so this equals the sender's bytes for canonical encoders.
+            // The generated provider decodes before calling us, so the request is re-encoded for its hash (only when
+            // the hash is kept): our encoder writes fields in number order, so this equals the sender's bytes for
+            // canonical encoders.
+            let requestBytes = config.security.includeRequestHash ? request.serializedBytes() : nil
             let draft = drafts.draft(from: event, priority: priority, plan: plan, actor: identity.name,
-                                     requestBytes: request.serializedBytes(), now: now)
+                                     requestBytes: requestBytes, now: now)
             let result = try await store.createIncident(StoreCreateRequest(draft: draft,
                                                                                             actor: identity.name))
             let id = result.incidentID.description
@@ -69,10 +74,6 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         } catch {
             throw RPCError.from(error, log: log, method: "CreateIncident")
         }
-    }
-
-    private var publicURL: String {
-        config.publicURL.hasSuffix("/") ? String(config.publicURL.dropLast()) : config.publicURL
     }
 
     // MARK: - GetIncident

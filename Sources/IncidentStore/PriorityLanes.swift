@@ -1,5 +1,6 @@
 // Blocking priority lanes: the queue group-commit writers take creates from, most urgent first.
 import Foundation
+import IncidentCore
 
 /// A create waiting for its batch: the prepared statement and the caller to complete after commit.
 struct PendingCreate: Sendable {
@@ -10,27 +11,25 @@ struct PendingCreate: Sendable {
 /// The creates waiting for a writer.
 typealias PendingCreates = PriorityLanes<PendingCreate>
 
-/// Blocking priority lanes (0 most urgent … 4). Takers get the most urgent first, FIFO within a priority.
+/// Blocking priority lanes (0 most urgent … 4) over IncidentCore's `PriorityLanes`: writers wait here for work.
+/// Takers get the most urgent first, FIFO within a priority.
 final class PriorityLanes<Element: Sendable>: @unchecked Sendable {
     // Guarded by `condition`.
     private let condition = NSCondition()
-    private var lanes: [[Element]] = Array(repeating: [], count: 5)
-    private var heads: [Int] = Array(repeating: 0, count: 5)
-    private var count = 0
+    private var lanes: IncidentCore.PriorityLanes<Element>
     private var closed = false
-    private let capacity: Int
 
     init(capacity: Int) {
-        self.capacity = capacity
+        lanes = IncidentCore.PriorityLanes(capacity: capacity)
     }
 
     /// Queues a create; false when the queue is full or closed (the caller answers with a retryable error).
     func push(_ create: Element, priority: Int) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        guard !closed, count < capacity else { return false }
-        lanes[priority].append(create)
-        count += 1
+        // Below capacity the lanes always admit; full lanes refuse here rather than displace a waiting caller.
+        guard !closed, lanes.count < lanes.capacity else { return false }
+        _ = lanes.offer(create, priority: priority)
         condition.broadcast()
         return true
     }
@@ -43,30 +42,15 @@ final class PriorityLanes<Element: Sendable>: @unchecked Sendable {
     func takeBatch(limit: Int, gather: (target: Int, linger: Duration)? = nil) -> [Element] {
         condition.lock()
         defer { condition.unlock() }
-        while count == 0 && !closed { condition.wait() }
-        if let gather, count < min(gather.target, limit), !closed {
+        while lanes.isEmpty && !closed { condition.wait() }
+        if let gather, lanes.count < min(gather.target, limit), !closed {
             let (seconds, attoseconds) = gather.linger.components
             let until = Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18)
-            while count < min(gather.target, limit) && lanes[0].count == heads[0] && !closed {
+            while lanes.count < min(gather.target, limit) && lanes.depth(of: 0) == 0 && !closed {
                 if !condition.wait(until: until) { break }
             }
         }
-        var batch: [Element] = []
-        for lane in lanes.indices where batch.count < limit {
-            let take = min(limit - batch.count, lanes[lane].count - heads[lane])
-            guard take > 0 else { continue }
-            batch.append(contentsOf: lanes[lane][heads[lane]..<heads[lane] + take])
-            heads[lane] += take
-            if heads[lane] == lanes[lane].count {
-                lanes[lane].removeAll(keepingCapacity: true)
-                heads[lane] = 0
-            } else if heads[lane] > 1024 {
-                lanes[lane].removeFirst(heads[lane])
-                heads[lane] = 0
-            }
-        }
-        count -= batch.count
-        return batch
+        return lanes.takeBatch(maxCount: limit)
     }
 
     /// Refuses new creates; writers drain what is queued and then stop.

@@ -32,6 +32,11 @@ public struct PriorityLanes<Element: Sendable>: Sendable {
     /// How many entries wait at each priority.
     public var depths: [Int] { lanes.map(\.count) }
 
+    /// How many entries wait at one priority (clamped like `offer`).
+    public func depth(of priority: Int) -> Int {
+        lanes[min(max(priority, 0), lanes.count - 1)].count
+    }
+
     /// Offers an entry at a priority (clamped to the lanes that exist).
     public mutating func offer(_ element: Element, priority: Int) -> AdmissionOutcome<Element> {
         let priority = min(max(priority, 0), lanes.count - 1)
