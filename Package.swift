@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "incidentctl",
             dependencies: [
-                "RPC", "IncidentAPI", "IncidentCore",
+                "RPC", "IncidentAPI", "IncidentCore", "ProtoWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
