@@ -33,8 +33,9 @@ struct CLIFailure: Error, CustomStringConvertible {
         case .alreadyExists:
             self.init("already exists: \(detail)", exitCode: ExitStatus.alreadyExists)
         case .failedPrecondition:
-            self.init("failed precondition: \(detail) (statuses move NEW → ACKNOWLEDGED → IN_PROGRESS → RESOLVED → "
-                      + "CLOSED; RESOLVED → IN_PROGRESS reopens)", exitCode: ExitStatus.failedPrecondition)
+            self.init("failed precondition: \(detail) (statuses move NEW → ACKNOWLEDGED → IN_PROGRESS → "
+                      + "RESOLVED → CLOSED; RESOLVED → IN_PROGRESS reopens)",
+                      exitCode: ExitStatus.failedPrecondition)
         case .aborted:
             self.init("conflict: \(detail)", exitCode: ExitStatus.temporary)
         case .deadlineExceeded:
@@ -49,14 +50,7 @@ struct CLIFailure: Error, CustomStringConvertible {
         case .unauthenticated:
             self.init("not authenticated: \(detail)", exitCode: ExitStatus.permission)
         case .unavailable:
-            if Self.isTransportFailure(error.message) {
-                // The core's text ends with the cause ("...: Connection refused"); the rest is noise here.
-                let cause = detail.components(separatedBy: ": ").last ?? detail
-                self.init("cannot reach \(server): is the server running? (make run) [\(cause)]",
-                          exitCode: ExitStatus.unavailable)
-            } else {
-                self.init("unavailable: \(detail)", exitCode: ExitStatus.unavailable)
-            }
+            self = Self.unreachable(server: server, message: error.message)
         case .unimplemented:
             self.init("not supported by this server: \(detail)", exitCode: ExitStatus.unimplemented)
         default:
@@ -64,13 +58,36 @@ struct CLIFailure: Error, CustomStringConvertible {
         }
     }
 
-    /// Whether an UNAVAILABLE status came from the connection (the core's words) rather than from the service,
-    /// which says what it cannot reach itself ("the database is unavailable").
-    static func isTransportFailure(_ message: String) -> Bool {
+    /// An UNAVAILABLE status told as what to check. The core's words say whether the connection failed (and
+    /// why); anything else came from the service, which says what it cannot reach itself ("the database ...").
+    static func unreachable(server: String, message: String) -> CLIFailure {
         let text = message.lowercased()
-        let connectionWords = ["connect", "socket", "refused", "handshake", "dns", "resolve", "reset", "broken pipe",
-                               "unreachable", "goaway", "eof", "closed", "backends"]
-        return text.isEmpty || connectionWords.contains { text.contains($0) }
+        // The core's text ends with the cause ("...: Connection refused"); the rest is noise here.
+        let cause = message.components(separatedBy: ": ").last(where: { !$0.isEmpty }) ?? message
+        if text.contains("certificate verify failed") {
+            return CLIFailure("cannot trust \(server): its certificate does not chain to the CA given by --ca "
+                              + "(or INCIDENTCTL_CA) [certificate verify failed]", exitCode: ExitStatus.config)
+        }
+        if text.contains("empty address list") || text.contains("secure subchannel") {
+            return CLIFailure("cannot set up TLS to \(server): does the key (--key) belong to the certificate "
+                              + "(--cert)?", exitCode: ExitStatus.config)
+        }
+        if text.contains("domain name not found") || text.contains("dns resolution") {
+            return CLIFailure("cannot reach \(server): the host name does not resolve [\(cause)]",
+                              exitCode: ExitStatus.unavailable)
+        }
+        if text.contains("socket closed") || text.contains("handshake") {
+            return CLIFailure("cannot reach \(server): the connection closed while being set up; is the server "
+                              + "running, and does it trust the client certificate (--cert)? [\(cause)]",
+                              exitCode: ExitStatus.unavailable)
+        }
+        let connectionWords = ["connect", "refused", "reset", "broken pipe", "unreachable", "goaway", "eof",
+                               "closed", "backends"]
+        if text.isEmpty || connectionWords.contains(where: { text.contains($0) }) {
+            return CLIFailure("cannot reach \(server): is the server running? (make run) [\(cause)]",
+                              exitCode: ExitStatus.unavailable)
+        }
+        return CLIFailure("unavailable: \(message)", exitCode: ExitStatus.unavailable)
     }
 }
 

@@ -105,6 +105,9 @@ struct ConnectionProfile: Equatable {
     /// A channel to the server with this profile's TLS material.
     func channel() throws(CLIFailure) -> Channel {
         try checkFiles()
+        // The core logs TLS and connection trouble to stderr; the one-line message says it better. A
+        // GRPC_VERBOSITY the user set is kept, for debugging.
+        setenv("GRPC_VERBOSITY", "NONE", 0)
         let security: ChannelSecurity
         if let certificatePath, let keyPath {
             security = .mutualTLS(trustRootsPath: caPath ?? "/etc/ssl/certs/ca-certificates.crt",

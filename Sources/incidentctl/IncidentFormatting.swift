@@ -23,12 +23,14 @@ enum IncidentFormatting {
             rows.append(contentsOf: resource.metadata.sorted { $0.key < $1.key }.map { ("  \($0.key)", $0.value) })
         }
         rows.append(contentsOf: incident.tags.sorted { $0.key < $1.key }.map { ("tag \($0.key)", $0.value) })
-        rows.append(contentsOf: incident.metrics.sorted { $0.key < $1.key }.map { ("metric \($0.key)", "\($0.value)") })
+        rows.append(contentsOf: incident.metrics.sorted { $0.key < $1.key }
+            .map { ("metric \($0.key)", "\($0.value)") })
         if !incident.encryptedPayload.isEmpty {
             rows.append(("payload", "\(incident.encryptedPayload.count) encrypted bytes (not shown; --json has them)"))
         }
         for action in incident.actions {
-            let state = (action.state.protoName ?? "\(action.state.rawValue)").replacingOccurrences(of: "ACTION_STATE_", with: "").lowercased()
+            let name = action.state.protoName ?? "\(action.state.rawValue)"
+            let state = name.replacingOccurrences(of: "ACTION_STATE_", with: "").lowercased()
             rows.append(("action \(action.id)", "\(action.type) \(state)"
                          + (action.reason.isEmpty ? "" : ": \(action.reason)")))
         }

@@ -29,8 +29,9 @@ struct UpdateTarget: ParsableArguments {
             if json {
                 Output.json(incident)
             } else {
-                Output.line("\(incident.id) is \(incident.status), severity \(incident.severity), team "
-                            + "\(incident.assignedTeam.isEmpty ? "-" : incident.assignedTeam) (version \(incident.version))")
+                let team = incident.assignedTeam.isEmpty ? "-" : incident.assignedTeam
+                Output.line("\(incident.id) is \(incident.status), severity \(incident.severity), team \(team) "
+                            + "(version \(incident.version))")
             }
         }
     }

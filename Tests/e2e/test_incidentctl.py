@@ -397,6 +397,27 @@ def test_missing_certificate_file_is_named(ctl, pki):
     fails(ctl("list", "--cert", str(pki / "secops.pem"), connect=False), CONFIG, "--key")
 
 
+def test_tls_trouble_is_told_as_what_to_check(ctl, pki, tmp_path):
+    other = tmp_path / "other-pki"
+    subprocess.run(["bash", str(ROOT / "Tests" / "IncidentServerTests" / "Fixtures" / "make-service-pki.sh"),
+                    str(other)], check=True)
+    server = f"127.0.0.1:{ctl.port}"
+
+    def run(ca, cert, key):
+        return ctl("list", "--server", server, "--ca", str(ca), "--cert", str(cert), "--key", str(key),
+                   connect=False)
+
+    fails(run(other / "ca.pem", pki / "secops.pem", pki / "secops.key"), CONFIG, "cannot trust", "--ca")
+    fails(run(pki / "ca.pem", pki / "secops.pem", pki / "viewer.key"), CONFIG, "--key", "--cert")
+    junk = tmp_path / "junk.key"
+    junk.write_text("not a key\n")
+    fails(run(pki / "ca.pem", pki / "secops.pem", junk), CONFIG, str(junk))
+    # A certificate from a CA the server does not trust: the server closes the handshake.
+    fails(run(pki / "ca.pem", other / "secops.pem", other / "secops.key"), UNAVAILABLE, "cannot reach", "--cert")
+    # A certificate the server trusts, naming nobody the config knows.
+    fails(ctl("list", identity="stranger"), PERMISSION, "permission denied:", "not a known identity")
+
+
 def certs_dir(pki: pathlib.Path, directory: pathlib.Path, *identities: str) -> pathlib.Path:
     """A directory laid out as `make certs` writes certs/: ca.crt and NAME-client.crt/.key."""
     directory.mkdir(parents=True)
