@@ -109,9 +109,9 @@ test-e2e: pyenv
 	  $(MAKE) --no-print-directory db-start >/dev/null; status=0; \
 	  DATABASE_URL="$(DB_URL)" $(MAKE) --no-print-directory test-e2e || status=$$?; \
 	  $(MAKE) --no-print-directory db-stop; exit $$status; \
-	fi
-	$(SWIFT) build --product incident-server
-	$(SWIFT) build --product incidentctl
+	fi; \
+	$(SWIFT) build --product incident-server; \
+	$(SWIFT) build --product incidentctl; \
 	INCIDENT_SERVER="$$($(SWIFT) build --show-bin-path)/incident-server" \
 	INCIDENTCTL="$$($(SWIFT) build --show-bin-path)/incidentctl" $(PY) -m pytest -q Tests/e2e
 
