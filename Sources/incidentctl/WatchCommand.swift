@@ -100,8 +100,9 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     /// Statuses after which the same stream can be reopened: the server went away, shed load or was stopping.
+    /// Anything else (a refused identity, a bad filter, a server fault) would fail again: it ends the command.
     static func isRetryable(_ code: StatusCode) -> Bool {
-        [.unavailable, .cancelled, .resourceExhausted, .deadlineExceeded, .aborted, .internal].contains(code)
+        [.unavailable, .cancelled, .resourceExhausted, .deadlineExceeded, .aborted].contains(code)
     }
 }
 

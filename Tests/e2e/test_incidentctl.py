@@ -389,6 +389,15 @@ def test_server_down_is_unavailable(pki):
     fails(cli("watch"), UNAVAILABLE, "cannot reach")
 
 
+def test_deadline_is_temporary(ctl):
+    fails(ctl("list", "--timeout", "0.001"), TEMPORARY, "timed out", "--timeout")
+
+
+def test_watch_refusals_end_it(ctl):
+    fails(ctl("watch", "--severity", "apocalyptic"), DATA, "invalid request:", "severities")
+    fails(ctl("watch", identity="llm-shield"), PERMISSION, "permission denied:", "incident:stream")
+
+
 def test_missing_certificate_file_is_named(ctl, pki):
     missing = "/nonexistent/secops.pem"
     result = ctl("list", "--server", f"127.0.0.1:{ctl.port}", "--ca", str(pki / "ca.pem"), "--cert", missing,
