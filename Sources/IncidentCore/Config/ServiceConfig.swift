@@ -23,6 +23,8 @@ public struct ServiceConfig: Sendable, Hashable {
     public var routingRules: [RoutingRule] = []
     /// The `auto_remediation` block.
     public var remediation = RemediationConfig()
+    /// Bearer tokens (API keys, JWTs) that let a call act as a configured identity; none by default.
+    public var tokens = TokenSettings()
 
     /// The rules engine's view of this config.
     public var ruleSet: RuleSet {
