@@ -70,7 +70,8 @@ final class Authorizer: Sendable {
             throw RPCError(.unauthenticated, error.description)
         }
         guard let identity = config.identities.first(where: { $0.name == name }) else {
-            throw RPCError(.permissionDenied, "the bearer token's identity \"\(name.prefix(128))\" is not a known identity")
+            throw RPCError(.permissionDenied,
+                           "the bearer token's identity \"\(name.prefix(128))\" is not a known identity")
         }
         return identity
     }

@@ -142,7 +142,8 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             let newSeverity = severity == current.severity ? nil : severity
             let newPriority = newSeverity.map { config.severityMapping[$0] ?? $0.defaultPriority }
             if let newSeverity, let newPriority {
-                let change = "\(current.severity.rawValue) (\(current.priority)) → \(newSeverity.rawValue) (\(newPriority))"
+                let change = "\(current.severity.rawValue) (\(current.priority)) → "
+                    + "\(newSeverity.rawValue) (\(newPriority))"
                 entries.append(IncidentCore.TimelineEntry(at: now, actor: identity.name, kind: "severity_changed",
                                                           message: change))
             }

@@ -37,7 +37,9 @@ import Testing
         let verifier = try BearerTokenVerifier(settings: Self.settings())
         #expect(try verifier.identity(forAuthorization: "Bearer key-for-secops") == "secops")
         #expect(try verifier.identity(forAuthorization: "bearer   key-for-secops") == "secops")
-        let wrong = #expect(throws: TokenRejection.self) { try verifier.identity(forAuthorization: "Bearer key-for-secopz") }
+        let wrong = #expect(throws: TokenRejection.self) {
+            try verifier.identity(forAuthorization: "Bearer key-for-secopz")
+        }
         #expect(wrong?.reason == .unknownKey)
         #expect(wrong?.description.contains("key-for") == false)
         let scheme = #expect(throws: TokenRejection.self) { try verifier.identity(forAuthorization: "Basic abc") }

@@ -32,7 +32,9 @@ public struct JSONWebToken: Sendable, Hashable {
         guard case .string(let algorithm)? = header["alg"] else {
             throw TokenRejection(.malformed, "header has no alg")
         }
-        if header["crit"] != nil { throw TokenRejection(.malformed, "header has crit extensions this server does not know") }
+        if header["crit"] != nil {
+            throw TokenRejection(.malformed, "header has crit extensions this server does not know")
+        }
         var keyID: String?
         if let kid = header["kid"] {
             guard case .string(let text) = kid else { throw TokenRejection(.malformed, "header kid is not text") }

@@ -4,8 +4,8 @@
 public struct TokenRejection: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of problem, for tests and logs.
     public enum Reason: String, Sendable, Hashable {
-        case malformedHeader, malformed, unknownKey, algorithm, signature, expired, notYetValid, issuer, audience, identityClaim
-        case notAccepted
+        case malformedHeader, malformed, unknownKey, algorithm, signature, expired, notYetValid, issuer, audience
+        case identityClaim, notAccepted
     }
 
     public var reason: Reason

@@ -115,8 +115,9 @@ private struct ConfigReader {
             }
             let identity = try string(identityNode, path: "\(itemPath).identity")
             guard known.contains(identity) else {
+                let names = known.sorted().joined(separator: ", ")
                 throw error(identityNode, "\(itemPath).identity",
-                            "\"\(identity)\" is not a configured identity (known: \(known.sorted().joined(separator: ", ")))")
+                            "\"\(identity)\" is not a configured identity (known: \(names))")
             }
             guard let hash = Self.hexBytes(try string(hashNode, path: "\(itemPath).sha256")), hash.count == 32 else {
                 throw error(hashNode, "\(itemPath).sha256",

@@ -32,7 +32,8 @@ public struct ServiceConfig: Sendable, Hashable {
                 remediationEnabled: remediation.enabled, blastRadius: remediation.blastRadius)
     }
 
-    /// The defaults: development certificates under `certs/`, the spec's llm-shield routing.
+    /// The defaults: development certificates under `certs/`, the spec's llm-shield routing, no bearer tokens
+    /// (identities come from client certificates only until a `tokens` block names API key hashes or JWT keys).
     public static let defaults = ServiceConfig(
         listen: ["127.0.0.1:9090"],
         publicURL: "https://localhost:9090",

@@ -16,7 +16,8 @@ enum TokenMaker {
 
     /// A JWT over `claims` signed by `openssl dgst -sha256 -sign keyFile`; ES256 signatures are turned from
     /// DER into JWS's r||s.
-    static func jwt(_ algorithm: String, keyFile: String, claims: [String: Any], keyID: String? = nil) throws -> String {
+    static func jwt(_ algorithm: String, keyFile: String, claims: [String: Any], keyID: String? = nil)
+        throws -> String {
         var header: [String: Any] = ["alg": algorithm, "typ": "JWT"]
         if let keyID { header["kid"] = keyID }
         let input = json(header) + "." + json(claims)
