@@ -2,8 +2,8 @@
 // incident's opening event id.
 
 extension Migration {
-    /// Replaces `im_update_incident` with a version that also sets severity and priority (audited like every
-    /// other field), and indexes what ListIncidents filters on and what GetIncident reads the event id by.
+    /// Adds an `im_update_incident` that also sets severity and priority (audited like every other field; the
+    /// version-1 signature now delegates to it), and indexes what ListIncidents filters on and what GetIncident reads the event id by.
     static let v2 = Migration(version: 2, name: "severity updates, list filter indexes", sql: #"""
     -- The list filters most used on a large table: open incidents of one status, one team's queue. Both keep
     -- the newest-first keyset order so a filtered page is an index range scan.
@@ -11,8 +11,6 @@ extension Migration {
     CREATE INDEX incidents_team_newest ON incidents (assigned_team, created_at DESC, id DESC);
     -- An incident's opening event (its event_id on the API) is found through its events row.
     CREATE INDEX events_incident ON events (incident_id);
-
-    DROP FUNCTION im_update_incident(text, bigint, text, text, text, text, jsonb, jsonb, jsonb, jsonb);
 
     -- A conditional update. NULL arguments leave a field unchanged; p_timeline is appended. Outcomes: updated,
     -- conflict (version is then the current one), not_found. Severity and priority change together: the
@@ -91,6 +89,17 @@ extension Migration {
         PERFORM im_enqueue_jobs(p_id, coalesce(p_jobs, '[]'));
         outcome := 'updated';
     END
+    $$;
+
+    -- The version-1 signature stays, leaving severity alone, so a replica still running the previous binary
+    -- keeps working against this schema during a rolling upgrade.
+    CREATE OR REPLACE FUNCTION im_update_incident(
+        p_id text, p_expected_version bigint, p_actor text, p_status text, p_team text, p_policy text,
+        p_tags jsonb, p_timeline jsonb, p_actions jsonb, p_jobs jsonb,
+        OUT outcome text, OUT version bigint, OUT change_position bigint)
+    LANGUAGE sql AS $$
+        SELECT * FROM im_update_incident(p_id, p_expected_version, p_actor, p_status, p_team, p_policy, p_tags,
+                                         p_timeline, p_actions, p_jobs, NULL::text, NULL::smallint)
     $$;
     """#)
 }
