@@ -6,7 +6,7 @@ import IncidentCore
 import RPC
 import Synchronization
 
-/// Turns a call's peer certificate into a permitted identity, or the status that refuses it.
+/// Turns a call's peer certificate (or its bearer token) into a permitted identity, or the status that refuses it.
 final class Authorizer: Sendable {
     private let config: ServiceConfig
     private let buckets = Mutex<[String: TokenBucket]>([:])
