@@ -453,8 +453,11 @@ def test_environment_profile_and_flags_beating_it(ctl, pki, tmp_path):
     assert ctl.json("get", incident_id, "--server", f"127.0.0.1:{ctl.port}", env=env_wrong_server,
                     connect=False)["id"] == incident_id
     fails(ctl("get", incident_id, env=env_wrong_server, connect=False), UNAVAILABLE, "cannot reach")
-    # A token is sent as metadata; it must not disturb a server that does not ask for one.
-    assert ctl.json("get", incident_id, "--token", "t0ken", env=env, connect=False)["id"] == incident_id
+    # A token is sent as `authorization: Bearer` metadata: this server is configured with no tokens, so it refuses
+    # the call rather than quietly acting as the certificate's identity (flag and environment alike).
+    fails(ctl("get", incident_id, "--token", "t0ken", env=env, connect=False), PERMISSION, "bearer token")
+    fails(ctl("get", incident_id, env=dict(env, INCIDENTCTL_TOKEN="t0ken"), connect=False), PERMISSION,
+          "bearer token")
 
 
 def test_development_certs_in_the_working_directory_are_the_default(ctl, pki, tmp_path):
