@@ -66,6 +66,31 @@ struct StreamedRequestTests {
         let error = await status { _ = try await Self.exchange(channel, "Chat", ["a", "b", "fail", "c"]) }
         #expect(error?.code == .invalidArgument)
         #expect(error?.message == "asked to fail")
+        // The status wins even while the client is still sending (its writes then fail).
+        let busy = await status {
+            let many = (0..<2000).map { String(repeating: "x", count: $0) }
+            _ = try await Self.exchange(channel, "Chat", ["fail"] + many)
+        }
+        #expect(busy?.code == .invalidArgument)
+    }
+
+    @Test("an error thrown while sending requests cancels the call and is what the caller sees")
+    func requestSideError() async throws {
+        let fixture = try TestServer.start()
+        defer { Task { await fixture.server.shutdown(grace: .zero) } }
+        let channel = try fixture.channel()
+        let probe = fixture.probe
+        await #expect(throws: SecretFailure.self) {
+            try await channel.bidirectionalStreaming(
+                path: TestService.path("Listen"), options: .test,
+                requests: { writer in
+                    try await writer.write(Array("e".utf8))
+                    _ = await probe.wait(for: "listen-started:e")
+                    throw SecretFailure(detail: "the producer broke")
+                },
+                responses: { stream in for try await _ in stream {} })
+        }
+        #expect(await fixture.probe.wait(for: "listen-ended:e:CANCELLED"))
     }
 
     @Test("cancelling the client task cancels the handler waiting for requests")

@@ -201,8 +201,10 @@ extension Channel {
                     try await call.halfClose()
                 } catch {
                     // A write refused because the call ended is not the cause, nor is the cancellation that follows
-                    // the end of the responses (or of the caller's task): the response side reports those.
-                    if !call.sendRefused && !Task.isCancelled { failure.record(error) }
+                    // the end of the responses (or of the caller's task): the response side reports those, and
+                    // cancelling here would hide the status it is about to read.
+                    if call.sendRefused || Task.isCancelled { return }
+                    failure.record(error)
                     call.cancel()
                 }
             }
