@@ -57,7 +57,8 @@ struct ServiceGenerator {
                 w.doc(m.comment)
                 if m.clientStreaming && m.serverStreaming {
                     w.line("func \(methodName(m))(")
-                    w.line("    _ requests: RequestStream<\(input(m))>, responses: ServerStreamWriter<\(output(m))>,")
+                    w.line("    _ requests: RequestStream<\(input(m))>,")
+                    w.line("    responses: ServerStreamWriter<\(output(m))>,")
                     w.line("    context: ServerContext")
                     w.line(") async throws")
                 } else if m.clientStreaming {
