@@ -131,6 +131,20 @@ struct ReflectionServiceTests {
         await running.stop()
     }
 
+    @Test("a malformed request ends the stream with INVALID_ARGUMENT naming the message")
+    func malformedRequest() async throws {
+        let running = try await Running.start()
+        let error = await status {
+            _ = try await running.channel("secops").bidirectionalStreaming(
+                path: Grpc_Reflection_V1_ServerReflectionMethods.serverReflectionInfo.path, options: .test,
+                requests: { writer in try await writer.write([0x3A, 0x05, 0xC3, 0x28]) },
+                responses: { stream in for try await _ in stream {} })
+        }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.hasPrefix("grpc.reflection.v1.ServerReflectionRequest:") == true)
+        await running.stop()
+    }
+
     @Test("v1alpha gives the same answers as v1")
     func v1alpha() async throws {
         let running = try await Running.start()
