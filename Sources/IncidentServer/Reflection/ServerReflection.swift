@@ -1,5 +1,5 @@
 // Server reflection (grpc.reflection.v1 and v1alpha) for the services this server registers, so grpcurl and
-// other tools discover the API with no .proto files. Open to every caller whose certificate is a known identity.
+// other tools discover the API with no .proto files. Open to every caller that authenticates as a known identity.
 import IncidentAPI
 import IncidentCore
 import ProtoWire
@@ -40,16 +40,16 @@ public struct ReflectionError: Error, Sendable, CustomStringConvertible {
     public var description: String { "cannot index the API descriptors for reflection: \(reason)" }
 }
 
-/// Who may use reflection: any caller whose certificate is one of the configured identities, whatever its
-/// permissions (the API's shape is no secret to them; it is to strangers).
+/// Who may use reflection: any caller that authenticates as one of the configured identities (by certificate or
+/// bearer token), whatever its permissions (the API's shape is no secret to them; it is to strangers).
 struct ReflectionAccess: Sendable {
-    let config: ServiceConfig
+    let authorizer: Authorizer
+
+    init(config: ServiceConfig) {
+        authorizer = Authorizer(config: config)
+    }
 
     func check(_ context: ServerContext) throws(RPCError) {
-        guard let peer = context.peer,
-              config.identity(commonName: peer.commonName, uris: peer.uris, dnsNames: peer.dnsNames) != nil
-        else {
-            throw RPCError(.permissionDenied, "the client certificate is not a known identity")
-        }
+        _ = try authorizer.authenticate(context)
     }
 }
