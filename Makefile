@@ -84,7 +84,7 @@ db-url:
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
-run: deps certs db-start build
+run: deps certs pyenv db-start build
 	@echo "incident-server on $(LISTEN) (mTLS, certs in certs/); Ctrl-C stops it"
 	DATABASE_URL="$(DB_URL)" $$($(SWIFT) build -c $(CONFIG) --show-bin-path)/incident-server --listen $(LISTEN) --certs certs
 
