@@ -177,6 +177,20 @@ public final class JobQueue: Sendable {
         }
     }
 
+    /// Dead-letters a job at once, whatever its attempts: it can never succeed (a 400, an unknown kind).
+    /// False when the lease was lost. `error` is stored for operators: keep secrets and PII out of it.
+    @discardableResult
+    public func deadLetter(_ job: ClaimedJob, error: String) async throws -> Bool {
+        let result = try await pool.withConnection { connection in
+            try connection.query("""
+                UPDATE jobs SET state = 'dead', last_error = $3, lease_owner = NULL, lease_until = NULL,
+                       updated_at = now()
+                WHERE id = $1 AND lease_owner = $2 AND state = 'running'
+                """, [job.id, job.leaseToken, String(error.prefix(1000))])
+        }
+        return result.affectedRows == 1
+    }
+
     /// How many jobs are in each state (optionally for one incident).
     public func counts(incidentID: IncidentID? = nil) async throws -> JobCounts {
         let result = try await pool.withConnection { connection in
