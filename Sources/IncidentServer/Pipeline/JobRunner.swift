@@ -92,9 +92,7 @@ final class JobRunner: Sendable {
 
     /// Runs one job and settles it in the queue.
     func run(_ job: ClaimedJob) async {
-        let incident = job.incidentID ?? "-"
         guard let kind = JobKind(rawValue: job.kind), let handler = handlers[kind] else {
-            log.error("jobs: \(job.kind) for \(incident) has no handler; dead-lettered")
             await settle(job, .failed(reason: "no handler for job kind \(job.kind)"))
             return
         }
