@@ -109,7 +109,7 @@ public final class JobQueue: Sendable {
                     SELECT id FROM jobs
                     WHERE state IN ('ready', 'running')
                       AND ((state = 'ready' AND due_at <= now()) OR (state = 'running' AND lease_until <= now()))
-                    ORDER BY priority, due_at
+                    ORDER BY priority, due_at, id
                     LIMIT $2
                     FOR UPDATE SKIP LOCKED
                 )
