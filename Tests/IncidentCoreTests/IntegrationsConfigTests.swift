@@ -1,5 +1,6 @@
 // The config blocks of what acts on the world, in the integration spec's shapes: notifications (PagerDuty, Slack),
 // integrations.webhooks, auto_remediation.executors and jobs; unknown keys and bad values name themselves.
+import Foundation
 import Testing
 @testable import IncidentCore
 
@@ -104,12 +105,29 @@ import Testing
                 return "\(error.key): \(error.problem)"
             }
         }
-        #expect(problem("notifications:\n  pagerduty:\n    routing_keys: x\n").hasPrefix("notifications.pagerduty.routing_keys"))
-        #expect(problem("integrations:\n  webhooks:\n    - name: a\n      url: u\n      triggers:\n        - event: nope\n")
+        #expect(problem("notifications:\n  pagerduty:\n    routing_keys: x\n")
+                    .hasPrefix("notifications.pagerduty.routing_keys"))
+        #expect(problem("integrations:\n  webhooks:\n    - name: a\n      url: u\n"
+                        + "      triggers:\n        - event: nope\n")
                     .contains("unknown event"))
         #expect(problem("jobs:\n  workers: -1\n").hasPrefix("jobs.workers"))
-        #expect(problem("integrations:\n  llm-shield:\n    auto_remediation:\n      executors:\n        block_user:\n          url: u\n")
+        #expect(problem("integrations:\n  llm-shield:\n    auto_remediation:\n      executors:\n"
+                        + "        block_user:\n          url: u\n")
                     .contains("needs url and signing_secret"))
+    }
+
+    @Test func theREADMEExampleParses() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        let start = try #require(text.range(of: "```yaml\nnotifications:"))
+        let end = try #require(text.range(of: "```", range: start.upperBound..<text.endIndex))
+        let yaml = String(text[text.index(start.lowerBound, offsetBy: 8)..<end.lowerBound])
+        let config = try ServiceConfig.parse(yaml: yaml, file: "README.md")
+        #expect(config.notifications.pagerDuty.integrationKey(for: .p3) == "${PD_OTHER_KEY}")
+        #expect(config.webhooks.first?.signingSecret == "${SIEM_HMAC_SECRET}")
+        #expect(config.remediation.executors.keys.sorted() == ["block_user", "unblock_user"])
+        #expect(config.jobs.retryMaxSeconds == 300)
     }
 
     @Test func secretsExpandFromTheEnvironmentOnly() {

@@ -8,7 +8,8 @@ import Testing
             RemediationRule(name: "block", kind: .blockUser, conditions: RuleConditions(priorities: [.p0]),
                             cooldownSeconds: 300),
         ],
-        defaults: RulesEngineTests.defaults, blastRadius: ["block_user": BlastRadiusCap(maxActions: 2, windowSeconds: 600)])
+        defaults: RulesEngineTests.defaults,
+        blastRadius: ["block_user": BlastRadiusCap(maxActions: 2, windowSeconds: 600)])
 
     func event(user: String) -> EventFacts {
         EventFacts(source: "llm-shield", category: "security", eventType: "prompt_injection", severity: .critical,
@@ -38,6 +39,7 @@ import Testing
             engine.release(reservation)
         }
         #expect(engine.reservePlan(for: event(user: "u-3"), now: 20).plan.actions.map(\.state) == [.pending])
-        #expect(engine.reservePlan(for: event(user: "u-4"), now: 21).plan.actions.map(\.state) == [.cappedByBlastRadius])
+        let capped = engine.reservePlan(for: event(user: "u-4"), now: 21).plan
+        #expect(capped.actions.map(\.state) == [.cappedByBlastRadius])
     }
 }

@@ -113,7 +113,9 @@ public struct WebhookConfig: Sendable, Hashable {
 
     /// Whether the webhook wants `event` for an incident of `priority`.
     public func fires(on event: String, priority: Priority) -> Bool {
-        enabled && triggers.contains { $0.event == event && ($0.priorities.isEmpty || $0.priorities.contains(priority)) }
+        enabled && triggers.contains { trigger in
+            trigger.event == event && (trigger.priorities.isEmpty || trigger.priorities.contains(priority))
+        }
     }
 }
 

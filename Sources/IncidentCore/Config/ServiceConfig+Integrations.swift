@@ -18,15 +18,21 @@ extension ConfigReader {
         let map = try mapping(node, path: path)
         try expectOnly(["enabled", "endpoint", "api_key", "integration_key", "service_routing", "auto_resolve",
                         "escalate_on_timeout", "escalation_timeout_minutes", "events_per_minute"], in: map, path: path)
-        result.enabled = try map["enabled"].map { n throws(ConfigError) in try bool(n, path: "\(path).enabled") } ?? true
+        result.enabled = try map["enabled"].map { n throws(ConfigError) in
+            try bool(n, path: "\(path).enabled")
+        } ?? true
         if let v = map["endpoint"] { result.endpoint = try string(v, path: "\(path).endpoint") }
         if let v = map["integration_key"] { result.integrationKey = try string(v, path: "\(path).integration_key") }
         if let v = map["auto_resolve"] { result.autoResolve = try bool(v, path: "\(path).auto_resolve") }
-        if let v = map["escalate_on_timeout"] { result.escalateOnTimeout = try bool(v, path: "\(path).escalate_on_timeout") }
+        if let v = map["escalate_on_timeout"] {
+            result.escalateOnTimeout = try bool(v, path: "\(path).escalate_on_timeout")
+        }
         if let v = map["escalation_timeout_minutes"] {
             result.escalationTimeoutMinutes = try positive(v, path: "\(path).escalation_timeout_minutes")
         }
-        if let v = map["events_per_minute"] { result.eventsPerMinute = try positive(v, path: "\(path).events_per_minute") }
+        if let v = map["events_per_minute"] {
+            result.eventsPerMinute = try positive(v, path: "\(path).events_per_minute")
+        }
         if let routes = map["service_routing"] {
             for (index, item) in try nodes(routes, path: "\(path).service_routing").enumerated() {
                 let itemPath = "\(path).service_routing[\(index)]"
@@ -54,7 +60,9 @@ extension ConfigReader {
         let map = try mapping(node, path: path)
         try expectOnly(["enabled", "webhook_url", "bot_token", "channel_routing", "message_format", "mention_on_create",
                         "mention_groups"], in: map, path: path)
-        result.enabled = try map["enabled"].map { n throws(ConfigError) in try bool(n, path: "\(path).enabled") } ?? true
+        result.enabled = try map["enabled"].map { n throws(ConfigError) in
+            try bool(n, path: "\(path).enabled")
+        } ?? true
         if let v = map["webhook_url"] { result.webhookURL = try string(v, path: "\(path).webhook_url") }
         if let v = map["message_format"], try string(v, path: "\(path).message_format") != "blocks" {
             throw error(v, "\(path).message_format", "only blocks is supported")
@@ -109,12 +117,19 @@ extension ConfigReader {
             }
             if let v = map["enabled"] { webhook.enabled = try bool(v, path: "\(itemPath).enabled") }
             if let v = map["method"] { webhook.method = try string(v, path: "\(itemPath).method").uppercased() }
-            if let v = map["payload_template"] { webhook.payloadTemplate = try string(v, path: "\(itemPath).payload_template") }
-            if let v = map["signing_secret"] { webhook.signingSecret = try string(v, path: "\(itemPath).signing_secret") }
-            if let v = map["timeout_ms"] { webhook.timeoutSeconds = try positive(v, path: "\(itemPath).timeout_ms") / 1000 }
+            if let v = map["payload_template"] {
+                webhook.payloadTemplate = try string(v, path: "\(itemPath).payload_template")
+            }
+            if let v = map["signing_secret"] {
+                webhook.signingSecret = try string(v, path: "\(itemPath).signing_secret")
+            }
+            if let v = map["timeout_ms"] {
+                webhook.timeoutSeconds = try positive(v, path: "\(itemPath).timeout_ms") / 1000
+            }
             if let headers = map["headers"] {
                 for (key, value) in try pairs(headers, path: "\(itemPath).headers") {
-                    webhook.headers[try string(key, path: "\(itemPath).headers")] = try string(value, path: "\(itemPath).headers")
+                    let name = try string(key, path: "\(itemPath).headers")
+                    webhook.headers[name] = try string(value, path: "\(itemPath).headers.\(name)")
                 }
             }
             if let auth = map["authentication"] {
@@ -124,7 +139,7 @@ extension ConfigReader {
                 if let type = authMap["type"], try string(type, path: "\(authPath).type") != "bearer" {
                     throw error(type, "\(authPath).type", "only bearer is supported")
                 }
-                webhook.bearerToken = try authMap["token"].map { n throws(ConfigError) in try string(n, path: "\(authPath).token") }
+                if let token = authMap["token"] { webhook.bearerToken = try string(token, path: "\(authPath).token") }
             }
             if let retry = map["retry"] {
                 let retryPath = "\(itemPath).retry"
@@ -132,7 +147,9 @@ extension ConfigReader {
                 try expectOnly(["max_attempts", "backoff"], in: retryMap, path: retryPath)
                 if let v = retryMap["max_attempts"] {
                     let attempts = try positive(v, path: "\(retryPath).max_attempts")
-                    guard attempts == attempts.rounded() else { throw error(v, "\(retryPath).max_attempts", "must be a whole number") }
+                    guard attempts == attempts.rounded() else {
+                        throw error(v, "\(retryPath).max_attempts", "must be a whole number")
+                    }
                     webhook.maxAttempts = Int(attempts)
                 }
                 if let v = retryMap["backoff"], try string(v, path: "\(retryPath).backoff") != "exponential" {
@@ -145,16 +162,20 @@ extension ConfigReader {
                     let triggerPath = "\(itemPath).triggers[\(triggerIndex)]"
                     let triggerMap = try mapping(triggerNode, path: triggerPath)
                     try expectOnly(["event", "conditions"], in: triggerMap, path: triggerPath)
-                    guard let eventNode = triggerMap["event"] else { throw error(triggerNode, triggerPath, "needs event") }
+                    guard let eventNode = triggerMap["event"] else {
+                        throw error(triggerNode, triggerPath, "needs event")
+                    }
                     let event = try string(eventNode, path: "\(triggerPath).event")
                     guard known.contains(event) else {
-                        throw error(eventNode, "\(triggerPath).event", "unknown event (known: \(known.joined(separator: ", ")))")
+                        throw error(eventNode, "\(triggerPath).event",
+                                    "unknown event (known: \(known.joined(separator: ", ")))")
                     }
                     var priorities = Set<Priority>()
                     if let conditions = triggerMap["conditions"] {
                         let conditionsMap = try mapping(conditions, path: "\(triggerPath).conditions")
                         try expectOnly(["severity"], in: conditionsMap, path: "\(triggerPath).conditions")
-                        priorities = try self.priorities(conditionsMap["severity"], path: "\(triggerPath).conditions.severity")
+                        priorities = try self.priorities(conditionsMap["severity"],
+                                                         path: "\(triggerPath).conditions.severity")
                     }
                     webhook.triggers.append(WebhookTriggerConfig(event: event, priorities: priorities))
                 }
@@ -177,7 +198,9 @@ extension ConfigReader {
             var executor = ExecutorConfig(action: action, url: try string(url, path: "\(itemPath).url"),
                                           signingSecret: try string(secret, path: "\(itemPath).signing_secret"))
             if let v = map["timeout"] { executor.timeoutSeconds = try duration(v, path: "\(itemPath).timeout") }
-            if let v = map["max_attempts"] { executor.maxAttempts = Int(try positive(v, path: "\(itemPath).max_attempts")) }
+            if let v = map["max_attempts"] {
+                executor.maxAttempts = Int(try positive(v, path: "\(itemPath).max_attempts"))
+            }
             result[action] = executor
         }
         return result
@@ -195,8 +218,12 @@ extension ConfigReader {
         if let v = map["workers"] { result.workers = max(1, Int(try positive(v, path: "\(path).workers"))) }
         if let v = map["poll_interval"] { result.pollIntervalSeconds = try duration(v, path: "\(path).poll_interval") }
         if let v = map["lease"] { result.leaseSeconds = max(1, try duration(v, path: "\(path).lease")) }
-        if let v = map["breaker_threshold"] { result.breakerThreshold = max(1, Int(try positive(v, path: "\(path).breaker_threshold"))) }
-        if let v = map["breaker_cool_off"] { result.breakerCoolOffSeconds = try duration(v, path: "\(path).breaker_cool_off") }
+        if let v = map["breaker_threshold"] {
+            result.breakerThreshold = max(1, Int(try positive(v, path: "\(path).breaker_threshold")))
+        }
+        if let v = map["breaker_cool_off"] {
+            result.breakerCoolOffSeconds = try duration(v, path: "\(path).breaker_cool_off")
+        }
         return result
     }
 

@@ -43,7 +43,9 @@ public struct RulesEngine: Sendable {
     /// counts), so the caller can give it back with `release` when the plan is not used: the event was a replay
     /// or was never written. Reserving at planning time, not after the write, keeps concurrent events for the same
     /// subject from all passing the cooldown before any of them is recorded.
-    public mutating func reservePlan(for event: EventFacts, now: Double) -> (plan: IncidentPlan, reservation: PlanReservation) {
+    public mutating func reservePlan(
+        for event: EventFacts, now: Double
+    ) -> (plan: IncidentPlan, reservation: PlanReservation) {
         var reservation = PlanReservation()
         let plan = plan(for: event, now: now, reservation: &reservation)
         return (plan, reservation)

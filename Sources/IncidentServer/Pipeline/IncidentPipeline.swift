@@ -47,7 +47,8 @@ public final class IncidentPipeline: Sendable {
         self.enabled = config.jobs.enabled
         let publicURL = config.publicURL.hasSuffix("/") ? String(config.publicURL.dropLast()) : config.publicURL
         let context = PipelineContext(store: store, config: config, environment: environment, log: log,
-                                      deliveries: deliveries, publicURL: publicURL, now: now)
+                                      deliveries: deliveries, mocked: Set(recorders.keys), publicURL: publicURL,
+                                      now: now)
         let handlers: [any JobHandler] = [
             PageHandler(context: context), SlackHandler(context: context), WebhookHandler(context: context),
             RemediationHandler(context: context),

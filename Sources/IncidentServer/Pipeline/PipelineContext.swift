@@ -14,6 +14,8 @@ struct PipelineContext: Sendable {
     let log: ServerLog
     /// Deliveries by integration family: `pagerduty`, `slack`, `webhooks`, `remediation`.
     let deliveries: [String: any HTTPDelivery]
+    /// Families in mock mode: their "sent" outcomes say they were only recorded.
+    let mocked: Set<String>
     /// `public_url` without a trailing slash.
     let publicURL: String
     /// Seconds since 1970 (injected so tests may move time).
@@ -21,6 +23,11 @@ struct PipelineContext: Sendable {
 
     func delivery(_ family: String) -> any HTTPDelivery {
         deliveries[family] ?? deliveries["default"]!
+    }
+
+    /// Appended to an outcome of `family` on the timeline, so nobody mistakes a recorded request for a real one.
+    func mockNote(_ family: String) -> String {
+        mocked.contains(family) ? " (mock mode: recorded, not sent)" : ""
     }
 
     /// A config value with `${VARIABLE}` references expanded.

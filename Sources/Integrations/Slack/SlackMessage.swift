@@ -68,7 +68,9 @@ public struct SlackMessages: Sendable {
     }
 
     /// The request posting the message to the incoming webhook.
-    public func request(for incident: IncidentSummary, channel: String? = nil, idempotencyKey: String) -> OutboundRequest {
+    public func request(
+        for incident: IncidentSummary, channel: String? = nil, idempotencyKey: String
+    ) -> OutboundRequest {
         let object = payload(for: incident, channel: channel)
         let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return OutboundRequest(integration: "slack", url: webhookURL, headers: ["Content-Type": "application/json"],

@@ -56,7 +56,9 @@ struct CrashSafetyTests {
         #expect(timeline.filter { $0.kind == "remediation_done" }.count == 1)
 
         // Pages (sent once or, if the kill came before their bookkeeping, again) all carry the incident's dedup key.
-        #expect(try await eventually { try await store.incident(IncidentID(p0)!).timeline.contains { $0.kind == "paged" } })
+        #expect(try await eventually {
+            try await store.incident(IncidentID(p0)!).timeline.contains { $0.kind == "paged" }
+        })
         let pages = receiver.received(path: "/pagerduty")
         #expect(!pages.isEmpty)
         #expect(Set(pages.map { json($0.body)["dedup_key"] as? String ?? "" }) == [p0])

@@ -23,8 +23,8 @@ struct JobRunnerTests {
         try await replica.jobs.enqueue([
             JobRequest(kind: JobKind.pageAcknowledge.rawValue, key: "page.acknowledge", priority: .p1,
                        payload: ["actor": "secops"]),
-            JobRequest(kind: JobKind.pageResolve.rawValue, key: "page.resolve", priority: .p1, delay: .milliseconds(300),
-                       payload: ["actor": "secops"]),
+            JobRequest(kind: JobKind.pageResolve.rawValue, key: "page.resolve", priority: .p1,
+                       delay: .milliseconds(300), payload: ["actor": "secops"]),
         ], incidentID: IncidentID(id)!)
         #expect(try await eventually {
             let kinds = try await harness.incident(id).timeline.map(\.kind)

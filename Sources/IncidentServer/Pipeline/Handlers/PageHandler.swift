@@ -49,7 +49,8 @@ final class PageHandler: JobHandler {
             case .done:
                 context.entry(action == .trigger ? "paged" : "page_\(action.rawValue)d",
                               "PagerDuty \(action.rawValue) sent (dedup key \(incident.id))"
-                                + (action == .trigger ? ": \(job.payload["reason"] ?? "auto_page")" : ""))
+                                + (action == .trigger ? ": \(job.payload["reason"] ?? "auto_page")" : "")
+                                + context.mockNote("pagerduty"))
             case .failed(let reason), .retry(let reason):
                 context.entry("page_failed", "PagerDuty \(action.rawValue) failed: \(reason)")
             }

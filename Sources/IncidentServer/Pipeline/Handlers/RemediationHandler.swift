@@ -27,7 +27,9 @@ struct RemediationHandler: JobHandler {
             : try await execute(action, of: incident, job: job)
     }
 
-    private func execute(_ action: RemediationAction, of incident: Incident, job: ClaimedJob) async throws -> JobResult {
+    private func execute(
+        _ action: RemediationAction, of incident: Incident, job: ClaimedJob
+    ) async throws -> JobResult {
         // Already carried out, denied, expired: nothing to do (a repeated job, or a decision came first).
         guard Self.runnable.contains(action.state) else { return .done }
         let label = "\(action.id) \(action.kind)"
@@ -44,15 +46,19 @@ struct RemediationHandler: JobHandler {
         switch result {
         case .done:
             try await context.record(on: incident.id, entries: [context.entry(
-                "remediation_done", "\(label) done by \(executor.action) executor")], action: (action.id, "done", [:]))
+                "remediation_done", "\(label) done by \(executor.action) executor" + context.mockNote("remediation"))],
+                action: (action.id, "done", [:]))
         case .failed(let reason), .retry(let reason):
             try await context.record(on: incident.id, entries: [context.entry(
-                "remediation_failed", "\(label) failed: \(reason)")], action: (action.id, "failed", ["error": reason]))
+                "remediation_failed", "\(label) failed: \(reason)")],
+                action: (action.id, "failed", ["error": reason]))
         }
         return result
     }
 
-    private func compensate(_ action: RemediationAction, of incident: Incident, job: ClaimedJob) async throws -> JobResult {
+    private func compensate(
+        _ action: RemediationAction, of incident: Incident, job: ClaimedJob
+    ) async throws -> JobResult {
         let label = "\(action.id) \(action.kind)"
         if Self.runnable.contains(action.state) {
             // Not carried out yet (its job is still retrying): undo only after it ran.
@@ -65,8 +71,8 @@ struct RemediationHandler: JobHandler {
             }
             return .done
         }
-        guard let undo = Self.kind(action.kind).compensation, let executor = context.config.remediation.executors[undo]
-        else {
+        guard let undo = Self.kind(action.kind).compensation,
+              let executor = context.config.remediation.executors[undo] else {
             try await context.record(on: incident.id, entries: [context.entry(
                 "compensation_failed", "\(label) cannot be undone: no executor configured for its compensation")])
             return .failed(reason: "no executor configured for the compensation of \(action.kind)")
@@ -78,7 +84,8 @@ struct RemediationHandler: JobHandler {
         switch result {
         case .done:
             try await context.record(on: incident.id, entries: [context.entry(
-                "remediation_compensated", "\(label) undone by \(undo)")], action: (action.id, "compensated", [:]))
+                "remediation_compensated", "\(label) undone by \(undo)" + context.mockNote("remediation"))],
+                action: (action.id, "compensated", [:]))
         case .failed(let reason), .retry(let reason):
             try await context.record(on: incident.id, entries: [context.entry(
                 "compensation_failed", "\(label) \(undo) failed: \(reason)")])
@@ -93,7 +100,8 @@ struct RemediationHandler: JobHandler {
                                            signer: MessageSigner(secret: Array(secret.utf8)),
                                            timeoutSeconds: executor.timeoutSeconds)
         // Only the action's own parameters go out; bookkeeping keys stay home.
-        let sent = parameters.filter { !["rule", "error", "compensate_after_seconds", "approval_ttl_seconds"].contains($0.key) }
+        let bookkeeping: Set<String> = ["rule", "error", "compensate_after_seconds", "approval_ttl_seconds"]
+        let sent = parameters.filter { !bookkeeping.contains($0.key) }
         var request = endpoint.request(actionID: actionID, incidentID: incident.id.description, parameters: sent,
                                        now: Int(context.now()))
         request.idempotencyKey = job.idempotencyKey

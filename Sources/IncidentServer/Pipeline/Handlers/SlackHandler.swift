@@ -33,7 +33,7 @@ struct SlackHandler: JobHandler {
         if final {
             let event = job.payload["event"] ?? "incident_created"
             let entry = switch result {
-            case .done: context.entry("notified", "Slack \(channel) notified (\(event))")
+            case .done: context.entry("notified", "Slack \(channel) notified (\(event))" + context.mockNote("slack"))
             case .failed(let reason), .retry(let reason): context.entry("notify_failed", "Slack \(channel): \(reason)")
             }
             try await context.record(on: incident.id, entries: [entry])

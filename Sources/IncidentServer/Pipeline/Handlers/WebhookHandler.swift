@@ -35,7 +35,9 @@ struct WebhookHandler: JobHandler {
         let (result, final) = context.result(of: outcome, job: job)
         if final {
             let entry = switch result {
-            case .done: context.entry("webhook_sent", "webhook \(name) called (\(trigger.rawValue))")
+            case .done:
+                context.entry("webhook_sent",
+                              "webhook \(name) called (\(trigger.rawValue))" + context.mockNote("webhooks"))
             case .failed(let reason), .retry(let reason): context.entry("webhook_failed", "webhook \(name): \(reason)")
             }
             try await context.record(on: incident.id, entries: [entry])

@@ -35,7 +35,9 @@ struct PipelineHarness {
         config.notifications.pagerDuty.endpoint = receiver + "/pagerduty"
         config.notifications.pagerDuty.integrationKey = "${TEST_PD_KEY}"
         config.notifications.slack.webhookURL = receiver + "/slack"
-        config.notifications.slack.channelRouting = [SlackRouteConfig(priorities: [.p0, .p1], channel: "#incidents-critical")]
+        config.notifications.slack.channelRouting = [
+            SlackRouteConfig(priorities: [.p0, .p1], channel: "#incidents-critical"),
+        ]
         var webhook = WebhookConfig(name: "siem", url: receiver + "/webhook")
         webhook.bearerToken = "${TEST_WEBHOOK_TOKEN}"
         webhook.signingSecret = "${TEST_WEBHOOK_SECRET}"
@@ -45,7 +47,8 @@ struct PipelineHarness {
         config.remediation.rules = [
             RemediationRule(name: "block", kind: .blockUser, conditions: RuleConditions(priorities: [.p0])),
         ]
-        var block = ExecutorConfig(action: "block_user", url: receiver + "/shield/block", signingSecret: "${TEST_SHIELD_SECRET}")
+        var block = ExecutorConfig(action: "block_user", url: receiver + "/shield/block",
+                                   signingSecret: "${TEST_SHIELD_SECRET}")
         block.timeoutSeconds = 1
         var unblock = ExecutorConfig(action: "unblock_user", url: receiver + "/shield/unblock",
                                      signingSecret: "${TEST_SHIELD_SECRET}")
@@ -94,8 +97,8 @@ struct PipelineHarness {
     }
 
     /// Creates an incident over gRPC; `user` and `tenant` go into the tags the block rule reads.
-    func create(severity: String = "critical", eventID: String = "shield-" + UUID().uuidString, user: String = "user-789",
-                tenant: String = "tenant-1") async throws -> CreateIncidentResponse {
+    func create(severity: String = "critical", eventID: String = "shield-" + UUID().uuidString,
+                user: String = "user-789", tenant: String = "tenant-1") async throws -> CreateIncidentResponse {
         var request = Sample.event(id: eventID, severity: severity)
         request.tags = ["environment": "production", "user_id": user, "tenant_id": tenant]
         return try await client().createIncident(request, options: .test)
