@@ -109,9 +109,11 @@ test-e2e: pyenv
 	  $(MAKE) --no-print-directory db-start >/dev/null; status=0; \
 	  DATABASE_URL="$(DB_URL)" $(MAKE) --no-print-directory test-e2e || status=$$?; \
 	  $(MAKE) --no-print-directory db-stop; exit $$status; \
-	fi
-	$(SWIFT) build --product incident-server
-	INCIDENT_SERVER="$$($(SWIFT) build --show-bin-path)/incident-server" $(PY) -m pytest -q Tests/e2e
+	fi; \
+	$(SWIFT) build --product incident-server; \
+	$(SWIFT) build --product incidentctl; \
+	INCIDENT_SERVER="$$($(SWIFT) build --show-bin-path)/incident-server" \
+	INCIDENTCTL="$$($(SWIFT) build --show-bin-path)/incidentctl" $(PY) -m pytest -q Tests/e2e
 
 .PHONY: bench-rpc test-interop-rpc
 # Unary calls/s, p50/p90/p99, server CPU and peak RSS: our Swift server vs a C++ server on the same core.

@@ -89,6 +89,8 @@ public struct Incident: Sendable, Hashable {
     public var position: Int64
     public var timeline: [TimelineEntry]
     public var remediationActions: [RemediationAction]
+    /// The source's id of the event that opened the incident (empty when the store does not know it).
+    public var eventID = ""
 
     public init(
         id: IncidentID, status: IncidentStatus, severity: Severity, priority: Priority, title: String,

@@ -29,6 +29,8 @@ public struct ServiceConfig: Sendable, Hashable {
     public var webhooks: [WebhookConfig] = []
     /// The `jobs` block: the background workers that page, notify and remediate.
     public var jobs = JobRunnerConfig()
+    /// Bearer tokens (API keys, JWTs) that let a call act as a configured identity; none by default.
+    public var tokens = TokenSettings()
 
     /// The rules engine's view of this config.
     public var ruleSet: RuleSet {
@@ -36,7 +38,8 @@ public struct ServiceConfig: Sendable, Hashable {
                 remediationEnabled: remediation.enabled, blastRadius: remediation.blastRadius)
     }
 
-    /// The defaults: development certificates under `certs/`, the spec's llm-shield routing.
+    /// The defaults: development certificates under `certs/`, the spec's llm-shield routing, no bearer tokens
+    /// (identities come from client certificates only until a `tokens` block names API key hashes or JWT keys).
     public static let defaults = ServiceConfig(
         listen: ["127.0.0.1:9090"],
         publicURL: "https://localhost:9090",
