@@ -14,7 +14,10 @@ struct PipelineContext: Sendable {
     let log: ServerLog
     /// Deliveries by integration family: `pagerduty`, `slack`, `webhooks`, `remediation`.
     let deliveries: [String: any HTTPDelivery]
-    /// Families in mock mode: their "sent" outcomes say they were only recorded.
+    /// Families in mock mode. Their notifications (pages, Slack, webhooks) are logged, not written to the incident:
+    /// the timeline already says a page was scheduled, and outcomes of requests that never left would only bump the
+    /// incident's version under the feet of people editing it. Remediation outcomes are written (the action's state
+    /// matters), marked as recorded only.
     let mocked: Set<String>
     /// `public_url` without a trailing slash.
     let publicURL: String
@@ -24,6 +27,9 @@ struct PipelineContext: Sendable {
     func delivery(_ family: String) -> any HTTPDelivery {
         deliveries[family] ?? deliveries["default"]!
     }
+
+    /// Whether `family` only records what it would send.
+    func isMocked(_ family: String) -> Bool { mocked.contains(family) }
 
     /// Appended to an outcome of `family` on the timeline, so nobody mistakes a recorded request for a real one.
     func mockNote(_ family: String) -> String {

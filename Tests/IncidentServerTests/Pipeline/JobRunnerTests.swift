@@ -56,4 +56,27 @@ struct JobRunnerTests {
         #expect(try await harness.incident(id).timeline.filter { $0.kind == "notified" }.count == 1)
         await harness.stop()
     }
+
+    @Test("mock mode with no secrets records the page and the post it would send and writes nothing back")
+    func mockModeRecordsOnly() async throws {
+        let harness = try await PipelineHarness.start(configure: { config in
+            config.notifications = NotificationsConfig()
+            config.remediation.enabled = false
+        }, environment: [:])
+        let created = try await harness.create(severity: "critical", user: "user-mock")
+        #expect(try await eventually {
+            !harness.pipeline.recordedRequests("pagerduty").isEmpty && !harness.pipeline.recordedRequests("slack").isEmpty
+        })
+        let page = harness.pipeline.recordedRequests("pagerduty")[0]
+        #expect(json(page.body)["dedup_key"] as? String == created.incidentId)
+        #expect(page.url == "https://events.pagerduty.com/v2/enqueue")
+        // Nothing left the machine, nothing failed, and the incident was not changed behind its editors' backs.
+        #expect(harness.receiver.received.isEmpty)
+        #expect(try await eventually {
+            try await harness.store.jobs.counts(incidentID: IncidentID(created.incidentId)!).done == 3
+        })
+        #expect(try await harness.store.jobs.counts(incidentID: IncidentID(created.incidentId)!).dead == 0)
+        #expect(try await harness.incident(created.incidentId).version == 1)
+        await harness.stop()
+    }
 }

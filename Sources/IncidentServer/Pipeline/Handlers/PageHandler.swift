@@ -28,7 +28,9 @@ final class PageHandler: JobHandler {
         default: .trigger
         }
         let settings = context.config.notifications.pagerDuty
-        let key = context.secret(settings.integrationKey(for: incident.priority))
+        var key = context.secret(settings.integrationKey(for: incident.priority))
+        // Mock mode sends nothing, so it needs no real key: `make run` shows the page it would send.
+        if key.isEmpty && context.isMocked("pagerduty") { key = "(unset in mock mode)" }
         guard settings.enabled, !key.isEmpty else {
             try await context.record(on: incident.id, entries: [context.entry(
                 "page_failed", "PagerDuty \(action.rawValue) not sent: no integration key for \(incident.priority)")])
@@ -44,13 +46,12 @@ final class PageHandler: JobHandler {
         else { return .failed(reason: "no PagerDuty request for \(incident.priority)") }
         let outcome = await context.delivery("pagerduty").deliver(request)
         let (result, final) = context.result(of: outcome, job: job)
-        if final {
+        if final && !context.isMocked("pagerduty") {
             let entry: TimelineEntry = switch result {
             case .done:
                 context.entry(action == .trigger ? "paged" : "page_\(action.rawValue)d",
                               "PagerDuty \(action.rawValue) sent (dedup key \(incident.id))"
-                                + (action == .trigger ? ": \(job.payload["reason"] ?? "auto_page")" : "")
-                                + context.mockNote("pagerduty"))
+                                + (action == .trigger ? ": \(job.payload["reason"] ?? "auto_page")" : ""))
             case .failed(let reason), .retry(let reason):
                 context.entry("page_failed", "PagerDuty \(action.rawValue) failed: \(reason)")
             }

@@ -13,7 +13,8 @@ struct SlackHandler: JobHandler {
         guard let incident = try await context.incident(of: job) else { return .failed(reason: "incident not found") }
         let settings = context.config.notifications.slack
         let channel = job.payload["channel"] ?? settings.defaultChannel
-        let url = context.secret(settings.webhookURL)
+        var url = context.secret(settings.webhookURL)
+        if url.isEmpty && context.isMocked("slack") { url = "https://hooks.slack.com/(unset-in-mock-mode)" }
         guard settings.enabled, !url.isEmpty else {
             try await context.record(on: incident.id, entries: [context.entry(
                 "notify_failed", "Slack \(channel) not notified: no webhook_url configured")])
@@ -30,10 +31,10 @@ struct SlackHandler: JobHandler {
                                        idempotencyKey: job.idempotencyKey)
         let outcome = await context.delivery("slack").deliver(request)
         let (result, final) = context.result(of: outcome, job: job)
-        if final {
+        if final && !context.isMocked("slack") {
             let event = job.payload["event"] ?? "incident_created"
             let entry = switch result {
-            case .done: context.entry("notified", "Slack \(channel) notified (\(event))" + context.mockNote("slack"))
+            case .done: context.entry("notified", "Slack \(channel) notified (\(event))")
             case .failed(let reason), .retry(let reason): context.entry("notify_failed", "Slack \(channel): \(reason)")
             }
             try await context.record(on: incident.id, entries: [entry])

@@ -63,7 +63,8 @@ struct PipelineHarness {
 
     /// Starts everything; with `startJobs` false the workers wait for `pipeline.start()`.
     static func start(configure: (inout ServiceConfig) -> Void = { _ in }, startJobs: Bool = true,
-                      writeQueueCapacity: Int = 100_000) async throws -> PipelineHarness {
+                      writeQueueCapacity: Int = 100_000,
+                      environment: [String: String] = environment) async throws -> PipelineHarness {
         let receiver = try LoopbackHTTPReceiver()
         var config = config(receiver: receiver.url)
         configure(&config)
