@@ -19,6 +19,8 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
     private let engine: Mutex<RulesEngine>
     /// `public_url` without a trailing slash, the base of every answer's links.
     private let publicURL: String
+    /// The jobs a new incident starts (pages, notifications, actions, timers).
+    private let createJobs: CreateJobs
 
     /// Largest page ListIncidents returns, whatever the caller asks for.
     static let maxPageSize = 1000
@@ -34,6 +36,7 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         self.drafts = DraftBuilder(security: config.security)
         self.engine = Mutex(RulesEngine(rules: config.ruleSet))
         self.publicURL = config.publicURL.hasSuffix("/") ? String(config.publicURL.dropLast()) : config.publicURL
+        self.createJobs = CreateJobs(config: config)
     }
 
     // MARK: - CreateIncident
@@ -46,15 +49,25 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             let event = try validator.validate(SecurityEvent(request))
             let priority = config.severityMapping[event.severity] ?? event.severity.defaultPriority
             let now = Date()
-            let plan = engine.withLock { $0.plan(for: event.facts(priority: priority), now: now.timeIntervalSince1970) }
+            // The plan reserves its cooldowns and blast-radius counts; a replay or a failed write gives them back.
+            let (plan, reservation) = engine.withLock {
+                $0.reservePlan(for: event.facts(priority: priority), now: now.timeIntervalSince1970)
+            }
             // The generated provider decodes before calling us, so the request is re-encoded for its hash (only when
             // the hash is kept): our encoder writes fields in number order, so this equals the sender's bytes for
             // canonical encoders.
             let requestBytes = config.security.includeRequestHash ? request.serializedBytes() : nil
             let draft = drafts.draft(from: event, priority: priority, plan: plan, actor: identity.name,
                                      requestBytes: requestBytes, now: now)
-            let result = try await store.createIncident(StoreCreateRequest(draft: draft,
-                                                                                            actor: identity.name))
+            let result: CreateIncidentResult
+            do {
+                result = try await store.createIncident(StoreCreateRequest(
+                    draft: draft, actor: identity.name, jobs: createJobs.jobs(for: draft, plan: plan)))
+            } catch {
+                if !reservation.isEmpty { engine.withLock { $0.release(reservation) } }
+                throw error
+            }
+            if result.duplicate && !reservation.isEmpty { engine.withLock { $0.release(reservation) } }
             let id = result.incidentID.description
             log.info("create \(id) by \(identity.name): source \(event.event.source), event_id \(event.event.eventID)"
                      + (result.duplicate ? " (duplicate)" : ""))

@@ -26,6 +26,8 @@ extension RPCError {
         case .versionConflict(let id, let expected, let actual):
             return RPCError(.aborted,
                             "incident \(id) is at version \(actual), not the expected \(expected); read it again")
+        case .overloaded(let priority):
+            return RPCError(.resourceExhausted, "write queue full; \(priority) refused; retry with backoff")
         case .unavailable:
             log.error("\(method): \(store)")
             return RPCError(.unavailable, "the database is unavailable; retry")

@@ -29,13 +29,25 @@ final class GroupCommitWriter: Sendable {
     /// Queues a create and returns once its transaction committed (or failed).
     func create(_ request: CreateIncidentRequest) async throws -> CreateIncidentResult {
         let statement = try request.statement()
-        let priority = request.draft.priority.rawValue
+        let priority = request.draft.priority
         return try await withCheckedThrowingContinuation { continuation in
-            if !pending.push(PendingCreate(statement: statement, continuation: continuation), priority: priority) {
-                continuation.resume(throwing: StoreError.unavailable(reason: "write queue full or closed"))
+            let create = PendingCreate(statement: statement, priority: priority, continuation: continuation)
+            switch pending.push(create, priority: priority.rawValue) {
+            case .admitted:
+                break
+            case .admittedDisplacing(let victim):
+                // Resumed outside the lanes' lock (push returned): the victim's caller learns at once.
+                victim.continuation.resume(throwing: StoreError.overloaded(refusedPriority: victim.priority))
+            case .refused:
+                continuation.resume(throwing: StoreError.overloaded(refusedPriority: priority))
+            case .closed:
+                continuation.resume(throwing: StoreError.unavailable(reason: "the store is shutting down"))
             }
         }
     }
+
+    /// How many creates wait for a writer at each priority (index 0 is P0).
+    var queueDepths: [Int] { pending.depths }
 
     /// Stops taking creates; queued ones are still written.
     func shutdown() {

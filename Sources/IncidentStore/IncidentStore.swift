@@ -53,9 +53,16 @@ public final class IncidentStore: Sendable {
 
     /// Creates the incident for a new event, or recognises a replay; returns after the commit.
     /// Throws `duplicateConflict` when the event id was used with different content.
+    /// Throws `overloaded` when the write queue is full and this create (or a waiting one displaced by it) is
+    /// the least urgent; P0 is never refused for load.
     public func createIncident(_ request: CreateIncidentRequest) async throws -> CreateIncidentResult {
-        try await writer.create(request)
+        let result = try await writer.create(request)
+        if !result.duplicate && !request.jobs.isEmpty { jobs.signalEnqueued() }
+        return result
     }
+
+    /// How many creates wait for a group-commit writer at each priority (index 0 is P0).
+    public var writeQueueDepths: [Int] { writer.queueDepths }
 
     /// Applies a conditional update, writing the audit entry and change-log row in the same transaction.
     public func updateIncident(_ update: IncidentUpdate) async throws -> UpdateIncidentResult {
@@ -83,7 +90,9 @@ public final class IncidentStore: Sendable {
             return row
         }
         let id = update.incidentID.description
-        switch try row.decode("outcome", as: String.self) {
+        let outcome = try row.decode("outcome", as: String.self)
+        if outcome == "updated" && !update.jobs.isEmpty { jobs.signalEnqueued() }
+        switch outcome {
         case "not_found": throw StoreError.notFound(incidentID: id)
         case "conflict":
             throw StoreError.versionConflict(incidentID: id, expected: update.expectedVersion,

@@ -58,6 +58,9 @@ public struct JobCounts: Sendable, Hashable {
 /// Claims and settles jobs; several replicas share the queue through `FOR UPDATE SKIP LOCKED`.
 public final class JobQueue: Sendable {
     private let pool: ConnectionPool
+    /// Bumped whenever this process commits new jobs, so idle workers here start them at once; jobs enqueued by
+    /// other replicas or due later are found by the workers' short poll.
+    private let enqueued = ChangeSignal()
 
     init(pool: ConnectionPool) {
         self.pool = pool
@@ -69,6 +72,25 @@ public final class JobQueue: Sendable {
         _ = try await pool.withConnection { connection in
             try connection.query("SELECT im_enqueue_jobs($1::text, $2::jsonb)", [incidentID.description, json])
         }
+        signalEnqueued()
+    }
+
+    /// A counter that moves whenever this process commits jobs; note it before `claim`, then wait on it.
+    public var enqueueGeneration: UInt64 { enqueued.current }
+
+    /// Returns when jobs were committed here after `generation` was read, or after `timeout`.
+    public func waitForEnqueue(after generation: UInt64, timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [enqueued] in await enqueued.wait(after: generation) }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Wakes waiting workers: jobs were just committed.
+    func signalEnqueued() {
+        enqueued.bump()
     }
 
     /// Leases up to `limit` due jobs, most urgent first. Jobs whose lease expired (their worker died) are due
@@ -87,7 +109,7 @@ public final class JobQueue: Sendable {
                     SELECT id FROM jobs
                     WHERE state IN ('ready', 'running')
                       AND ((state = 'ready' AND due_at <= now()) OR (state = 'running' AND lease_until <= now()))
-                    ORDER BY priority, due_at
+                    ORDER BY priority, due_at, id
                     LIMIT $2
                     FOR UPDATE SKIP LOCKED
                 )
@@ -153,6 +175,20 @@ public final class JobQueue: Sendable {
             try row.decode("state", as: String.self) == "dead"
                 ? .deadLettered : .retryScheduled(at: try row.decode("due_epoch", as: EpochMicros.self).date)
         }
+    }
+
+    /// Dead-letters a job at once, whatever its attempts: it can never succeed (a 400, an unknown kind).
+    /// False when the lease was lost. `error` is stored for operators: keep secrets and PII out of it.
+    @discardableResult
+    public func deadLetter(_ job: ClaimedJob, error: String) async throws -> Bool {
+        let result = try await pool.withConnection { connection in
+            try connection.query("""
+                UPDATE jobs SET state = 'dead', last_error = $3, lease_owner = NULL, lease_until = NULL,
+                       updated_at = now()
+                WHERE id = $1 AND lease_owner = $2 AND state = 'running'
+                """, [job.id, job.leaseToken, String(error.prefix(1000))])
+        }
+        return result.affectedRows == 1
     }
 
     /// How many jobs are in each state (optionally for one incident).

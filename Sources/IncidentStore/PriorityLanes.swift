@@ -5,11 +5,23 @@ import IncidentCore
 /// A create waiting for its batch: the prepared statement and the caller to complete after commit.
 struct PendingCreate: Sendable {
     let statement: Statement
+    let priority: Priority
     let continuation: CheckedContinuation<CreateIncidentResult, any Error>
 }
 
 /// The creates waiting for a writer.
 typealias PendingCreates = PriorityLanes<PendingCreate>
+
+/// What `PriorityLanes.push` did with an element.
+enum LaneAdmission<Element: Sendable>: Sendable {
+    case admitted
+    /// Admitted in place of this less urgent waiting element, which its owner must now refuse.
+    case admittedDisplacing(Element)
+    /// Full, and nothing less urgent was waiting.
+    case refused
+    /// The lanes are closed (shutting down).
+    case closed
+}
 
 /// Blocking priority lanes (0 most urgent … 4) over IncidentCore's `PriorityLanes`: writers wait here for work.
 /// Takers get the most urgent first, FIFO within a priority.
@@ -23,15 +35,29 @@ final class PriorityLanes<Element: Sendable>: @unchecked Sendable {
         lanes = IncidentCore.PriorityLanes(capacity: capacity)
     }
 
-    /// Queues a create; false when the queue is full or closed (the caller answers with a retryable error).
-    func push(_ create: Element, priority: Int) -> Bool {
+    /// Queues an element by IncidentCore's admission policy: when full, the least urgent waiting (or this arriving)
+    /// element is refused, and P0 is always taken. A displaced element is returned for its owner to refuse.
+    func push(_ element: Element, priority: Int) -> LaneAdmission<Element> {
         condition.lock()
         defer { condition.unlock() }
-        // Below capacity the lanes always admit; full lanes refuse here rather than displace a waiting caller.
-        guard !closed, lanes.count < lanes.capacity else { return false }
-        _ = lanes.offer(create, priority: priority)
-        condition.broadcast()
-        return true
+        guard !closed else { return .closed }
+        switch lanes.offer(element, priority: priority) {
+        case .refused:
+            return .refused
+        case .admitted:
+            condition.broadcast()
+            return .admitted
+        case .admittedDisplacing(let victim):
+            condition.broadcast()
+            return .admittedDisplacing(victim)
+        }
+    }
+
+    /// How many elements wait at each priority (index 0 is P0).
+    var depths: [Int] {
+        condition.lock()
+        defer { condition.unlock() }
+        return lanes.depths
     }
 
     /// Waits for work and takes up to `limit` elements, most urgent first; empty once closed and drained.

@@ -1,10 +1,14 @@
 // The errors the store reports; the service maps each case to a gRPC status.
+import IncidentCore
 
 /// Why a store operation failed. Descriptions never carry SQL text or row data.
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The database cannot be reached or dropped the connection; the outcome of a write in flight is unknown,
     /// so callers retry (creates are idempotent by `(source, event_id)`). Maps to UNAVAILABLE.
     case unavailable(reason: String)
+    /// The write queue is full and this create was the least urgent waiting (or arriving): refused for load.
+    /// Retry later with backoff; P0 is never refused this way. Maps to RESOURCE_EXHAUSTED.
+    case overloaded(refusedPriority: Priority)
     /// An update named a version that is no longer current. Maps to ABORTED / FAILED_PRECONDITION.
     case versionConflict(incidentID: String, expected: Int64, actual: Int64)
     /// No incident with this id. Maps to NOT_FOUND.
@@ -20,13 +24,16 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Whether trying again later may succeed.
     public var isRetryable: Bool {
-        if case .unavailable = self { return true }
-        return false
+        switch self {
+        case .unavailable, .overloaded: true
+        default: false
+        }
     }
 
     public var description: String {
         switch self {
         case .unavailable(let reason): "database unavailable (retry): \(reason)"
+        case .overloaded(let priority): "write queue full; \(priority) refused"
         case .versionConflict(let id, let expected, let actual):
             "incident \(id) is at version \(actual), not the expected \(expected)"
         case .notFound(let id): "incident \(id) not found"

@@ -50,6 +50,13 @@ struct IncidentServerMain {
             store.shutdown()
             fail("incident-server: cannot start: \(error)", code: 69)
         }
+        // Pages, notifications, webhooks and remediation run as jobs (integrations in mock mode unless told live).
+        let pipeline = IncidentPipeline(store: store, config: config, environment: ProcessInfo.processInfo.environment,
+                                        log: log)
+        pipeline.start()
+        log.info("incident-server: jobs " + (config.jobs.enabled ? "on, \(config.jobs.workers) workers" : "off") + "; "
+                 + pipeline.modes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.rawValue)" }
+                    .joined(separator: ", "))
         let ports = server.boundPorts
         await server.runUntilSignalled(grace: .seconds(10)) {
             let addresses = zip(config.listen, ports).map { address, port in
@@ -57,6 +64,7 @@ struct IncidentServerMain {
             }
             log.info("incident-server: serving IncidentService on \(addresses.joined(separator: ", ")) (mTLS)")
         }
+        await pipeline.stop()
         store.shutdown()
         log.info("incident-server: stopped")
     }

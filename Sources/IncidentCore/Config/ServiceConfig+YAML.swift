@@ -21,18 +21,21 @@ extension ServiceConfig {
 }
 
 /// Walks the YAML nodes, keeping the key path for error messages.
-private struct ConfigReader {
+struct ConfigReader {
     let file: String
 
     mutating func read(_ root: Node) throws(ConfigError) -> ServiceConfig {
         var config = ServiceConfig.defaults
         let top = try mapping(root, path: "")
-        try expectOnly(["server", "identities", "severity_mapping", "integrations", "tokens"], in: top, path: "")
+        try expectOnly(["server", "identities", "severity_mapping", "integrations", "tokens", "notifications", "jobs"],
+                       in: top, path: "")
         if let server = top["server"] { try readServer(server, into: &config) }
         if let identities = top["identities"] { config.identities = try readIdentities(identities) }
         if let tokens = top["tokens"] { config.tokens = try readTokens(tokens, identities: config.identities) }
         if let mapping = top["severity_mapping"] { config.severityMapping = try readSeverityMapping(mapping) }
         if let integrations = top["integrations"] { try readIntegrations(integrations, into: &config) }
+        if let notifications = top["notifications"] { config.notifications = try readNotifications(notifications) }
+        if let jobs = top["jobs"] { config.jobs = try readJobs(jobs) }
         return config
     }
 
@@ -212,8 +215,12 @@ private struct ConfigReader {
         for (nameNode, body) in try pairs(node, path: "integrations") {
             let name = try string(nameNode, path: "integrations")
             let path = "integrations.\(name)"
+            if name == "webhooks" {
+                config.webhooks = try readWebhooks(body, path: path)
+                continue
+            }
             guard name == "llm-shield" else {
-                throw error(nameNode, path, "unknown integration (this server implements llm-shield)")
+                throw error(nameNode, path, "unknown integration (this server implements llm-shield and webhooks)")
             }
             let map = try mapping(body, path: path)
             try expectOnly(["enabled", "authentication", "routing", "security", "auto_remediation"], in: map, path: path)
@@ -274,7 +281,10 @@ private struct ConfigReader {
     private func readRemediation(_ node: Node, path: String) throws(ConfigError) -> RemediationConfig {
         var result = RemediationConfig()
         let map = try mapping(node, path: path)
-        try expectOnly(["enabled", "actions", "blast_radius", "custom_actions"], in: map, path: path)
+        try expectOnly(["enabled", "actions", "blast_radius", "custom_actions", "executors"], in: map, path: path)
+        if let executors = map["executors"] {
+            result.executors = try readExecutors(executors, path: "\(path).executors")
+        }
         result.enabled = try map["enabled"].map { n throws(ConfigError) in try bool(n, path: "\(path).enabled") } ?? true
         if let custom = map["custom_actions"] {
             result.customActions = Set(try strings(custom, path: "\(path).custom_actions"))
@@ -372,16 +382,16 @@ private struct ConfigReader {
 
     // MARK: typed access with errors that name the key
 
-    private func error(_ node: Node, _ path: String, _ problem: String) -> ConfigError {
+    func error(_ node: Node, _ path: String, _ problem: String) -> ConfigError {
         ConfigError(file: file, line: node.mark?.line, column: node.mark?.column, key: path, problem: problem)
     }
 
-    private func pairs(_ node: Node, path: String) throws(ConfigError) -> [(Node, Node)] {
+    func pairs(_ node: Node, path: String) throws(ConfigError) -> [(Node, Node)] {
         guard case .mapping(let m) = node else { throw error(node, path, "expected a mapping") }
         return Array(m)
     }
 
-    private func mapping(_ node: Node, path: String) throws(ConfigError) -> [String: Node] {
+    func mapping(_ node: Node, path: String) throws(ConfigError) -> [String: Node] {
         var result: [String: Node] = [:]
         for (key, value) in try pairs(node, path: path) {
             let name = try string(key, path: path)
@@ -391,7 +401,7 @@ private struct ConfigReader {
         return result
     }
 
-    private func expectOnly(_ known: Set<String>, in map: [String: Node], path: String) throws(ConfigError) {
+    func expectOnly(_ known: Set<String>, in map: [String: Node], path: String) throws(ConfigError) {
         for key in map.keys.sorted() where !known.contains(key) {
             let node = map[key]!
             throw error(node, path.isEmpty ? key : "\(path).\(key)",
@@ -399,28 +409,28 @@ private struct ConfigReader {
         }
     }
 
-    private func isNull(_ node: Node) -> Bool {
+    func isNull(_ node: Node) -> Bool {
         if case .scalar(let s) = node { return ["null", "~", ""].contains(s.string) }
         return false
     }
 
-    private func nodes(_ node: Node, path: String) throws(ConfigError) -> [Node] {
+    func nodes(_ node: Node, path: String) throws(ConfigError) -> [Node] {
         guard case .sequence(let s) = node else { throw error(node, path, "expected a list") }
         return Array(s)
     }
 
-    private func string(_ node: Node, path: String) throws(ConfigError) -> String {
+    func string(_ node: Node, path: String) throws(ConfigError) -> String {
         guard case .scalar(let s) = node else { throw error(node, path, "expected a text value") }
         return s.string
     }
 
-    private func strings(_ node: Node, path: String) throws(ConfigError) -> [String] {
+    func strings(_ node: Node, path: String) throws(ConfigError) -> [String] {
         var result: [String] = []
         for item in try nodes(node, path: path) { result.append(try string(item, path: path)) }
         return result
     }
 
-    private func bool(_ node: Node, path: String) throws(ConfigError) -> Bool {
+    func bool(_ node: Node, path: String) throws(ConfigError) -> Bool {
         switch try string(node, path: path).lowercased() {
         case "true", "yes", "on": true
         case "false", "no", "off": false
@@ -428,21 +438,22 @@ private struct ConfigReader {
         }
     }
 
-    private func oneOrMany(_ node: Node, path: String) throws(ConfigError) -> [Node] {
+    func oneOrMany(_ node: Node, path: String) throws(ConfigError) -> [Node] {
         if case .scalar = node { return [node] }
         return try nodes(node, path: path)
     }
 
-    /// Seconds from `90`, `30s`, `5m`, `1h` or `1d`.
-    private func duration(_ node: Node, path: String) throws(ConfigError) -> Double {
+    /// Seconds from `90`, `250ms`, `30s`, `5m`, `1h` or `1d`.
+    func duration(_ node: Node, path: String) throws(ConfigError) -> Double {
         let raw = try string(node, path: path).trimmingCharacters(in: .whitespaces)
+        if raw.hasSuffix("ms"), let value = Double(raw.dropLast(2)), value >= 0 { return value / 1000 }
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
         if let last = raw.last, let unit = units[last], let value = Double(raw.dropLast()), value >= 0 { return value * unit }
         if let value = Double(raw), value >= 0 { return value }
         throw error(node, path, "expected a duration such as 30s, 5m, 1h or 1d (got \"\(raw)\")")
     }
 
-    private func number(_ node: Node, path: String) throws(ConfigError) -> Double {
+    func number(_ node: Node, path: String) throws(ConfigError) -> Double {
         let raw = try string(node, path: path)
         guard let value = Double(raw), value.isFinite else { throw error(node, path, "expected a number (got \"\(raw)\")") }
         return value

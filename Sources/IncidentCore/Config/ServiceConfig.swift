@@ -23,6 +23,12 @@ public struct ServiceConfig: Sendable, Hashable {
     public var routingRules: [RoutingRule] = []
     /// The `auto_remediation` block.
     public var remediation = RemediationConfig()
+    /// The `notifications` block: PagerDuty and Slack.
+    public var notifications = NotificationsConfig()
+    /// The `integrations.webhooks` list.
+    public var webhooks: [WebhookConfig] = []
+    /// The `jobs` block: the background workers that page, notify and remediate.
+    public var jobs = JobRunnerConfig()
     /// Bearer tokens (API keys, JWTs) that let a call act as a configured identity; none by default.
     public var tokens = TokenSettings()
 
@@ -64,6 +70,8 @@ public struct RemediationConfig: Sendable, Hashable {
     public var blastRadius: [String: BlastRadiusCap] = [:]
     /// Names of custom actions rules may use as their `type`.
     public var customActions: Set<String> = []
+    /// Where each action (and compensation, e.g. `unblock_user`) is carried out, by action name.
+    public var executors: [String: ExecutorConfig] = [:]
 
     public init() {}
 }

@@ -36,6 +36,33 @@ public struct RulesEngine: Sendable {
 
     /// Plans what happens for one event at time `now` (seconds on a monotonic clock).
     public mutating func plan(for event: EventFacts, now: Double) -> IncidentPlan {
+        reservePlan(for: event, now: now).plan
+    }
+
+    /// Plans like `plan(for:now:)` and returns what the plan took from the guard rails (cooldowns, blast-radius
+    /// counts), so the caller can give it back with `release` when the plan is not used: the event was a replay
+    /// or was never written. Reserving at planning time, not after the write, keeps concurrent events for the same
+    /// subject from all passing the cooldown before any of them is recorded.
+    public mutating func reservePlan(
+        for event: EventFacts, now: Double
+    ) -> (plan: IncidentPlan, reservation: PlanReservation) {
+        var reservation = PlanReservation()
+        let plan = plan(for: event, now: now, reservation: &reservation)
+        return (plan, reservation)
+    }
+
+    /// Gives back what a reserved plan took: cooldowns return to what they were, blast-radius counts drop it.
+    public mutating func release(_ reservation: PlanReservation) {
+        for (key, previous) in reservation.cooldowns.reversed() {
+            // Only undo our own mark: a later plan cannot have set this key (it was suppressed by our cooldown).
+            cooldownUntil[key] = previous
+        }
+        for (key, time) in reservation.windowEntries {
+            if let index = recentActions[key]?.firstIndex(of: time) { recentActions[key]?.remove(at: index) }
+        }
+    }
+
+    private mutating func plan(for event: EventFacts, now: Double, reservation: inout PlanReservation) -> IncidentPlan {
         evaluations += 1
         if evaluations % 1024 == 0 { forgetExpired(now: now) }
 
@@ -55,7 +82,7 @@ public struct RulesEngine: Sendable {
         guard rules.remediationEnabled else { return plan }
 
         for rule in rules.remediation where rule.conditions.matches(event) {
-            let action = planAction(rule, for: event, now: now)
+            let action = planAction(rule, for: event, now: now, reservation: &reservation)
             if action.state == .cappedByBlastRadius, !plan.pageReasons.contains("blast-radius cap reached") {
                 plan.page = true
                 plan.pageReasons.append("blast-radius cap reached")
@@ -65,7 +92,9 @@ public struct RulesEngine: Sendable {
         return plan
     }
 
-    private mutating func planAction(_ rule: RemediationRule, for event: EventFacts, now: Double) -> PlannedAction {
+    private mutating func planAction(
+        _ rule: RemediationRule, for event: EventFacts, now: Double, reservation: inout PlanReservation
+    ) -> PlannedAction {
         var parameters: [String: String] = [:]
         for name in rule.parameters { parameters[name] = event.parameter(name) }
         var action = PlannedAction(
@@ -84,6 +113,7 @@ public struct RulesEngine: Sendable {
             return action
         }
         if rule.dryRun {
+            reservation.cooldowns.append((cooldownKey, cooldownUntil[cooldownKey]))
             cooldownUntil[cooldownKey] = now + rule.cooldownSeconds
             action.state = .dryRun
             return action
@@ -98,7 +128,9 @@ public struct RulesEngine: Sendable {
             }
             times.append(now)
             recentActions[windowKey] = times
+            reservation.windowEntries.append((windowKey, now))
         }
+        reservation.cooldowns.append((cooldownKey, cooldownUntil[cooldownKey]))
         cooldownUntil[cooldownKey] = now + rule.cooldownSeconds
         action.state = rule.requiresApproval ? .awaitingApproval(expiresAfterSeconds: rule.approvalTTLSeconds) : .pending
         return action
@@ -113,4 +145,15 @@ public struct RulesEngine: Sendable {
             return kept.isEmpty ? nil : kept
         }
     }
+}
+
+/// What one plan took from the engine's guard rails; hand it to `RulesEngine.release` to give it back.
+public struct PlanReservation: Sendable {
+    /// Cooldown keys the plan set, with the value each had before.
+    fileprivate var cooldowns: [(key: String, previous: Double?)] = []
+    /// Blast-radius window entries the plan added.
+    fileprivate var windowEntries: [(key: String, time: Double)] = []
+
+    /// True when the plan touched no guard rail.
+    public var isEmpty: Bool { cooldowns.isEmpty && windowEntries.isEmpty }
 }

@@ -41,7 +41,8 @@ public struct SlackMessages: Sendable {
     }
 
     /// The Block Kit payload: header, id/status/severity/category fields, description, Acknowledge and View buttons.
-    public func payload(for incident: IncidentSummary) -> [String: Any] {
+    /// `channel` overrides the channel routing (a routing rule named the channel).
+    public func payload(for incident: IncidentSummary, channel: String? = nil) -> [String: Any] {
         var blocks: [[String: Any]] = [
             ["type": "header", "text": ["type": "plain_text", "text": "\(incident.priority) Incident: \(incident.title)".prefix(150).description]],
             ["type": "section", "fields": [
@@ -63,12 +64,15 @@ public struct SlackMessages: Sendable {
             blocks.insert(["type": "section", "text": ["type": "mrkdwn", "text": line]], at: 1)
             text = "\(line) \(text)"
         }
-        return ["channel": channel(for: incident), "text": text, "blocks": blocks]
+        return ["channel": channel ?? self.channel(for: incident), "text": text, "blocks": blocks]
     }
 
     /// The request posting the message to the incoming webhook.
-    public func request(for incident: IncidentSummary, idempotencyKey: String) -> OutboundRequest {
-        let body = (try? JSONSerialization.data(withJSONObject: payload(for: incident), options: [.sortedKeys])) ?? Data()
+    public func request(
+        for incident: IncidentSummary, channel: String? = nil, idempotencyKey: String
+    ) -> OutboundRequest {
+        let object = payload(for: incident, channel: channel)
+        let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return OutboundRequest(integration: "slack", url: webhookURL, headers: ["Content-Type": "application/json"],
                                body: Array(body), idempotencyKey: idempotencyKey)
     }

@@ -1,0 +1,86 @@
+// The jobs a new incident starts, written in the incident's own transaction: its page, notifications, webhooks,
+// remediation actions with their compensations, and its timers (escalation, SLA clocks, approval expiry).
+// A replay enqueues nothing: the store skips the jobs of a create that turns out to be a duplicate.
+import IncidentCore
+import IncidentStore
+
+/// Decides the jobs of a new incident from its plan and the config.
+struct CreateJobs: Sendable {
+    let config: ServiceConfig
+    /// The SLA targets the `sla.check` timers are due by.
+    let sla: SLAPolicy
+
+    init(config: ServiceConfig, sla: SLAPolicy = .defaults) {
+        self.config = config
+        self.sla = sla
+    }
+
+    /// Every job for an incident created from `draft` as `plan` decided; each runs at the incident's priority.
+    func jobs(for draft: IncidentDraft, plan: IncidentPlan) -> [JobRequest] {
+        let priority = draft.priority
+        var jobs: [JobRequest] = []
+        func add(_ kind: JobKind, _ key: String, delaySeconds: Double = 0, attempts: Int = 8,
+                 _ payload: [String: String]) {
+            jobs.append(JobRequest(kind: kind.rawValue, key: key, priority: priority,
+                                   delay: .milliseconds(Int64(max(0, delaySeconds) * 1000)), maxAttempts: attempts,
+                                   payload: payload))
+        }
+
+        let pagerDuty = config.notifications.pagerDuty
+        if plan.page && pagerDuty.enabled {
+            add(.pageTrigger, "page.trigger", ["reason": plan.pageReasons.joined(separator: "; ")])
+            if pagerDuty.escalateOnTimeout {
+                // The policy frozen onto the incident decides; its first level's timeout starts now.
+                let policy = EscalationPolicy.single(name: plan.escalationPolicy, team: plan.team,
+                                                     timeoutMinutes: pagerDuty.escalationTimeoutMinutes)
+                add(.escalate, "escalate:0", delaySeconds: policy.step(0).timeoutSeconds, attempts: 5, ["step": "0"])
+            }
+        }
+        for channel in slackChannels(for: draft, plan: plan) {
+            add(.slackNotify, "notify.slack:\(channel):incident_created",
+                ["channel": channel, "event": "incident_created"])
+        }
+        for webhook in config.webhooks where webhook.fires(on: "incident_created", priority: priority) {
+            add(.webhook, "webhook:\(webhook.name):incident_created", attempts: webhook.maxAttempts,
+                ["webhook": webhook.name, "trigger": "incident_created"])
+        }
+        for (action, planned) in zip(draft.remediationActions, plan.actions) {
+            let attempts = config.remediation.executors[action.kind]?.maxAttempts ?? 5
+            switch planned.state {
+            case .pending:
+                add(.remediate, "remediate:\(action.id)", attempts: attempts, ["action_id": action.id])
+                if let ttl = planned.compensateAfterSeconds, planned.kind.compensation != nil {
+                    add(.compensate, "remediate.compensate:\(action.id)", delaySeconds: ttl, attempts: attempts,
+                        ["action_id": action.id])
+                }
+            case .awaitingApproval(let expiresAfter):
+                add(.approvalExpiry, "approval.expire:\(action.id)", delaySeconds: expiresAfter, attempts: 5,
+                    ["action_id": action.id])
+            case .dryRun, .skipped, .suppressedByCooldown, .cappedByBlastRadius:
+                break
+            }
+        }
+        let deadlines = sla.deadlines(priority: priority.rawValue, createdAt: 0)
+        for kind in [SLAKind.acknowledge, .resolve] {
+            guard let after = deadlines[kind] else { continue }
+            add(.slaCheck, "sla.check:\(kind.rawValue)", delaySeconds: after, attempts: 5, ["clock": kind.rawValue])
+        }
+        return jobs
+    }
+
+    /// The Slack channels an incident is announced in: the routing rule's `slack:` channels, else Slack's own
+    /// channel routing.
+    func slackChannels(for draft: IncidentDraft, plan: IncidentPlan) -> [String] {
+        let slack = config.notifications.slack
+        guard slack.enabled else { return [] }
+        let routed = plan.channels.compactMap { channel -> String? in
+            channel.hasPrefix("slack:") ? String(channel.dropFirst("slack:".count)) : nil
+        }
+        if !routed.isEmpty { return Array(Set(routed)).sorted() }
+        let route = slack.channelRouting.first { route in
+            (route.priorities.isEmpty || route.priorities.contains(draft.priority))
+                && (route.categories.isEmpty || route.categories.contains(draft.category))
+        }
+        return [route?.channel ?? slack.defaultChannel]
+    }
+}

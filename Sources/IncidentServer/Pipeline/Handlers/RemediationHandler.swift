@@ -1,0 +1,120 @@
+// `remediate` and `remediate.compensate` jobs: call the executor the config names for the action (e.g. LLM-Shield's
+// admin API) with a signed JSON body and the job's idempotency key, then write the outcome onto the incident. The
+// plan already passed the guard rails (cooldown, blast radius), so nothing here touches them. The key is the same
+// on every attempt, so a run repeated after a crash between the call and its bookkeeping acts once.
+import Foundation
+import IncidentCore
+import IncidentStore
+import Integrations
+
+/// Runs `remediate` and `remediate.compensate`.
+struct RemediationHandler: JobHandler {
+    let context: PipelineContext
+
+    var kinds: [JobKind] { [.remediate, .compensate] }
+
+    /// Action states in which the action may run: planned to run, or approved by a person.
+    static let runnable: Set<String> = ["pending", "approved"]
+
+    func run(_ job: ClaimedJob) async throws -> JobResult {
+        guard let incident = try await context.incident(of: job) else { return .failed(reason: "incident not found") }
+        let actionID = job.payload["action_id"] ?? ""
+        guard let action = incident.remediationActions.first(where: { $0.id == actionID }) else {
+            return .failed(reason: "incident has no action \(actionID)")
+        }
+        return job.kind == JobKind.compensate.rawValue
+            ? try await compensate(action, of: incident, job: job)
+            : try await execute(action, of: incident, job: job)
+    }
+
+    private func execute(
+        _ action: RemediationAction, of incident: Incident, job: ClaimedJob
+    ) async throws -> JobResult {
+        // Already carried out, denied, expired: nothing to do (a repeated job, or a decision came first).
+        guard Self.runnable.contains(action.state) else { return .done }
+        let label = "\(action.id) \(action.kind)"
+        guard let executor = context.config.remediation.executors[action.kind] else {
+            try await context.record(on: incident.id, entries: [context.entry(
+                "remediation_failed", "\(label) failed: no executor configured for \(action.kind)")],
+                action: (action.id, "failed", ["error": "no executor configured"]))
+            return .failed(reason: "no executor configured for \(action.kind)")
+        }
+        let outcome = await call(executor, action: action.kind, actionID: action.id, incident: incident,
+                                 parameters: action.params, job: job)
+        let (result, final) = context.result(of: outcome, job: job)
+        guard final else { return result }
+        switch result {
+        case .done:
+            try await context.record(on: incident.id, entries: [context.entry(
+                "remediation_done", "\(label) done by \(executor.action) executor" + context.mockNote("remediation"))],
+                action: (action.id, "done", [:]))
+        case .failed(let reason), .retry(let reason):
+            try await context.record(on: incident.id, entries: [context.entry(
+                "remediation_failed", "\(label) failed: \(reason)")],
+                action: (action.id, "failed", ["error": reason]))
+        }
+        return result
+    }
+
+    private func compensate(
+        _ action: RemediationAction, of incident: Incident, job: ClaimedJob
+    ) async throws -> JobResult {
+        let label = "\(action.id) \(action.kind)"
+        if Self.runnable.contains(action.state) {
+            // Not carried out yet (its job is still retrying): undo only after it ran.
+            return .retry(reason: "\(label) has not run yet")
+        }
+        guard action.state == "done" else {
+            if action.state != "compensated" {
+                try await context.record(on: incident.id, entries: [context.entry(
+                    "compensation_skipped", "\(label) never ran (\(action.state)): nothing to undo")])
+            }
+            return .done
+        }
+        guard let undo = Self.kind(action.kind).compensation,
+              let executor = context.config.remediation.executors[undo] else {
+            try await context.record(on: incident.id, entries: [context.entry(
+                "compensation_failed", "\(label) cannot be undone: no executor configured for its compensation")])
+            return .failed(reason: "no executor configured for the compensation of \(action.kind)")
+        }
+        let outcome = await call(executor, action: undo, actionID: action.id, incident: incident,
+                                 parameters: action.params, job: job)
+        let (result, final) = context.result(of: outcome, job: job)
+        guard final else { return result }
+        switch result {
+        case .done:
+            try await context.record(on: incident.id, entries: [context.entry(
+                "remediation_compensated", "\(label) undone by \(undo)" + context.mockNote("remediation"))],
+                action: (action.id, "compensated", [:]))
+        case .failed(let reason), .retry(let reason):
+            try await context.record(on: incident.id, entries: [context.entry(
+                "compensation_failed", "\(label) \(undo) failed: \(reason)")])
+        }
+        return result
+    }
+
+    private func call(_ executor: ExecutorConfig, action: String, actionID: String, incident: Incident,
+                      parameters: [String: String], job: ClaimedJob) async -> DeliveryOutcome {
+        let secret = context.secret(executor.signingSecret)
+        let endpoint = RemediationEndpoint(action: action, url: context.secret(executor.url),
+                                           signer: MessageSigner(secret: Array(secret.utf8)),
+                                           timeoutSeconds: executor.timeoutSeconds)
+        // Only the action's own parameters go out; bookkeeping keys stay home.
+        let bookkeeping: Set<String> = ["rule", "error", "compensate_after_seconds", "approval_ttl_seconds"]
+        let sent = parameters.filter { !bookkeeping.contains($0.key) }
+        var request = endpoint.request(actionID: actionID, incidentID: incident.id.description, parameters: sent,
+                                       now: Int(context.now()))
+        request.idempotencyKey = job.idempotencyKey
+        return await context.delivery("remediation").deliver(request)
+    }
+
+    /// The action kind a stored action names.
+    static func kind(_ name: String) -> RemediationKind {
+        switch name {
+        case "block_user": .blockUser
+        case "rate_limit": .rateLimit
+        case "webhook": .webhook
+        default: .custom(name)
+        }
+    }
+}

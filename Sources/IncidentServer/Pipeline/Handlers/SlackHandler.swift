@@ -1,0 +1,44 @@
+// `notify.slack` jobs: one Block Kit message to one channel through the incoming webhook.
+import IncidentCore
+import IncidentStore
+import Integrations
+
+/// Runs `notify.slack`.
+struct SlackHandler: JobHandler {
+    let context: PipelineContext
+
+    var kinds: [JobKind] { [.slackNotify] }
+
+    func run(_ job: ClaimedJob) async throws -> JobResult {
+        guard let incident = try await context.incident(of: job) else { return .failed(reason: "incident not found") }
+        let settings = context.config.notifications.slack
+        let channel = job.payload["channel"] ?? settings.defaultChannel
+        var url = context.secret(settings.webhookURL)
+        if url.isEmpty && context.isMocked("slack") { url = "https://hooks.slack.com/(unset-in-mock-mode)" }
+        guard settings.enabled, !url.isEmpty else {
+            try await context.record(on: incident.id, entries: [context.entry(
+                "notify_failed", "Slack \(channel) not notified: no webhook_url configured")])
+            return .failed(reason: "no Slack webhook_url configured")
+        }
+        let messages = SlackMessages(
+            webhookURL: url,
+            routes: settings.channelRouting.map {
+                SlackChannelRoute(priorities: $0.priorities, categories: $0.categories, channel: $0.channel)
+            },
+            defaultChannel: settings.defaultChannel,
+            mentions: settings.mentionOnCreate ? settings.mentionGroups : [:])
+        let request = messages.request(for: context.summary(of: incident), channel: channel,
+                                       idempotencyKey: job.idempotencyKey)
+        let outcome = await context.delivery("slack").deliver(request)
+        let (result, final) = context.result(of: outcome, job: job)
+        if final && !context.isMocked("slack") {
+            let event = job.payload["event"] ?? "incident_created"
+            let entry = switch result {
+            case .done: context.entry("notified", "Slack \(channel) notified (\(event))")
+            case .failed(let reason), .retry(let reason): context.entry("notify_failed", "Slack \(channel): \(reason)")
+            }
+            try await context.record(on: incident.id, entries: [entry])
+        }
+        return result
+    }
+}

@@ -1,0 +1,126 @@
+// A real HTTP/1.1 receiver on loopback standing in for PagerDuty, Slack, LLM-Shield's admin API and webhooks: it
+// records what arrives and answers with scripted statuses (and delays, for timeouts). A copy of IntegrationsTests'
+// receiver (test targets cannot share sources), with answers scripted per path.
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Records HTTP requests on a loopback port and answers as scripted.
+final class LoopbackHTTPReceiver: Sendable {
+    struct Received: Sendable {
+        var method: String
+        var path: String
+        var headers: [String: String]  // lower-cased names
+        var body: [UInt8]
+    }
+
+    struct Reply: Sendable {
+        var status: Int
+        var delaySeconds: Double = 0
+        var headers: [String: String] = [:]
+    }
+
+    let port: UInt16
+    private let listener: Int32
+    private let state = Mutex<(received: [Received], script: [String: [Reply]], stopped: Bool)>(([], [:], false))
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 64) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        listener = fd
+        port = UInt16(bigEndian: address.sin_port)
+        let thread = Thread { [self] in acceptLoop() }
+        thread.start()
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+    var received: [Received] { state.withLock { $0.received } }
+
+    /// Statuses for the next requests to `path` (any path when nil), in order; after the script runs out every
+    /// request gets 202.
+    func script(_ replies: [Reply], path: String? = nil) { state.withLock { $0.script[path ?? "*"] = replies } }
+
+    /// What arrived at one path, oldest first.
+    func received(path: String) -> [Received] { received.filter { $0.path == path } }
+
+    func stop() {
+        state.withLock { $0.stopped = true }
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 { return }
+            Thread { [self] in serve(client) }.start()
+        }
+    }
+
+    private func serve(_ fd: Int32) {
+        defer { close(fd) }
+        var buffer = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            // Read until the end of the headers, then the body by Content-Length.
+            var headerEnd: Int?
+            while headerEnd == nil {
+                if let end = find(buffer, Array("\r\n\r\n".utf8)) { headerEnd = end; break }
+                let n = read(fd, &chunk, chunk.count)
+                if n <= 0 { return }
+                buffer += chunk[0..<n]
+            }
+            let head = String(decoding: buffer[0..<headerEnd!], as: UTF8.self).components(separatedBy: "\r\n")
+            let requestLine = head[0].split(separator: " ")
+            var headers: [String: String] = [:]
+            for line in head.dropFirst() {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            let length = Int(headers["content-length"] ?? "0") ?? 0
+            let bodyStart = headerEnd! + 4
+            while buffer.count < bodyStart + length {
+                let n = read(fd, &chunk, chunk.count)
+                if n <= 0 { return }
+                buffer += chunk[0..<n]
+            }
+            let body = Array(buffer[bodyStart..<(bodyStart + length)])
+            buffer.removeFirst(bodyStart + length)
+            let reply: Reply = state.withLock { state in
+                let path = String(requestLine[1])
+                state.received.append(Received(method: String(requestLine[0]), path: path, headers: headers, body: body))
+                for key in [path, "*"] where state.script[key]?.isEmpty == false {
+                    return state.script[key]!.removeFirst()
+                }
+                return Reply(status: 202)
+            }
+            if reply.delaySeconds > 0 { Thread.sleep(forTimeInterval: reply.delaySeconds) }
+            var response = "HTTP/1.1 \(reply.status) X\r\nContent-Length: 2\r\n"
+            for (name, value) in reply.headers { response += "\(name): \(value)\r\n" }
+            response += "\r\nok"
+            let bytes = Array(response.utf8)
+            if write(fd, bytes, bytes.count) < 0 { return }
+        }
+    }
+
+    private func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for i in 0...(haystack.count - needle.count) where haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+        return nil
+    }
+}
