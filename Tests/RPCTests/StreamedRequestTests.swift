@@ -124,7 +124,8 @@ struct StreamedRequestTests {
         _ = try await channel.unary(path: TestService.path("Echo"), request: [1], options: .test)
         let error = await status {
             _ = try await channel.bidirectionalStreaming(
-                path: TestService.path("Listen"), options: CallOptions(timeout: .seconds(2)),
+                // Long enough for the handler to start on a loaded machine before the deadline ends the call.
+                path: TestService.path("Listen"), options: CallOptions(timeout: .seconds(8)),
                 requests: { writer in
                     try await writer.write(Array("d".utf8))
                     try await Task.sleep(for: .seconds(600))
