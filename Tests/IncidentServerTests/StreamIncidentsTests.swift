@@ -168,6 +168,37 @@ struct StreamIncidentsTests {
         await harness.stop()
     }
 
+    @Test("a replayed change carries the incident as that change left it, not as it is now")
+    func replaySnapshots() async throws {
+        let harness = try await ServiceHarness.start()
+        let shield = try harness.client("llm-shield")
+        let secops = try harness.client("secops")
+        let event = Sample.event()
+        let created = try await shield.createIncident(event, options: .test)
+        _ = try await shield.createIncident(event, options: .test)  // the same event again: event_count 2
+        for status in ["ACKNOWLEDGED", "IN_PROGRESS"] {
+            var update = UpdateIncidentRequest()
+            update.incidentId = created.incidentId
+            update.status = status
+            _ = try await secops.updateIncident(update, options: .test)
+        }
+        var request = StreamIncidentsRequest()
+        request.sincePosition = created.position - 1
+        var seen: [IncidentAPI.Incident] = []
+        for try await incident in secops.streamIncidents(request, options: .test) {
+            seen.append(incident)
+            if seen.count == 4 { break }
+        }
+        #expect(seen.map { "v\($0.version) \($0.status) events \($0.eventCount)" } == [
+            "v1 NEW events 1", "v2 NEW events 2", "v3 ACKNOWLEDGED events 2", "v4 IN_PROGRESS events 2",
+        ])
+        let timelines = seen.map(\.timeline.count)
+        #expect(timelines[2] > timelines[1] && timelines[3] > timelines[2])
+        #expect(seen.allSatisfy { $0.encryptedPayload == [0x00, 0x01, 0xfe, 0xff, 0x42] })
+        #expect(seen.allSatisfy { $0.createdAt == seen[0].createdAt && $0.title == event.title })
+        await harness.stop()
+    }
+
     @Test("a stream that stops reading is ended with RESOURCE_EXHAUSTED and resume-position; resuming misses nothing")
     func slowConsumer() async throws {
         let harness = try await ServiceHarness.start(streams: ChangeHub.Configuration(subscriberBuffer: 16))

@@ -15,7 +15,7 @@ final class FeedEntry: Sendable {
         position = change.position
         incident = change.incident
         var message = IncidentAPI.Incident(change.incident, includePayload: false)
-        // The row is the incident as it is now; the position and version say which change this was.
+        // The incident as this change left it; the position and version say which change this was.
         message.position = UInt64(max(0, change.position))
         message.version = UInt64(max(0, change.version))
         withoutPayload = message.serializedBytes()
