@@ -135,6 +135,8 @@ struct StreamIncidentsTests {
         let complete = counts.filter { $0 == expected }.count
         #expect(deliveries == streams * changes)
         #expect(complete == streams, "\(streams - complete) streams missed or repeated a change")
+        // Every stream has ended: the hub holds none of them.
+        try await waitUntil { harness.streams.subscriberCount == 0 }
         await harness.stop()
     }
 

@@ -16,7 +16,7 @@ STREAM_BUFFER = 16
 
 
 @pytest.fixture(scope="module")
-def server(pki, database_url, tmp_path_factory):
+def small_buffer_server(pki, database_url, tmp_path_factory):
     """incident-server with a small per-stream buffer, so a stopped reader falls behind quickly."""
     previous = os.environ.get("INCIDENT_STREAM_BUFFER")
     os.environ["INCIDENT_STREAM_BUFFER"] = str(STREAM_BUFFER)
@@ -29,6 +29,15 @@ def server(pki, database_url, tmp_path_factory):
             os.environ["INCIDENT_STREAM_BUFFER"] = previous
     yield running
     assert running.stop() == 0
+
+
+def stub_for(running, pki, pb2_grpc, identity):
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=(pki / "ca.pem").read_bytes(),
+        private_key=(pki / f"{identity}.key").read_bytes(),
+        certificate_chain=(pki / f"{identity}.pem").read_bytes(),
+    )
+    return pb2_grpc.IncidentServiceStub(grpc.secure_channel(f"127.0.0.1:{running.port}", credentials))
 
 
 def event(pb2, payload_size=0):
@@ -58,10 +67,10 @@ def read_until(call, last_position):
     return got
 
 
-def test_stopped_reader_is_told_where_to_resume_and_resumes_without_gap(api, channel_for):
+def test_stopped_reader_is_told_where_to_resume_and_resumes_without_gap(api, pki, small_buffer_server):
     pb2, pb2_grpc = api
-    shield = pb2_grpc.IncidentServiceStub(channel_for("llm-shield"))
-    secops = pb2_grpc.IncidentServiceStub(channel_for("secops"))
+    shield = stub_for(small_buffer_server, pki, pb2_grpc, "llm-shield")
+    secops = stub_for(small_buffer_server, pki, pb2_grpc, "secops")
     base = shield.CreateIncident(event(pb2), timeout=30).position
 
     call = secops.StreamIncidents(pb2.StreamIncidentsRequest(since_position=base - 1), timeout=120)

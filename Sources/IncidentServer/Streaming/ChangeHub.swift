@@ -11,12 +11,13 @@ public final class ChangeHub: @unchecked Sendable {
     public struct Configuration: Sendable {
         /// Entries a live subscriber may have waiting before it is ended as fallen behind.
         public var subscriberBuffer: Int
-        /// Changes read per query, by the follower and by streams replaying history.
+        /// Changes read per query, by the follower and by streams replaying history. Never more than the
+        /// subscriber buffer: one fan-out alone cannot end a stream that has taken everything before it.
         public var batchSize: Int
 
         public init(subscriberBuffer: Int = 4096, batchSize: Int = 500) {
             self.subscriberBuffer = max(1, subscriberBuffer)
-            self.batchSize = max(1, batchSize)
+            self.batchSize = max(1, min(batchSize, self.subscriberBuffer))
         }
     }
 
