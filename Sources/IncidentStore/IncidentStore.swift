@@ -142,8 +142,9 @@ public final class IncidentStore: Sendable {
     // MARK: - Change feed
 
     /// Changes after `position`, in position order, each with the incident as it was right after that change
-    /// (its snapshot; the current row for changes older than snapshots). Positions become visible strictly in
-    /// order (see `im_begin_changes` in the schema), so reading on from the last position seen never skips one.
+    /// (the snapshot kept when the row moved on, else the current row: see `Migration.v3`). Positions become
+    /// visible strictly in order (see `im_begin_changes`), so reading on from the last position seen never
+    /// skips one.
     public func changes(after position: Int64, limit: Int = 500) async throws -> [IncidentChange] {
         let result = try await pool.withConnection { connection in
             // jsonb_populate_record takes the current row as the base: what a snapshot lacks (the payload,
