@@ -10,6 +10,8 @@ import Synchronization
 /// Serves `incident_manager.IncidentService` from an `IncidentStore`.
 public final class IncidentServiceHandler: IncidentServiceProvider {
     let store: IncidentStore
+    /// The change-log fan-out every StreamIncidents call follows.
+    let streams: ChangeHub
     private let config: ServiceConfig
     private let log: ServerLog
     private let authorizer: Authorizer
@@ -28,8 +30,11 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
     /// Most values one list filter may name.
     static let maxFilterValues = 64
 
-    public init(store: IncidentStore, config: ServiceConfig, log: ServerLog = ServerLog()) {
+    /// `streams` is the server's hub (started and stopped with the server); without one the handler makes its
+    /// own, started by the first stream.
+    public init(store: IncidentStore, config: ServiceConfig, log: ServerLog = ServerLog(), streams: ChangeHub? = nil) {
         self.store = store
+        self.streams = streams ?? ChangeHub(store: store, log: log)
         self.config = config
         self.log = log
         self.authorizer = Authorizer(config: config)
@@ -273,8 +278,8 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         do {
             let identity = try authorizer.authorize(context, for: .incidentStream)
             log.info("stream opened by \(identity.name) after position \(request.sincePosition)")
-            try await followChanges(request, identity: identity, payload: authorizer.mayReadPayload(identity),
-                                    responses: responses, context: context)
+            try await followChanges(request, payload: authorizer.mayReadPayload(identity), responses: responses,
+                                    context: context)
         } catch {
             throw RPCError.from(error, log: log, method: "StreamIncidents")
         }

@@ -158,14 +158,21 @@ public final class IncidentStore: Sendable {
 
     // MARK: - Change feed
 
-    /// Changes after `position`, in position order. Positions become visible strictly in order (see
-    /// `im_begin_changes` in the schema), so reading on from the last position seen never skips a change.
+    /// Changes after `position`, in position order, each with the incident as it was right after that change
+    /// (the snapshot kept when the row moved on, else the current row: see `Migration.v3`). Positions become
+    /// visible strictly in order (see `im_begin_changes`), so reading on from the last position seen never
+    /// skips one.
     public func changes(after position: Int64, limit: Int = 500) async throws -> [IncidentChange] {
         let result = try await pool.withConnection { connection in
+            // jsonb_populate_record takes the current row as the base: what a snapshot lacks (the payload,
+            // columns added after it was written) comes from there.
             try connection.query("""
                 SELECT c.position AS change_position, c.kind, c.version AS change_version,
                        extract(epoch FROM c.committed_at) AS committed_at_epoch, \(incidentColumns)
-                FROM change_log c JOIN incidents i ON i.id = c.incident_id
+                FROM change_log c
+                JOIN incidents cur ON cur.id = c.incident_id
+                LEFT JOIN change_snapshots s ON s.position = c.position
+                CROSS JOIN LATERAL jsonb_populate_record(cur, coalesce(s.incident, '{}'::jsonb)) AS i
                 WHERE c.position > $1 ORDER BY c.position LIMIT $2
                 """, [position, max(1, min(limit, 10_000))])
         }

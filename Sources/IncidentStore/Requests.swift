@@ -135,7 +135,7 @@ public struct IncidentPage: Sendable, Hashable {
     public var nextCursor: String?
 }
 
-/// One entry of the change feed with the incident's current state.
+/// One entry of the change feed with the incident as that change left it.
 public struct IncidentChange: Sendable, Hashable {
     public var position: Int64
     /// `created`, `event_repeated` or `updated`.
@@ -143,7 +143,7 @@ public struct IncidentChange: Sendable, Hashable {
     /// The incident version this change produced.
     public var version: Int64
     public var committedAt: Date
-    /// The incident as it is now (it may have changed again since this position).
+    /// The incident right after this change (as it is now for changes written before schema version 3).
     public var incident: Incident
 }
 

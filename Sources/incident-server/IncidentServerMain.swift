@@ -34,7 +34,13 @@ struct IncidentServerMain {
             fail("incident-server: cannot open the database: \(error)", code: 69)
         }
 
-        let handler = IncidentServiceHandler(store: store, config: config, log: log)
+        // One change-log reader for every stream. INCIDENT_STREAM_BUFFER: changes a live stream may have waiting
+        // before it is ended as fallen behind.
+        let streamBuffer = ProcessInfo.processInfo.environment["INCIDENT_STREAM_BUFFER"].flatMap { Int($0) }
+        let streams = ChangeHub(
+            store: store, configuration: ChangeHub.Configuration(subscriberBuffer: streamBuffer ?? 4096), log: log)
+        streams.start()
+        let handler = IncidentServiceHandler(store: store, config: config, log: log, streams: streams)
         let server: Server
         do {
             let served: [any RegistrableService] = [handler, HealthService(store: store)]
@@ -47,6 +53,7 @@ struct IncidentServerMain {
                 services: served + reflection.services)
             try server.start()
         } catch {
+            await streams.stop()
             store.shutdown()
             fail("incident-server: cannot start: \(error)", code: 69)
         }
@@ -65,6 +72,7 @@ struct IncidentServerMain {
             log.info("incident-server: serving IncidentService on \(addresses.joined(separator: ", ")) (mTLS)")
         }
         await pipeline.stop()
+        await streams.stop()
         store.shutdown()
         log.info("incident-server: stopped")
     }

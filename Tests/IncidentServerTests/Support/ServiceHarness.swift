@@ -15,6 +15,8 @@ struct ServiceHarness {
     let pki: ServicePKI
     /// Where the store's database is, for tests that take it away.
     let database: ConnectionSettings
+    /// The server's stream hub.
+    let streams: ChangeHub
 
     /// The defaults (llm-shield creates, secops does everything, viewer reads and streams) with a test URL.
     static var defaultConfig: ServiceConfig {
@@ -23,11 +25,16 @@ struct ServiceHarness {
         return config
     }
 
-    static func start(config: ServiceConfig = defaultConfig) async throws -> ServiceHarness {
+    static func start(
+        config: ServiceConfig = defaultConfig, streams: ChangeHub.Configuration = ChangeHub.Configuration()
+    ) async throws -> ServiceHarness {
         let pki = ServicePKI.shared
         let settings = try await TestDatabase.fresh()
         let store = try await IncidentStore.open(StoreConfiguration(connection: settings, poolSize: 3))
-        let handler = IncidentServiceHandler(store: store, config: config, log: ServerLog(verbose: false))
+        let hub = ChangeHub(store: store, configuration: streams, log: ServerLog(verbose: false))
+        hub.start()
+        let handler = IncidentServiceHandler(store: store, config: config, log: ServerLog(verbose: false),
+                                             streams: hub)
         let server = try Server(
             configuration: ServerConfiguration(
                 listenAddresses: ["127.0.0.1:0"],
@@ -35,7 +42,8 @@ struct ServiceHarness {
                                      privateKeyPath: pki.path("server.key"), clientCAPath: pki.path("ca.pem"))),
             services: [handler, HealthService(store: store, watchInterval: .milliseconds(200))])
         try server.start()
-        return ServiceHarness(server: server, store: store, port: server.boundPorts[0], pki: pki, database: settings)
+        return ServiceHarness(server: server, store: store, port: server.boundPorts[0], pki: pki, database: settings,
+                              streams: hub)
     }
 
     /// A client presenting the certificate of `identity` (llm-shield, secops, viewer or stranger).
@@ -58,6 +66,7 @@ struct ServiceHarness {
 
     func stop() async {
         await server.shutdown(grace: .seconds(5))
+        await streams.stop()
         store.shutdown()
     }
 }

@@ -16,10 +16,16 @@ enum TestDatabase {
 
     static let processStart = Int(Date().timeIntervalSince1970)
 
+    /// The server-wide connection that creates and drops databases. Generous: DROP DATABASE waits for a
+    /// checkpoint, which takes tens of seconds when the tests of several suites fsync at once on a busy disk.
+    static func adminSettings(_ url: String) -> ConnectionSettings {
+        ConnectionSettings(url: url, operationTimeout: .seconds(120))
+    }
+
     /// Drops a test database, ending the connections still using it.
     static func drop(_ settings: ConnectionSettings) async throws {
         guard let url, let name = settings.databaseName else { throw Missing() }
-        let admin = ConnectionWorker(settings: ConnectionSettings(url: url), name: "test-admin", capacity: 10)
+        let admin = ConnectionWorker(settings: Self.adminSettings(url), name: "test-admin", capacity: 10)
         defer { admin.stop() }
         let statement = Statement("DROP DATABASE \(name) WITH (FORCE)", [])
         _ = try await admin.run { try $0.run(statement) }
@@ -29,7 +35,7 @@ enum TestDatabase {
     static func fresh() async throws -> ConnectionSettings {
         guard let url else { throw Missing() }
         let name = "im_test_\(processStart)_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let admin = ConnectionWorker(settings: ConnectionSettings(url: url), name: "test-admin", capacity: 10)
+        let admin = ConnectionWorker(settings: Self.adminSettings(url), name: "test-admin", capacity: 10)
         defer { admin.stop() }
         // The name is ours, made of digits and hex: safe to place in the statement.
         let statement = Statement("CREATE DATABASE \(name)", [])

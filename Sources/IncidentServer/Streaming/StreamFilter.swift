@@ -1,0 +1,45 @@
+// Which changes a StreamIncidents subscriber asked for, parsed once from its request.
+import IncidentAPI
+import IncidentCore
+import RPC
+
+/// Which changes a subscriber asked for; empty lists match everything.
+struct StreamFilter: Sendable {
+    var severities: Set<String>
+    var categories: Set<String>
+    var statuses: Set<String>
+    var sources: Set<String>
+    var teams: Set<String>
+    /// True when every list is empty: the hub then skips the per-change checks for this subscriber.
+    let matchesEverything: Bool
+
+    init(_ request: StreamIncidentsRequest) throws(RPCError) {
+        var severities = Set<String>()
+        for name in request.severities {
+            guard let severity = Severity(rawValue: name.lowercased()) else {
+                throw RPCError(.invalidArgument, "severities: \"\(name)\" is not one of \(Severity.allNames)")
+            }
+            severities.insert(severity.rawValue)
+        }
+        var statuses = Set<String>()
+        for name in request.statuses {
+            statuses.insert(try IncidentServiceHandler.status(named: name).rawValue)
+        }
+        self.severities = severities
+        self.statuses = statuses
+        categories = Set(request.categories.map { $0.lowercased() })
+        sources = Set(request.sources)
+        teams = Set(request.assignedTeams)
+        matchesEverything = severities.isEmpty && statuses.isEmpty && categories.isEmpty && sources.isEmpty
+            && teams.isEmpty
+    }
+
+    func matches(_ incident: IncidentCore.Incident) -> Bool {
+        matchesEverything || (
+            (severities.isEmpty || severities.contains(incident.severity.rawValue))
+                && (statuses.isEmpty || statuses.contains(incident.status.rawValue))
+                && (categories.isEmpty || categories.contains(incident.category))
+                && (sources.isEmpty || sources.contains(incident.source))
+                && (teams.isEmpty || teams.contains(incident.assignedTeam)))
+    }
+}

@@ -1,0 +1,157 @@
+// StreamIncidents for one caller: replay the change log after `since_position` from the store, join the hub,
+// fill from the store the positions the hub fanned out before the join, then send what the hub offers.
+//
+// Why there is no gap and no duplicate at the seam: the hub offers a subscriber every change after the
+// position it returned at `join`, H. The store makes positions visible in order, so everything up to H can
+// be read from it; the session sends from the store only up to H and from the hub only after the last
+// position it sent. Each position is sent at most once because `last` only grows and anything at or below
+// it is skipped; none is missed because store reads continue strictly after `last` and the hub covers
+// everything after H.
+import IncidentAPI
+import IncidentCore
+import IncidentStore
+import RPC
+
+/// The state of one stream: what it asked for and the last change-log position it has dealt with.
+struct StreamSession {
+    let hub: ChangeHub
+    let filter: StreamFilter
+    let includePayload: Bool
+    let responses: ServerStreamWriter<IncidentAPI.Incident>
+    let context: ServerContext
+    /// Every position up to this one has been sent or filtered out.
+    var last: Int64
+    /// The last position actually sent: where a stream ended for falling behind resumes.
+    var lastSent: Int64
+
+    /// How many times a stream may fall behind while still catching up before it is ended.
+    static let maxRejoins = 3
+
+    init(hub: ChangeHub, filter: StreamFilter, since: Int64, includePayload: Bool,
+         responses: ServerStreamWriter<IncidentAPI.Incident>, context: ServerContext) {
+        self.hub = hub
+        self.filter = filter
+        self.includePayload = includePayload
+        self.responses = responses
+        self.context = context
+        last = since
+        lastSent = since
+    }
+
+    /// Runs until the caller goes away, the stream falls behind (`RESOURCE_EXHAUSTED` with `resume-position`)
+    /// or the server stops (`UNAVAILABLE`).
+    mutating func run() async throws {
+        hub.start()
+        var rejoins = 0
+        while true {
+            try await catchUp()
+            let subscriber = StreamSubscriber(filter: filter, capacity: hub.configuration.subscriberBuffer)
+            guard let joinedAt = hub.join(subscriber) else {
+                if hub.isStopped { throw RPCError(.unavailable, "server is shutting down") }
+                continue
+            }
+            defer { hub.leave(subscriber) }
+            try await fill(through: joinedAt)
+            if subscriber.hasOverflowed {
+                // The hub ran ahead while we read the store: read on from the store and join again.
+                rejoins += 1
+                if rejoins > Self.maxRejoins { throw fellBehind() }
+                continue
+            }
+            try await follow(subscriber)
+        }
+    }
+
+    /// Replays from the store until the hub is within one batch of `last`.
+    private mutating func catchUp() async throws {
+        let batch = hub.configuration.batchSize
+        while true {
+            try checkCancelled()
+            guard let hubPosition = hub.currentPosition else {
+                if hub.isStopped { throw RPCError(.unavailable, "server is shutting down") }
+                // The hub has not read where the log stands yet (just started, or the database is away).
+                try await Task.sleep(for: .milliseconds(50))
+                continue
+            }
+            if hubPosition - last <= Int64(batch) { return }
+            let changes = try await hub.store.changes(after: last, limit: batch)
+            guard !changes.isEmpty else { return }
+            for change in changes { try await deliver(change.position, FeedEntry(change)) }
+        }
+    }
+
+    /// Sends from the store every change after `last` up to `through` (the hub's position at the join).
+    private mutating func fill(through end: Int64) async throws {
+        let batch = hub.configuration.batchSize
+        while last < end {
+            try checkCancelled()
+            let changes = try await hub.store.changes(after: last, limit: batch)
+            for change in changes where change.position <= end {
+                try await deliver(change.position, FeedEntry(change))
+            }
+            if changes.count < batch || (changes.last?.position ?? end) >= end {
+                // Positions up to `end` are all visible; the ones not read do not exist (sequence gaps).
+                last = max(last, end)
+            }
+        }
+    }
+
+    /// Sends what the hub offers until the stream ends.
+    private mutating func follow(_ subscriber: StreamSubscriber) async throws {
+        while true {
+            switch await subscriber.take() {
+            case .entries(let entries):
+                for entry in entries where entry.position > last {
+                    try await send(entry)
+                    last = entry.position
+                }
+            case .overflowed:
+                throw fellBehind()
+            case .hubStopped:
+                throw RPCError(.unavailable, "server is shutting down")
+            case .cancelled:
+                throw CancellationError()
+            }
+        }
+    }
+
+    private mutating func deliver(_ position: Int64, _ entry: @autoclosure () -> FeedEntry) async throws {
+        guard position > last else { return }
+        let entry = entry()
+        if filter.matches(entry.incident) { try await send(entry) }
+        last = position
+    }
+
+    private mutating func send(_ entry: FeedEntry) async throws {
+        try await responses.send(entry.message(includePayload: includePayload))
+        lastSent = entry.position
+    }
+
+    private func checkCancelled() throws {
+        if context.isCancelled || Task.isCancelled { throw CancellationError() }
+    }
+
+    /// The status a stream that could not keep up ends with: what happened, and where to resume.
+    private func fellBehind() -> RPCError {
+        var trailers = Metadata()
+        trailers.addString(String(lastSent), forKey: "resume-position")
+        return RPCError(
+            .resourceExhausted,
+            "stream fell behind: more than \(hub.configuration.subscriberBuffer) changes waited for this client; "
+                + "resume with since_position \(lastSent)",
+            trailingMetadata: trailers)
+    }
+}
+
+extension IncidentServiceHandler {
+    /// Sends every matching change after `since_position`, then live ones, until the caller goes away.
+    func followChanges(
+        _ request: StreamIncidentsRequest, payload: Bool,
+        responses: ServerStreamWriter<IncidentAPI.Incident>, context: ServerContext
+    ) async throws {
+        var session = StreamSession(
+            hub: streams, filter: try StreamFilter(request), since: Int64(clamping: request.sincePosition),
+            includePayload: payload, responses: responses, context: context)
+        try await session.run()
+    }
+}
