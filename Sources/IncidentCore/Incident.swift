@@ -89,6 +89,8 @@ public struct Incident: Sendable, Hashable {
     public var position: Int64
     public var timeline: [TimelineEntry]
     public var remediationActions: [RemediationAction]
+    /// How far escalation went and which SLA clocks ran out.
+    public var timers: IncidentTimers
 
     public init(
         id: IncidentID, status: IncidentStatus, severity: Severity, priority: Priority, title: String,
@@ -96,7 +98,7 @@ public struct Incident: Sendable, Hashable {
         resource: Resource, metrics: [String: Double], tags: [String: String], encryptedPayload: [UInt8]?,
         requestHash: String?, assignedTeam: String, escalationPolicy: String, eventCount: Int, createdAt: Date,
         updatedAt: Date, acknowledgedAt: Date?, resolvedAt: Date?, version: Int64, position: Int64,
-        timeline: [TimelineEntry], remediationActions: [RemediationAction]
+        timeline: [TimelineEntry], remediationActions: [RemediationAction], timers: IncidentTimers = IncidentTimers()
     ) {
         self.id = id
         self.status = status
@@ -124,5 +126,6 @@ public struct Incident: Sendable, Hashable {
         self.position = position
         self.timeline = timeline
         self.remediationActions = remediationActions
+        self.timers = timers
     }
 }
