@@ -108,17 +108,15 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             if request.severity != nil {
                 throw RPCError(.unimplemented, "severity: changing the severity is not supported yet")
             }
-            if !request.actionDecisions.isEmpty {
-                throw RPCError(.unimplemented, "action_decisions: deciding on actions is not supported yet")
-            }
             let status = try request.status.map(Self.status(named:))
             let team = try request.assignedTeam.map(Self.teamName)
             let note = request.note.trimmingCharacters(in: .whitespacesAndNewlines)
             guard note.utf8.count <= 4096 else {
                 throw RPCError(.invalidArgument, "note: is \(note.utf8.count) bytes; at most 4096")
             }
-            guard status != nil || team != nil || !note.isEmpty else {
-                throw RPCError(.invalidArgument, "nothing to change: set status, assigned_team or note")
+            guard status != nil || team != nil || !note.isEmpty || !request.actionDecisions.isEmpty else {
+                throw RPCError(.invalidArgument,
+                               "nothing to change: set status, assigned_team, note or action_decisions")
             }
 
             let current = try await store.incident(id)
@@ -145,9 +143,11 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             if !note.isEmpty {
                 entries.append(IncidentCore.TimelineEntry(at: now, actor: identity.name, kind: "note", message: note))
             }
-            let result = try await store.updateIncident(IncidentUpdate(
+            var update = IncidentUpdate(
                 incidentID: id, expectedVersion: expected, actor: identity.name, status: status, assignedTeam: team,
-                timelineEntries: entries))
+                timelineEntries: entries)
+            try await addPipelineEffects(of: request, to: &update, current: current, now: now)
+            let result = try await store.updateIncident(update)
             log.info("update \(id) by \(identity.name) to version \(result.version)")
             let updated = try await store.incident(id)
             return IncidentAPI.Incident(updated, includePayload: authorizer.mayReadPayload(identity))
