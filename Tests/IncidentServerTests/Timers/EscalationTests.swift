@@ -109,6 +109,21 @@ struct EscalationTests {
         await harness.stop()
     }
 
+    @Test("a timer without a frozen policy follows the policy the config gives the incident's policy name")
+    func unfrozenTimer() async throws {
+        let harness = try await TimerHarness.start()
+        let id = try await harness.createP0()
+        try await harness.enqueue([JobRequest(kind: "escalate", key: "escalate:0", priority: .p0,
+                                              payload: ["step": "0"])], for: id)
+        try await harness.runJobs { try await harness.store.incident(id).timers.escalationStep == 1 }
+        let jobs = try await harness.jobs(for: id)
+        #expect(jobs.filter { $0.kind == "page.trigger" }.map(\.payload["targets"]) == ["secondary"])
+        // The next timer carries the policy from then on.
+        let next = try #require(jobs.first { $0.kind == "escalate" && $0.payload["step"] == "1" })
+        #expect(EscalationTimer.policy(in: next.payload) == TimerHarness.policy)
+        await harness.stop()
+    }
+
     @Test("a timer without a usable step is dead-lettered at once, naming the problem")
     func badPayload() async throws {
         let harness = try await TimerHarness.start()

@@ -21,8 +21,7 @@ struct EscalationHandler: JobHandler {
             guard incident.status == .new else { return .done }
             // A later step was already paged: this timer is stale (run twice, or overtaken).
             guard incident.timers.escalationStep <= step else { return .done }
-            let policy = EscalationTimer.policy(in: job.payload)
-                ?? settings.config.escalationPolicy(named: incident.escalationPolicy, team: incident.assignedTeam)
+            let policy = EscalationTimer.policy(in: job.payload) ?? settings.escalationPolicy(for: incident)
             let timedOut = policy.step(step)
             guard let next = policy.step(after: step) else { return .done }
             let change = escalation(of: incident, from: timedOut, to: next, policy: policy)

@@ -7,6 +7,8 @@ import IncidentStore
 struct TimerSettings: Sendable {
     /// The service config: escalation policies (for jobs enqueued without a frozen policy) and SLA targets.
     var config: ServiceConfig
+    /// The level timeout of a policy routing names but the config does not define (`escalation_timeout_minutes`).
+    var escalationTimeoutMinutes: Double
     /// Names of the configured webhooks that fire on `trigger` (`escalated`, `sla_breached`) at a priority.
     var webhooks: @Sendable (_ trigger: String, _ priority: Priority) -> [String]
     /// Slack channels to tell about an incident's escalation or breach.
@@ -14,12 +16,20 @@ struct TimerSettings: Sendable {
 
     init(
         config: ServiceConfig,
+        escalationTimeoutMinutes: Double = 15,
         webhooks: @escaping @Sendable (_ trigger: String, _ priority: Priority) -> [String] = { _, _ in [] },
         slackChannels: @escaping @Sendable (_ incident: Incident) -> [String] = { _ in [] }
     ) {
         self.config = config
+        self.escalationTimeoutMinutes = escalationTimeoutMinutes
         self.webhooks = webhooks
         self.slackChannels = slackChannels
+    }
+
+    /// The policy for an incident whose timer carries none (enqueued before policies were frozen into timers).
+    func escalationPolicy(for incident: Incident) -> EscalationPolicy {
+        config.escalationPolicy(named: incident.escalationPolicy, team: incident.assignedTeam,
+                                timeoutMinutes: escalationTimeoutMinutes)
     }
 
     /// The jobs telling webhooks and Slack about `event` (`escalated`, `sla_breached`); `occurrence` tells one
