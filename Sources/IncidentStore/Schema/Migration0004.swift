@@ -2,11 +2,13 @@
 // records them at most once per escalation step and per SLA clock.
 
 extension Migration {
-    /// Adds `escalation_step` and `sla_breaches` to incidents (defaults keep older rows valid) and
-    /// `im_record_timer`, the timers' conditional update.
+    /// Adds `escalation_step` and `sla_breaches` to incidents (defaults keep older rows valid), an index of jobs
+    /// by incident and kind, and `im_record_timer`, the timers' conditional update.
     static let v4 = Migration(version: 4, name: "escalation and SLA timer facts", sql: #"""
     ALTER TABLE incidents ADD COLUMN escalation_step integer NOT NULL DEFAULT 0;
     ALTER TABLE incidents ADD COLUMN sla_breaches jsonb NOT NULL DEFAULT '[]';
+    -- "Was this incident paged?" on every acknowledgement and resolution, without scanning the whole queue.
+    CREATE INDEX jobs_by_incident_kind ON jobs (incident_id, kind);
 
     -- Like im_update_incident, for timer jobs: appends timeline entries and enqueues jobs, and records either an
     -- escalation step (p_step) or an SLA breach (p_breach, {clock, dueAt, recordedAt}). A step not above the one
