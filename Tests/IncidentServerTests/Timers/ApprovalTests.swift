@@ -11,7 +11,7 @@ import Testing
 
 @Suite("Approvals", .enabled(if: TestDatabase.shouldRun), .serialized)
 struct ApprovalTests {
-    @Test("approve: the action is approved, on the timeline, and its remediate job is enqueued at the incident's priority")
+    @Test("approve: the action is approved, on the timeline, and its remediate job enqueued at the incident's priority")
     func approve() async throws {
         let harness = try await TimerHarness.start()
         let id = try await harness.createP0()
@@ -105,8 +105,8 @@ struct ApprovalTests {
             _ = try await secops.updateIncident(.deciding(expiring.description, action: "A1", .reject), options: .test)
         }
         #expect(afterDenial?.code == .failedPrecondition)
-        #expect(afterDenial?.message
-                    == "action_decisions[0]: action A1 was denied when its approval expired; it can no longer be decided")
+        #expect(afterDenial?.message == "action_decisions[0]: action A1 was denied when its approval expired; "
+                    + "it can no longer be decided")
 
         let decidedAfter = try await harness.store.incident(decided)
         #expect(decidedAfter.version == decidedBefore.version)

@@ -43,7 +43,9 @@ struct EscalationTests {
         let pages = jobs.filter { $0.kind == "page.trigger" }
         #expect(pages.map(\.payload["step"]) == ["1", "2"])
         #expect(pages.map(\.payload["targets"]) == ["secondary", "manager"])
-        #expect(pages.allSatisfy { $0.priority == 0 && $0.payload["reason"]?.contains("not acknowledged within 1s") == true })
+        #expect(pages.allSatisfy {
+            $0.priority == 0 && $0.payload["reason"]?.contains("not acknowledged within 1s") == true
+        })
         #expect(jobs.filter { $0.kind == "webhook" }.map(\.payload) == [
             ["webhook": "siem", "trigger": "escalated"], ["webhook": "siem", "trigger": "escalated"]])
         #expect(jobs.filter { $0.kind == "notify.slack" }.count == 2)

@@ -52,7 +52,8 @@ struct SLATests {
             .with(id: id.description, status: "ACKNOWLEDGED"), options: .test)
         var since = StreamIncidentsRequest()
         since.sincePosition = incident.position - 1
-        let stream = try harness.service.client("viewer").streamIncidents(since, options: CallOptions(timeout: .seconds(30)))
+        let stream = try harness.service.client("viewer").streamIncidents(
+            since, options: CallOptions(timeout: .seconds(30)))
         var streamed: [IncidentAPI.Incident] = []
         for try await change in stream {
             streamed.append(change)

@@ -72,7 +72,8 @@ struct StatusEffectsTests {
         #expect(resolved.status == "RESOLVED")
         #expect(resolved.timeline.contains { $0.kind == "resolution" && $0.message == "resolved as a false positive" })
         #expect(resolved.timeline.contains {
-            $0.kind == "compensation_scheduled" && $0.message == "A1 block_user: unblock_user scheduled (false positive)"
+            $0.kind == "compensation_scheduled"
+                && $0.message == "A1 block_user: unblock_user scheduled (false positive)"
         })
         let compensations = try await harness.jobs(for: id).filter { $0.kind == "remediate.compensate" }
         #expect(compensations.map(\.payload) == [["action_id": "A1", "reason": "false_positive"]])
