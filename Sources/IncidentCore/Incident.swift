@@ -89,6 +89,8 @@ public struct Incident: Sendable, Hashable {
     public var position: Int64
     public var timeline: [TimelineEntry]
     public var remediationActions: [RemediationAction]
+    /// The source's id of the event that opened the incident (empty when the store does not know it).
+    public var eventID = ""
     /// How far escalation went and which SLA clocks ran out.
     public var timers: IncidentTimers
 

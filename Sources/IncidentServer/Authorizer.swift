@@ -1,27 +1,27 @@
 // Who is calling and whether they may: the client certificate's names matched against the configured
-// identities, the permission the RPC needs, and the identity's token bucket when it has a rate limit.
+// identities (or, when the call carries `authorization: Bearer …`, the identity its token stands for), the
+// permission the RPC needs, and the identity's token bucket when it has a rate limit.
 import Foundation
 import IncidentCore
 import RPC
 import Synchronization
 
-/// Turns a call's peer certificate into a permitted identity, or the status that refuses it.
+/// Turns a call's peer certificate (or its bearer token) into a permitted identity, or the status that refuses it.
 final class Authorizer: Sendable {
     private let config: ServiceConfig
     private let buckets = Mutex<[String: TokenBucket]>([:])
     private let clockStart = ContinuousClock.now
+    private let tokens: BearerTokenVerifier
 
     init(config: ServiceConfig) {
         self.config = config
+        // The server checked the keys at start (ServerOptions.resolve); keys that still fail accept nothing.
+        self.tokens = (try? BearerTokenVerifier(settings: config.tokens)) ?? .refusingAll
     }
 
     /// The caller's identity when it holds `permission` and is within its rate limit.
     func authorize(_ context: ServerContext, for permission: Permission) throws(RPCError) -> IdentityPolicy {
-        guard let peer = context.peer,
-              let identity = config.identity(commonName: peer.commonName, uris: peer.uris, dnsNames: peer.dnsNames)
-        else {
-            throw RPCError(.permissionDenied, "the client certificate is not a known identity")
-        }
+        let identity = try authenticate(context)
         guard identity.permissions.contains(permission) else {
             throw RPCError(.permissionDenied, "identity \(identity.name) lacks the \(permission.rawValue) permission")
         }
@@ -42,6 +42,36 @@ final class Authorizer: Sendable {
                                "identity \(identity.name) is over its rate limit; retry after \(seconds)s",
                                trailingMetadata: trailers)
             }
+        }
+        return identity
+    }
+
+    /// The token's identity when the call carries one, else the certificate's. The certificate is required
+    /// either way (the TLS layer refuses calls without one); a bad token is never ignored in favour of it.
+    func authenticate(_ context: ServerContext) throws(RPCError) -> IdentityPolicy {
+        guard let peer = context.peer else {
+            throw RPCError(.permissionDenied, "the client certificate is not a known identity")
+        }
+        let authorization = context.requestMetadata.values("authorization")
+        guard !authorization.isEmpty else {
+            guard let identity = config.identity(commonName: peer.commonName, uris: peer.uris,
+                                                 dnsNames: peer.dnsNames) else {
+                throw RPCError(.permissionDenied, "the client certificate is not a known identity")
+            }
+            return identity
+        }
+        guard authorization.count == 1, case .string(let value) = authorization[0] else {
+            throw RPCError(.unauthenticated, "send one text authorization metadata value: Bearer <token>")
+        }
+        let name: String
+        do {
+            name = try tokens.identity(forAuthorization: value)
+        } catch {
+            throw RPCError(.unauthenticated, error.description)
+        }
+        guard let identity = config.identities.first(where: { $0.name == name }) else {
+            throw RPCError(.permissionDenied,
+                           "the bearer token's identity \"\(name.prefix(128))\" is not a known identity")
         }
         return identity
     }

@@ -24,6 +24,7 @@ extension IncidentAPI.Incident {
         createdAt = APITime.format(incident.createdAt)
         updatedAt = APITime.format(incident.updatedAt)
         source = incident.source
+        eventId = incident.eventID
         eventType = incident.eventType
         category = incident.category
         resource = IncidentAPI.Resource(incident.resource)

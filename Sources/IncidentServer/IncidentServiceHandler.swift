@@ -23,6 +23,8 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
     /// Largest page ListIncidents returns, whatever the caller asks for.
     static let maxPageSize = 1000
     static let defaultPageSize = 50
+    /// Most values one list filter may name.
+    static let maxFilterValues = 64
 
     public init(store: IncidentStore, config: ServiceConfig, log: ServerLog = ServerLog()) {
         self.store = store
@@ -105,18 +107,17 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         do {
             let identity = try authorizer.authorize(context, for: .incidentUpdate)
             let id = try Self.incidentID(request.incidentId)
-            if request.severity != nil {
-                throw RPCError(.unimplemented, "severity: changing the severity is not supported yet")
-            }
-            let status = try request.status.map(Self.status(named:))
+            let status = try request.status.map { name throws(RPCError) in try Self.status(named: name) }
+            let severity = try request.severity.map { name throws(RPCError) in try Self.severity(named: name) }
             let team = try request.assignedTeam.map(Self.teamName)
             let note = request.note.trimmingCharacters(in: .whitespacesAndNewlines)
             guard note.utf8.count <= 4096 else {
                 throw RPCError(.invalidArgument, "note: is \(note.utf8.count) bytes; at most 4096")
             }
-            guard status != nil || team != nil || !note.isEmpty || !request.actionDecisions.isEmpty else {
+            guard status != nil || severity != nil || team != nil || !note.isEmpty || !request.actionDecisions.isEmpty
+            else {
                 throw RPCError(.invalidArgument,
-                               "nothing to change: set status, assigned_team, note or action_decisions")
+                               "nothing to change: set status, severity, assigned_team, note or action_decisions")
             }
 
             let current = try await store.incident(id)
@@ -136,6 +137,15 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
                     at: now, actor: identity.name, kind: "status_changed",
                     message: "\(current.status.rawValue) → \(status.rawValue)"))
             }
+            // The priority follows the configured mapping, as on create; an unchanged severity is no change.
+            let newSeverity = severity == current.severity ? nil : severity
+            let newPriority = newSeverity.map { config.severityMapping[$0] ?? $0.defaultPriority }
+            if let newSeverity, let newPriority {
+                let change = "\(current.severity.rawValue) (\(current.priority)) → "
+                    + "\(newSeverity.rawValue) (\(newPriority))"
+                entries.append(IncidentCore.TimelineEntry(at: now, actor: identity.name, kind: "severity_changed",
+                                                          message: change))
+            }
             if let team {
                 entries.append(IncidentCore.TimelineEntry(at: now, actor: identity.name, kind: "assigned",
                                                           message: "assigned to \(team)"))
@@ -145,8 +155,12 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             }
             var update = IncidentUpdate(
                 incidentID: id, expectedVersion: expected, actor: identity.name, status: status, assignedTeam: team,
-                timelineEntries: entries)
+                timelineEntries: entries, severity: newSeverity, priority: newPriority)
             try await addPipelineEffects(of: request, to: &update, current: current, now: now)
+            if update.timelineEntries.isEmpty && status == nil && team == nil {
+                // Only the severity it already has: answer the incident as it is rather than bump its version.
+                return IncidentAPI.Incident(current, includePayload: authorizer.mayReadPayload(identity))
+            }
             let result = try await store.updateIncident(update)
             log.info("update \(id) by \(identity.name) to version \(result.version)")
             let updated = try await store.incident(id)
@@ -157,14 +171,22 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
     }
 
     /// Parses `ACKNOWLEDGED`, `acknowledged`, `in-progress`, ... as a status.
-    static func status(named name: String) throws(RPCError) -> IncidentStatus {
+    static func status(named name: String, field: String = "status") throws(RPCError) -> IncidentStatus {
         let normalized = name.trimmingCharacters(in: .whitespaces).uppercased()
             .replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: " ", with: "_")
         guard let status = IncidentStatus(rawValue: normalized) else {
             let names = IncidentStatus.allCases.map(\.rawValue).joined(separator: ", ")
-            throw RPCError(.invalidArgument, "status: \"\(name)\" is not one of \(names)")
+            throw RPCError(.invalidArgument, "\(field): \"\(name)\" is not one of \(names)")
         }
         return status
+    }
+
+    /// Parses `critical`, `High`, ... as a severity.
+    static func severity(named name: String, field: String = "severity") throws(RPCError) -> Severity {
+        guard let severity = Severity(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
+            throw RPCError(.invalidArgument, "\(field): \"\(name)\" is not one of \(Severity.allNames)")
+        }
+        return severity
     }
 
     static func teamName(_ name: String) throws(RPCError) -> String {
@@ -183,17 +205,24 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         do {
             let identity = try authorizer.authorize(context, for: .incidentRead)
             var query = IncidentQuery(limit: Self.pageSize(request.pageSize))
-            query.severity = try Self.single(request.severities, field: "severities").map { name throws(RPCError) in
-                guard let severity = Severity(rawValue: name.lowercased()) else {
-                    throw RPCError(.invalidArgument, "severities: \"\(name)\" is not one of \(Severity.allNames)")
+            for (field, values) in [("severities", request.severities), ("statuses", request.statuses),
+                                    ("categories", request.categories)] where values.count > Self.maxFilterValues {
+                throw RPCError(.invalidArgument, "\(field): at most \(Self.maxFilterValues) values")
+            }
+            query.severities = try request.severities.map { name throws(RPCError) in
+                try Self.severity(named: name, field: "severities")
+            }
+            query.statuses = try request.statuses.map { name throws(RPCError) in
+                try Self.status(named: name, field: "statuses")
+            }
+            query.categories = try request.categories.map { category throws(RPCError) in
+                guard !category.isEmpty, category.utf8.count <= 128 else {
+                    throw RPCError(.invalidArgument, "categories: each must be 1 to 128 bytes")
                 }
-                return severity
+                return category
             }
-            query.status = try Self.single(request.statuses, field: "statuses").map(Self.status(named:))
-            if !request.categories.isEmpty || !request.createdAfter.isEmpty || !request.createdBefore.isEmpty {
-                throw RPCError(.unimplemented, "categories, created_after and created_before filters are not "
-                               + "supported yet")
-            }
+            query.createdAfter = try Self.time(request.createdAfter, field: "created_after")
+            query.createdBefore = try Self.time(request.createdBefore, field: "created_before")
             if !request.assignedTeam.isEmpty { query.assignedTeam = request.assignedTeam }
             if !request.pageToken.isEmpty { query.cursor = request.pageToken }
             let page = try await store.listIncidents(query)
@@ -214,12 +243,14 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         requested == 0 ? defaultPageSize : min(Int(requested), maxPageSize)
     }
 
-    /// The one value of a filter the store can apply; several values are not supported yet.
-    static func single(_ values: [String], field: String) throws(RPCError) -> String? {
-        guard values.count <= 1 else {
-            throw RPCError(.unimplemented, "\(field): filtering by more than one value is not supported yet")
+    /// An RFC 3339 bound, or nil when empty.
+    static func time(_ text: String, field: String) throws(RPCError) -> Date? {
+        guard !text.isEmpty else { return nil }
+        guard let date = EventValidator.parseRFC3339(text) else {
+            throw RPCError(.invalidArgument, "\(field): \"\(text.prefix(64))\" is not an RFC 3339 time such as "
+                           + "2026-11-23T10:35:00Z")
         }
-        return values.first
+        return date
     }
 
     // MARK: - StreamIncidents

@@ -17,7 +17,8 @@ public struct ServerOptions: Sendable, Hashable {
         usage: incident-server [--config FILE] [--listen HOST:PORT]... [--certs DIR]
                                [--tls-cert FILE] [--tls-key FILE] [--client-ca FILE] [--database-url URL]
           --certs DIR  shorthand for DIR/server.crt, DIR/server.key and DIR/ca.crt
-        environment: INCIDENT_LISTEN (comma-separated addresses), DATABASE_URL
+        environment: INCIDENT_LISTEN (comma-separated addresses), DATABASE_URL, and the variables the
+                     config's tokens.jwt.keys[].secret_env name (HS256 secrets)
         """
 
     public init() {}
@@ -76,6 +77,7 @@ public struct ServerOptions: Sendable, Hashable {
         if let databaseURL { config.databaseURL = databaseURL }
 
         let source = configFile ?? "command line"
+        config.tokens = try config.tokens.loadingKeys(environment: environment, file: source)
         guard config.databaseURL?.isEmpty == false else {
             throw ConfigError(file: source, key: "database_url",
                               problem: "no database: set DATABASE_URL or pass --database-url")

@@ -63,12 +63,13 @@ public final class IncidentStore: Sendable {
         let statement = Statement("""
             SELECT outcome, version, change_position AS position FROM im_update_incident(
                 $1::text, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::jsonb, $9::jsonb,
-                $10::jsonb)
+                $10::jsonb, $11::text, $12::smallint)
             """, [
                 update.incidentID.description, update.expectedVersion, update.actor, update.status?.rawValue,
                 update.assignedTeam, update.escalationPolicy, try update.tags.map(JSONColumn.encode),
                 try JSONColumn.encode(update.timelineEntries), try update.remediationActions.map(JSONColumn.encode),
-                try JSONColumn.encode(update.jobs.map(JobRecord.init)),
+                try JSONColumn.encode(update.jobs.map(JobRecord.init)), update.severity?.rawValue,
+                update.priority?.rawValue,
             ])
         let row = try await pool.withConnection { connection in
             let outcomes = try connection.pipeline([Statement("BEGIN"), statement, Statement("COMMIT")])
@@ -115,15 +116,22 @@ public final class IncidentStore: Sendable {
             cursorTime = String(cursor[..<bar])
             cursorID = String(cursor[cursor.index(after: bar)...])
         }
+        func list(_ values: [String]) -> TextArray? { values.isEmpty ? nil : TextArray(elements: values) }
         let binds: [(any PostgresEncodable)?] = [
             query.status?.rawValue, query.severity?.rawValue, query.maxPriority?.rawValue, query.source,
-            query.assignedTeam, cursorTime, cursorID, limit + 1,
+            query.assignedTeam, cursorTime, cursorID, limit + 1, list(query.statuses.map(\.rawValue)),
+            list(query.severities.map(\.rawValue)), list(query.categories), query.createdAfter.map(EpochMicros.init),
+            query.createdBefore.map(EpochMicros.init),
         ]
         let statement = Statement("""
                 SELECT \(incidentColumns) FROM incidents i
                 WHERE ($1::text IS NULL OR i.status = $1) AND ($2::text IS NULL OR i.severity = $2)
                   AND ($3::smallint IS NULL OR i.priority <= $3) AND ($4::text IS NULL OR i.source = $4)
                   AND ($5::text IS NULL OR i.assigned_team = $5)
+                  AND ($9::text[] IS NULL OR i.status = ANY($9)) AND ($10::text[] IS NULL OR i.severity = ANY($10))
+                  AND ($11::text[] IS NULL OR i.category = ANY($11))
+                  AND ($12::double precision IS NULL OR i.created_at >= to_timestamp($12))
+                  AND ($13::double precision IS NULL OR i.created_at < to_timestamp($13))
                   AND ($6::timestamptz IS NULL OR (i.created_at, i.id) < ($6::timestamptz, $7::text))
                 ORDER BY i.created_at DESC, i.id DESC
                 LIMIT $8

@@ -58,6 +58,9 @@ public struct IncidentUpdate: Sendable, Hashable {
     /// The caller's certificate identity, for the audit trail.
     public var actor: String
     public var status: IncidentStatus?
+    /// A new severity; set together with `priority`, its configured mapping.
+    public var severity: Severity?
+    public var priority: Priority?
     public var assignedTeam: String?
     public var escalationPolicy: String?
     /// Replaces all tags when set.
@@ -71,11 +74,13 @@ public struct IncidentUpdate: Sendable, Hashable {
     public init(incidentID: IncidentID, expectedVersion: Int64, actor: String, status: IncidentStatus? = nil,
                 assignedTeam: String? = nil, escalationPolicy: String? = nil, tags: [String: String]? = nil,
                 timelineEntries: [TimelineEntry] = [], remediationActions: [RemediationAction]? = nil,
-                jobs: [JobRequest] = []) {
+                jobs: [JobRequest] = [], severity: Severity? = nil, priority: Priority? = nil) {
         self.incidentID = incidentID
         self.expectedVersion = expectedVersion
         self.actor = actor
         self.status = status
+        self.severity = severity
+        self.priority = priority
         self.assignedTeam = assignedTeam
         self.escalationPolicy = escalationPolicy
         self.tags = tags
@@ -91,10 +96,18 @@ public struct UpdateIncidentResult: Sendable, Hashable {
     public var position: Int64
 }
 
-/// Filters and a page for listing incidents, newest first.
+/// Filters and a page for listing incidents, newest first. A list filter matches any of its values; an empty
+/// list matches everything; the single-value filters combine with the lists (both must hold).
 public struct IncidentQuery: Sendable, Hashable {
     public var status: IncidentStatus?
     public var severity: Severity?
+    public var statuses: [IncidentStatus] = []
+    public var severities: [Severity] = []
+    public var categories: [String] = []
+    /// Only incidents created at or after this time.
+    public var createdAfter: Date?
+    /// Only incidents created before this time.
+    public var createdBefore: Date?
     /// Only incidents at this priority or more urgent.
     public var maxPriority: Priority?
     public var source: String?

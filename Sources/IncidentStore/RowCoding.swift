@@ -69,7 +69,9 @@ let incidentColumns = """
     i.escalation_policy, i.event_count, extract(epoch FROM i.created_at) AS created_at,
     extract(epoch FROM i.updated_at) AS updated_at, extract(epoch FROM i.acknowledged_at) AS acknowledged_at,
     extract(epoch FROM i.resolved_at) AS resolved_at, i.version, i.position, i.timeline, i.remediation_actions,
-    i.created_at::text AS cursor_time, i.escalation_step, i.sla_breaches
+    i.created_at::text AS cursor_time,
+    (SELECT e.event_id FROM events e WHERE e.incident_id = i.id ORDER BY e.received_at LIMIT 1) AS event_id,
+    i.escalation_step, i.sla_breaches
     """
 
 extension Incident {
@@ -106,6 +108,7 @@ extension Incident {
             remediationActions: try JSONColumn.decode([RemediationAction].self, from: row.decode("remediation_actions")),
             timers: try IncidentTimers(row: row)
         )
+        eventID = try row.decodeIfPresent("event_id") ?? ""
     }
 }
 

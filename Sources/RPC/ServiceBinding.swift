@@ -26,6 +26,24 @@ public enum ServerMethodHandler: Sendable {
     case serverStreaming(
         @Sendable (_ request: [UInt8], _ responses: RawResponseWriter, _ context: ServerContext) async throws -> Void
     )
+    /// Any number of requests in, read one at a time from the stream, then one response out.
+    case clientStreaming(
+        @Sendable (_ requests: RawRequestStream, _ context: ServerContext) async throws -> [UInt8]
+    )
+    /// Requests and responses both streamed: requests read one at a time, responses sent through the writer,
+    /// in any interleaving the handler chooses, then the status.
+    case bidirectionalStreaming(
+        @Sendable (_ requests: RawRequestStream, _ responses: RawResponseWriter, _ context: ServerContext)
+            async throws -> Void
+    )
+
+    /// True when the core delivers the one request with the call (unary and server streaming).
+    var requestArrivesWithCall: Bool {
+        switch self {
+        case .unary, .serverStreaming: true
+        case .clientStreaming, .bidirectionalStreaming: false
+        }
+    }
 }
 
 /// A group of methods registered together, as a generated service provider offers them.
@@ -66,7 +84,7 @@ public struct CallOptions: Sendable {
     }
 }
 
-/// What a client stub needs from a connection: byte-level unary and server-streaming calls.
+/// What a client stub needs from a connection: byte-level unary, server-streaming and bidirectional calls.
 /// `Channel` is the real one.
 public protocol ClientTransport: Sendable {
     /// Makes a unary call; throws `RPCError` when the status is not `OK`.
@@ -74,4 +92,15 @@ public protocol ClientTransport: Sendable {
     /// Starts a server-streaming call. The stream ends when the call ends with `OK` and throws
     /// `RPCError` otherwise; ending the iteration early (or cancelling the task) cancels the call.
     func serverStreaming(path: String, request: [UInt8], options: CallOptions) -> AsyncThrowingStream<[UInt8], any Error>
+    /// Runs a call whose requests are streamed (client streaming and bidirectional streaming alike).
+    ///
+    /// `requests` writes the requests; when it returns the call is half-closed. `responses` reads the responses
+    /// at the same time; the stream ends when the call ends with `OK` and throws `RPCError` otherwise. Returns what
+    /// `responses` returns; when it returns before the stream ended, the call is cancelled. An error thrown by
+    /// `requests` cancels the call and is what this throws.
+    func bidirectionalStreaming<Result: Sendable>(
+        path: String, options: CallOptions,
+        requests: @escaping @Sendable (_ writer: any RawRequestWriter) async throws -> Void,
+        responses: @escaping @Sendable (_ stream: AsyncThrowingStream<[UInt8], any Error>) async throws -> Result
+    ) async throws -> Result
 }

@@ -37,12 +37,14 @@ struct IncidentServerMain {
         let handler = IncidentServiceHandler(store: store, config: config, log: log)
         let server: Server
         do {
+            let served: [any RegistrableService] = [handler, HealthService(store: store)]
+            let reflection = try ServerReflection(advertising: served, config: config)
             server = try Server(
                 configuration: ServerConfiguration(
                     listenAddresses: config.listen,
                     security: .mutualTLS(certificateChainPath: config.tls.certificateChain,
                                          privateKeyPath: config.tls.privateKey, clientCAPath: config.tls.clientCA)),
-                services: [handler, HealthService(store: store)])
+                services: served + reflection.services)
             try server.start()
         } catch {
             store.shutdown()

@@ -81,9 +81,78 @@ struct InMemoryTransport: ClientTransport {
         return stream
     }
 
-    struct CollectingWriter: RawResponseWriter {
+    struct CollectingWriter: RawResponseWriter, RawRequestWriter {
         let continuation: AsyncThrowingStream<[UInt8], any Error>.Continuation
         func write(_ message: [UInt8]) async throws { continuation.yield(message) }
+    }
+
+    func bidirectionalStreaming<Result: Sendable>(
+        path: String, options: CallOptions,
+        requests: @escaping @Sendable (any RawRequestWriter) async throws -> Void,
+        responses: @escaping @Sendable (AsyncThrowingStream<[UInt8], any Error>) async throws -> Result
+    ) async throws -> Result {
+        let (requestStream, requestSink) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let (responseStream, responseSink) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        let source = RequestSource(iterator: requestStream.makeAsyncIterator())
+        let raw = RawRequestStream { try await source.next() }
+        let handler = handlers[path]
+        let context = context(path)
+        let serving = Task {
+            do {
+                switch handler {
+                case .clientStreaming(let body)?: responseSink.yield(try await body(raw, context))
+                case .bidirectionalStreaming(let body)?:
+                    try await body(raw, CollectingWriter(continuation: responseSink), context)
+                default: throw RPCError(.unimplemented, path)
+                }
+                responseSink.finish()
+            } catch {
+                responseSink.finish(throwing: error)
+            }
+        }
+        let sending = Task {
+            try await requests(CollectingWriter(continuation: requestSink))
+            requestSink.finish()
+        }
+        defer {
+            serving.cancel()
+            sending.cancel()
+        }
+        return try await responses(responseStream)
+    }
+
+    /// The one reader of the in-memory request stream (the handler reads one request at a time).
+    final class RequestSource: @unchecked Sendable {
+        // Only the handler's task calls `next()`, one call at a time, as the RPC contract promises.
+        var iterator: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
+
+        init(iterator: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator) { self.iterator = iterator }
+
+        func next() async throws -> [UInt8]? { try await iterator.next() }
+    }
+}
+
+/// A reflection provider that answers every request with the services it was built with: the generated
+/// bidirectional binding, typed on both sides.
+struct ListingReflection: Grpc_Reflection_V1_ServerReflectionProvider {
+    let names: [String]
+
+    func serverReflectionInfo(
+        _ requests: RequestStream<Grpc_Reflection_V1_ServerReflectionRequest>,
+        responses: ServerStreamWriter<Grpc_Reflection_V1_ServerReflectionResponse>, context: ServerContext
+    ) async throws {
+        for try await request in requests {
+            var response = Grpc_Reflection_V1_ServerReflectionResponse()
+            response.originalRequest = request
+            var list = Grpc_Reflection_V1_ListServiceResponse()
+            list.service = names.map { name in
+                var service = Grpc_Reflection_V1_ServiceResponse()
+                service.name = name
+                return service
+            }
+            response.messageResponse = .listServicesResponse(list)
+            try await responses.send(response)
+        }
     }
 }
 
@@ -126,6 +195,31 @@ struct ServiceBindingTests {
         var positions: [UInt64] = []
         for try await incident in client.streamIncidents(request) { positions.append(incident.position) }
         #expect(positions == [11, 12, 13])
+    }
+
+    @Test("a bidirectional method goes through typed client and provider, one answer per request")
+    func bidirectional() async throws {
+        let reflection = Grpc_Reflection_V1_ServerReflectionClient(
+            transport: InMemoryTransport(ListingReflection(names: ["a.A", "b.B"])))
+        let answers = try await reflection.serverReflectionInfo(
+            requests: { writer in
+                for host in ["one", "two"] {
+                    var request = Grpc_Reflection_V1_ServerReflectionRequest()
+                    request.host = host
+                    request.messageRequest = .listServices("")
+                    try await writer.send(request)
+                }
+            },
+            responses: { stream in
+                var hosts: [String] = []
+                for try await response in stream {
+                    guard case .listServicesResponse(let list)? = response.messageResponse else { continue }
+                    #expect(list.service.map(\.name) == ["a.A", "b.B"])
+                    hosts.append(response.originalRequest?.host ?? "")
+                }
+                return hosts
+            })
+        #expect(answers == ["one", "two"])
     }
 
     @Test("a malformed request is INVALID_ARGUMENT naming the message and the problem")

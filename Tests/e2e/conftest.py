@@ -72,15 +72,16 @@ def database_url() -> str:
 class RunningServer:
     """incident-server as a subprocess; its port is read from the 'serving ... on HOST:PORT' log line."""
 
-    def __init__(self, pki: pathlib.Path, database_url: str, log_path: pathlib.Path, config: pathlib.Path = None):
+    def __init__(self, pki: pathlib.Path, database_url: str, log_path: pathlib.Path, listen: str = "127.0.0.1:0",
+                 config: pathlib.Path = None, extra_env: dict = None):
         self.log_path = log_path
         self.log = open(log_path, "w")
-        env = dict(os.environ, DATABASE_URL=database_url)
+        env = dict(os.environ, DATABASE_URL=database_url, **(extra_env or {}))
         env.pop("INCIDENT_LISTEN", None)
+        config_args = ["--config", str(config)] if config else []
         self.process = subprocess.Popen(
-            [server_binary(), "--listen", "127.0.0.1:0", "--tls-cert", str(pki / "server.pem"),
-             "--tls-key", str(pki / "server.key"), "--client-ca", str(pki / "ca.pem")]
-            + (["--config", str(config)] if config else []),
+            [server_binary(), *config_args, "--listen", listen, "--tls-cert", str(pki / "server.pem"),
+             "--tls-key", str(pki / "server.key"), "--client-ca", str(pki / "ca.pem")],
             stdout=self.log, stderr=self.log, env=env,
         )
         deadline = time.monotonic() + 120

@@ -38,6 +38,33 @@ def test_server_streaming_with_mtls(server, pki):
         assert [m.decode() for m in stream(b"100", timeout=TIMEOUT)] == [str(i) for i in range(1, 101)]
 
 
+def test_client_streaming_with_mtls(server, pki):
+    with channel_for(server, pki, "client.pem", "client.key") as channel:
+        numbers = (str(i).encode() for i in range(1, 1001))
+        total = channel.stream_unary("/interop.Echo/Sum")(numbers, timeout=TIMEOUT)
+        assert total == b"500500"
+        assert channel.stream_unary("/interop.Echo/Sum")(iter([]), timeout=TIMEOUT) == b"0"
+
+
+def test_bidirectional_streaming_answers_each_request_as_it_arrives(server, pki):
+    """Each request is sent only after the answer to the previous one arrived: no buffering until half-close."""
+    import queue
+
+    with channel_for(server, pki, "client.pem", "client.key") as channel:
+        turns = queue.Queue()
+
+        def requests():
+            for index in range(50):
+                yield str(index).encode()
+                assert turns.get(timeout=TIMEOUT) == index
+
+        answers = []
+        for index, answer in enumerate(channel.stream_stream("/interop.Echo/Chat")(requests(), timeout=TIMEOUT)):
+            answers.append(answer)
+            turns.put(index)
+        assert answers == [f"echo:{i}".encode() for i in range(50)]
+
+
 def test_unknown_method_is_unimplemented(server, pki):
     with channel_for(server, pki, "client.pem", "client.key") as channel:
         with pytest.raises(grpc.RpcError) as failure:

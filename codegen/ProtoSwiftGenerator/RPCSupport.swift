@@ -20,6 +20,45 @@ enum RPCSupport {
         }
     }
 
+    /// The one response of a client-streaming call: none or several is an `INTERNAL` failure of the call.
+    func singleResponse<M: ProtoMessage>(
+        _ type: M.Type, from raw: AsyncThrowingStream<[UInt8], any Error>
+    ) async throws -> M {
+        var response: M?
+        for try await bytes in raw {
+            guard response == nil else {
+                throw RPCError(.internal, "the server sent more than one \\(M.protoMessageName)")
+            }
+            response = try decodeResponse(M.self, from: bytes)
+        }
+        guard let response else {
+            throw RPCError(.internal, "the server ended the call without a \\(M.protoMessageName)")
+        }
+        return response
+    }
+
+    /// The typed requests a client-streaming or bidirectional handler reads, decoded one at a time as they arrive;
+    /// a malformed one ends the call with `INVALID_ARGUMENT`.
+    public struct RequestStream<Message: ProtoMessage>: AsyncSequence, Sendable {
+        public typealias Element = Message
+
+        private let raw: RawRequestStream
+
+        public init(_ raw: RawRequestStream) { self.raw = raw }
+
+        public func makeAsyncIterator() -> Iterator { Iterator(raw: raw.makeAsyncIterator()) }
+
+        /// Decodes each request as it arrives.
+        public struct Iterator: AsyncIteratorProtocol {
+            var raw: RawRequestStream.Iterator
+
+            public mutating func next() async throws -> Message? {
+                guard let bytes = try await raw.next() else { return nil }
+                return try decodeRequest(Message.self, from: bytes)
+            }
+        }
+    }
+
     /// The typed responses of a server-streaming call; ends when the call ends with `OK`, throws `RPCError` otherwise.
     /// Ending the iteration early cancels the call.
     public struct ResponseStream<Message: ProtoMessage>: AsyncSequence, Sendable {

@@ -10,17 +10,13 @@ struct ServiceGenerator {
     var baseName: String { SwiftNames.prefix(of: file) + service.name }
     var fullName: String { file.package.isEmpty ? service.name : file.package + "." + service.name }
 
-    /// Methods the RPC layer can serve today: unary and server streaming.
-    var supported: [MethodDecl] { service.methods.filter { !$0.clientStreaming } }
-    var unsupported: [MethodDecl] { service.methods.filter { $0.clientStreaming } }
-
     func methodName(_ m: MethodDecl) -> String { SwiftNames.escaped(Naming.lowerCamel(m.name)) }
     func input(_ m: MethodDecl) -> String { generator.swiftTypeName(m.resolvedInputType) }
     func output(_ m: MethodDecl) -> String { generator.swiftTypeName(m.resolvedOutputType) }
 
     func emit(into w: inout CodeWriter) {
         emitMethods(into: &w)
-        guard !supported.isEmpty else { return }
+        guard !service.methods.isEmpty else { return }
         w.line()
         emitProvider(into: &w)
         w.line()
@@ -55,16 +51,21 @@ struct ServiceGenerator {
 
     private func emitProvider(into w: inout CodeWriter) {
         w.doc(service.comment, fallback: "Serves `\(fullName)`.")
-        if !unsupported.isEmpty {
-            w.line("///")
-            w.line("/// Not included (the RPC layer has no client-streaming handlers yet): "
-                + unsupported.map(\.name).joined(separator: ", ") + ".")
-        }
         w.block("public protocol \(baseName)Provider: RegistrableService") { w in
-            for (i, m) in supported.enumerated() {
+            for (i, m) in service.methods.enumerated() {
                 if i > 0 { w.line() }
                 w.doc(m.comment)
-                if m.serverStreaming {
+                if m.clientStreaming && m.serverStreaming {
+                    w.line("func \(methodName(m))(")
+                    w.line("    _ requests: RequestStream<\(input(m))>,")
+                    w.line("    responses: ServerStreamWriter<\(output(m))>,")
+                    w.line("    context: ServerContext")
+                    w.line(") async throws")
+                } else if m.clientStreaming {
+                    w.line("func \(methodName(m))(")
+                    w.line("    _ requests: RequestStream<\(input(m))>, context: ServerContext")
+                    w.line(") async throws -> \(output(m))")
+                } else if m.serverStreaming {
                     w.line("func \(methodName(m))(")
                     w.line("    _ request: \(input(m)), responses: ServerStreamWriter<\(output(m))>, context: ServerContext")
                     w.line(") async throws")
@@ -79,9 +80,23 @@ struct ServiceGenerator {
                 + "`INVALID_ARGUMENT`), responses encoded.")
             w.block("public var methodHandlers: [(MethodDescriptor, ServerMethodHandler)]") { w in
                 w.line("[")
-                for m in supported {
+                for m in service.methods {
                     let descriptor = "\(baseName)Methods.\(methodName(m))"
-                    if m.serverStreaming {
+                    if m.clientStreaming && m.serverStreaming {
+                        w.line("    (\(descriptor), .bidirectionalStreaming { raw, rawResponses, context in")
+                        w.line("        let responses = ServerStreamWriter<\(output(m))>(raw: rawResponses) {")
+                        w.line("            $0.serializedBytes()")
+                        w.line("        }")
+                        w.line("        try await self.\(methodName(m))(")
+                        w.line("            RequestStream(raw), responses: responses, context: context)")
+                        w.line("    }),")
+                    } else if m.clientStreaming {
+                        w.line("    (\(descriptor), .clientStreaming { raw, context in")
+                        w.line("        let response = try await self.\(methodName(m))(")
+                        w.line("            RequestStream(raw), context: context)")
+                        w.line("        return response.serializedBytes()")
+                        w.line("    }),")
+                    } else if m.serverStreaming {
                         w.line("    (\(descriptor), .serverStreaming { bytes, raw, context in")
                         w.line("        let request = try decodeRequest(\(input(m)).self, from: bytes)")
                         w.line("        let responses = ServerStreamWriter<\(output(m))>(raw: raw) { $0.serializedBytes() }")
@@ -106,10 +121,13 @@ struct ServiceGenerator {
             w.line("public let transport: any ClientTransport")
             w.line()
             w.line("public init(transport: any ClientTransport) { self.transport = transport }")
-            for m in supported {
+            for m in service.methods {
                 w.line()
                 w.doc(m.comment, fallback: "Calls `\(m.name)`.")
-                if m.serverStreaming {
+                let path = "\(baseName)Methods.\(methodName(m)).path"
+                if m.clientStreaming {
+                    emitStreamedRequestsCall(m, path: path, into: &w)
+                } else if m.serverStreaming {
                     w.line("public func \(methodName(m))(")
                     w.line("    _ request: \(input(m)), options: CallOptions = CallOptions()")
                     w.line(") -> ResponseStream<\(output(m))> {")
@@ -127,5 +145,32 @@ struct ServiceGenerator {
                 }
             }
         }
+    }
+
+    /// A client-streaming call returns its one response; a bidirectional one hands the responses to a closure
+    /// that runs while `requests` sends, and returns what that closure returns.
+    private func emitStreamedRequestsCall(_ m: MethodDecl, path: String, into w: inout CodeWriter) {
+        let generic = m.serverStreaming ? "<Result: Sendable>" : ""
+        w.line("public func \(methodName(m))\(generic)(")
+        w.line("    options: CallOptions = CallOptions(),")
+        if m.serverStreaming {
+            w.line("    requests: @escaping @Sendable (RequestStreamWriter<\(input(m))>) async throws -> Void,")
+            w.line("    responses: @escaping @Sendable (ResponseStream<\(output(m))>) async throws -> Result")
+            w.line(") async throws -> Result {")
+        } else {
+            w.line("    requests: @escaping @Sendable (RequestStreamWriter<\(input(m))>) async throws -> Void")
+            w.line(") async throws -> \(output(m)) {")
+        }
+        w.line("    try await transport.bidirectionalStreaming(")
+        w.line("        path: \(path), options: options,")
+        w.line("        requests: { raw in")
+        w.line("            try await requests(RequestStreamWriter(raw: raw) { $0.serializedBytes() })")
+        w.line("        },")
+        if m.serverStreaming {
+            w.line("        responses: { raw in try await responses(ResponseStream(raw)) })")
+        } else {
+            w.line("        responses: { raw in try await singleResponse(\(output(m)).self, from: raw) })")
+        }
+        w.line("}")
     }
 }

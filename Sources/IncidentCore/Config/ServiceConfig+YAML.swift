@@ -27,9 +27,10 @@ private struct ConfigReader {
     mutating func read(_ root: Node) throws(ConfigError) -> ServiceConfig {
         var config = ServiceConfig.defaults
         let top = try mapping(root, path: "")
-        try expectOnly(["server", "identities", "severity_mapping", "integrations"], in: top, path: "")
+        try expectOnly(["server", "identities", "severity_mapping", "integrations", "tokens"], in: top, path: "")
         if let server = top["server"] { try readServer(server, into: &config) }
         if let identities = top["identities"] { config.identities = try readIdentities(identities) }
+        if let tokens = top["tokens"] { config.tokens = try readTokens(tokens, identities: config.identities) }
         if let mapping = top["severity_mapping"] { config.severityMapping = try readSeverityMapping(mapping) }
         if let integrations = top["integrations"] { try readIntegrations(integrations, into: &config) }
         return config
@@ -95,6 +96,99 @@ private struct ConfigReader {
                 rateLimit: limit))
         }
         return policies
+    }
+
+    /// The `tokens` block. API keys appear only as SHA-256 hashes and HS256 secrets only as the name of an
+    /// environment variable, so the file never holds a credential.
+    private func readTokens(_ node: Node, identities: [IdentityPolicy]) throws(ConfigError) -> TokenSettings {
+        let path = "tokens"
+        let map = try mapping(node, path: path)
+        try expectOnly(["api_keys", "jwt"], in: map, path: path)
+        var settings = TokenSettings()
+        let known = Set(identities.map(\.name))
+        for (index, item) in try nodes(map["api_keys"] ?? Node([Node]()), path: "\(path).api_keys").enumerated() {
+            let itemPath = "\(path).api_keys[\(index)]"
+            let key = try mapping(item, path: itemPath)
+            try expectOnly(["identity", "sha256"], in: key, path: itemPath)
+            guard let identityNode = key["identity"], let hashNode = key["sha256"] else {
+                throw error(item, itemPath, "needs identity and sha256 (the hex SHA-256 of the key, never the key)")
+            }
+            let identity = try string(identityNode, path: "\(itemPath).identity")
+            guard known.contains(identity) else {
+                let names = known.sorted().joined(separator: ", ")
+                throw error(identityNode, "\(itemPath).identity",
+                            "\"\(identity)\" is not a configured identity (known: \(names))")
+            }
+            guard let hash = Self.hexBytes(try string(hashNode, path: "\(itemPath).sha256")), hash.count == 32 else {
+                throw error(hashNode, "\(itemPath).sha256",
+                            "must be 64 hex digits: the SHA-256 of the key (printf %s \"$KEY\" | sha256sum)")
+            }
+            guard !settings.apiKeys.contains(where: { $0.sha256 == hash }) else {
+                throw error(hashNode, "\(itemPath).sha256", "the same key is listed twice")
+            }
+            settings.apiKeys.append(APIKeyEntry(sha256: hash, identity: identity))
+        }
+        if let jwtNode = map["jwt"] { settings.jwt = try readJWT(jwtNode, path: "\(path).jwt") }
+        return settings
+    }
+
+    private func readJWT(_ node: Node, path: String) throws(ConfigError) -> JWTSettings {
+        let map = try mapping(node, path: path)
+        try expectOnly(["issuer", "audience", "identity_claim", "leeway", "keys"], in: map, path: path)
+        var settings = JWTSettings(keys: [])
+        if let v = map["issuer"] { settings.issuer = try string(v, path: "\(path).issuer") }
+        if let v = map["audience"] { settings.audience = try string(v, path: "\(path).audience") }
+        if let v = map["identity_claim"] {
+            settings.identityClaim = try string(v, path: "\(path).identity_claim")
+            if settings.identityClaim.isEmpty { throw error(v, "\(path).identity_claim", "must not be empty") }
+        }
+        if let v = map["leeway"] {
+            settings.leewaySeconds = try duration(v, path: "\(path).leeway")
+            guard settings.leewaySeconds <= 300 else {
+                throw error(v, "\(path).leeway", "at most 5m: leeway is for clock skew, not for token lifetime")
+            }
+        }
+        guard let keysNode = map["keys"] else { throw error(node, path, "needs keys (at least one)") }
+        for (index, item) in try nodes(keysNode, path: "\(path).keys").enumerated() {
+            let itemPath = "\(path).keys[\(index)]"
+            let key = try mapping(item, path: itemPath)
+            try expectOnly(["algorithm", "key_id", "public_key_file", "secret_env"], in: key, path: itemPath)
+            guard let algorithmNode = key["algorithm"] else { throw error(item, itemPath, "needs an algorithm") }
+            let name = try string(algorithmNode, path: "\(itemPath).algorithm")
+            guard let algorithm = JWTAlgorithm(rawValue: name.uppercased()) else {
+                throw error(algorithmNode, "\(itemPath).algorithm", "must be RS256, ES256 or HS256 (got \"\(name)\")")
+            }
+            let source: JWTKey.Source
+            switch (algorithm, key["public_key_file"], key["secret_env"]) {
+            case (.hs256, nil, let env?):
+                source = .secretEnvironment(try string(env, path: "\(itemPath).secret_env"))
+            case (.hs256, _, _):
+                throw error(item, itemPath, "HS256 needs secret_env (the environment variable holding the secret) "
+                            + "and no public_key_file; secrets never go in this file")
+            case (_, let file?, nil):
+                source = .publicKeyFile(try string(file, path: "\(itemPath).public_key_file"))
+            default:
+                throw error(item, itemPath, "\(algorithm.rawValue) needs public_key_file (a PEM public key) and no "
+                            + "secret_env")
+            }
+            let keyID = try key["key_id"].map { n throws(ConfigError) in try string(n, path: "\(itemPath).key_id") }
+            settings.keys.append(JWTKey(algorithm: algorithm, keyID: keyID, source: source))
+        }
+        if settings.keys.isEmpty { throw error(keysNode, "\(path).keys", "needs at least one key") }
+        return settings
+    }
+
+    private static func hexBytes(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else {
+                return nil
+            }
+            bytes.append(byte)
+        }
+        return bytes
     }
 
     private func readSeverityMapping(_ node: Node) throws(ConfigError) -> [Severity: Priority] {

@@ -27,6 +27,8 @@ public struct ServiceConfig: Sendable, Hashable {
     public var routingRules: [RoutingRule] = []
     /// The `auto_remediation` block.
     public var remediation = RemediationConfig()
+    /// Bearer tokens (API keys, JWTs) that let a call act as a configured identity; none by default.
+    public var tokens = TokenSettings()
 
     /// The rules engine's view of this config.
     public var ruleSet: RuleSet {
@@ -34,7 +36,8 @@ public struct ServiceConfig: Sendable, Hashable {
                 remediationEnabled: remediation.enabled, blastRadius: remediation.blastRadius)
     }
 
-    /// The defaults: development certificates under `certs/`, the spec's llm-shield routing.
+    /// The defaults: development certificates under `certs/`, the spec's llm-shield routing, no bearer tokens
+    /// (identities come from client certificates only until a `tokens` block names API key hashes or JWT keys).
     public static let defaults = ServiceConfig(
         listen: ["127.0.0.1:9090"],
         publicURL: "https://localhost:9090",

@@ -1,5 +1,5 @@
 // The client channel: a connection (pool) to one target with TLS/mTLS, and unary and
-// server-streaming calls with deadlines, metadata and cancellation.
+// server-streaming calls with deadlines, metadata and cancellation (streamed requests: BidirectionalCall.swift).
 internal import CGRPC
 import Synchronization
 #if canImport(Glibc)
@@ -92,6 +92,15 @@ public final class Channel: ClientTransport, @unchecked Sendable {
 
     /// Makes a core call on a registered path (registration avoids re-parsing the path on every call).
     private func makeCall(path: String, options: CallOptions) throws(RPCError) -> ClientCall {
+        ClientCall(call: try makeCoreCall(path: path, options: options), channel: self)
+    }
+
+    /// A call whose requests are streamed; the caller starts it.
+    func startBidirectional(path: String, options: CallOptions) throws(RPCError) -> BidirectionalCall {
+        BidirectionalCall(call: try makeCoreCall(path: path, options: options), channel: self, path: path)
+    }
+
+    private func makeCoreCall(path: String, options: CallOptions) throws(RPCError) -> OpaquePointer {
         let handle = registeredMethods.withLock { methods -> UnsafeMutableRawPointer? in
             if let known = methods[path] { return known.handle }
             let copy = strdup(path)!
@@ -108,10 +117,10 @@ public final class Channel: ClientTransport, @unchecked Sendable {
         guard let call = grpc_channel_create_registered_call(
             raw, nil, cgrpc_propagate_defaults(), queue.raw, handle, deadline, nil)
         else { throw RPCError(.internal, "the core refused to create a call to \(path)") }
-        return ClientCall(call: call, channel: self)
+        return call
     }
 
-    private static func initialMetadataFlags(_ options: CallOptions) -> UInt32 {
+    static func initialMetadataFlags(_ options: CallOptions) -> UInt32 {
         options.waitForReady
             ? UInt32(GRPC_INITIAL_METADATA_WAIT_FOR_READY | GRPC_INITIAL_METADATA_WAIT_FOR_READY_EXPLICITLY_SET) : 0
     }

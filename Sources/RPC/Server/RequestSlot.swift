@@ -30,7 +30,9 @@ final class RequestSlot: Completion, @unchecked Sendable {
         let tag = retainedTag(operation: 0)
         let result: grpc_call_error
         if let method {
-            result = cgrpc_request_slot_post_registered(slot, runtime.server, method.coreHandle, 1, queue.raw, tag)
+            let wantsPayload: Int32 = method.handler.requestArrivesWithCall ? 1 : 0
+            result = cgrpc_request_slot_post_registered(
+                slot, runtime.server, method.coreHandle, wantsPayload, queue.raw, tag)
         } else {
             result = cgrpc_request_slot_post_generic(slot, runtime.server, queue.raw, tag)
         }
@@ -58,7 +60,8 @@ final class RequestSlot: Completion, @unchecked Sendable {
                 deadline: CoreTime.instant(from: slot.pointee.deadline))
             cgrpc_request_slot_reset(slot)
             post()
-            ServerCall(call: call, context: context, isStream: method.isStream, runtime: runtime)
+            ServerCall(call: call, context: context, isStream: method.isStream,
+                       streamsRequests: !method.handler.requestArrivesWithCall, runtime: runtime)
                 .begin(handler: method.handler, request: request)
         } else {
             let path = String(slice: &slot.pointee.details.method)
@@ -82,9 +85,10 @@ final class RegisteredMethod: @unchecked Sendable {
     let handler: ServerMethodHandler
     let coreHandle: UnsafeMutableRawPointer
 
+    /// Every kind but unary may run indefinitely: such calls are ended at shutdown rather than awaited.
     var isStream: Bool {
-        if case .serverStreaming = handler { return true }
-        return false
+        if case .unary = handler { return false }
+        return true
     }
 
     init(descriptor: MethodDescriptor, handler: ServerMethodHandler, coreHandle: UnsafeMutableRawPointer) {

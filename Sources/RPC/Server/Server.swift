@@ -25,8 +25,8 @@ public final class Server: Sendable {
         for reloader in runtime.reloaders { reloader.requestReload() }
     }
 
-    /// Graceful shutdown: stops accepting, lets unary calls finish within `grace`, ends server streams
-    /// with `UNAVAILABLE`, then cancels whatever remains. Returns once every C resource is freed.
+    /// Graceful shutdown: stops accepting, lets unary calls finish within `grace`, ends streaming calls (of
+    /// every kind) with `UNAVAILABLE`, then cancels whatever remains. Returns once every C resource is freed.
     public func shutdown(grace: Duration = .seconds(10)) async {
         await runtime.shutdown(grace: grace)
     }

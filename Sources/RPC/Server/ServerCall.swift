@@ -1,5 +1,6 @@
-// One call being served: the handler's task, the batch that notices cancellation, and the batch that
-// sends responses and the final status. Owns the core's call and both batches; frees them in deinit.
+// One call being served: the handler's task, the batch that notices cancellation, the batch that sends
+// responses and the final status, and (for streamed requests) the batch that receives one request at a time.
+// Owns the core's call and its batches; frees them in deinit.
 internal import CGRPC
 import Synchronization
 
@@ -10,6 +11,7 @@ final class ServerCall: Completion, @unchecked Sendable {
         static let close = 1
         static let finish = 2
         static let write = 3
+        static let receive = 4
     }
 
     let context: ServerContext
@@ -18,6 +20,8 @@ final class ServerCall: Completion, @unchecked Sendable {
     private let isStream: Bool
     private let closeBatch = cgrpc_batch_create()!
     private let sendBatch = cgrpc_batch_create()!
+    /// Only calls whose requests are streamed read them with their own batch.
+    private let receiveBatch: OpaquePointer?
     private let state = Mutex(State())
 
     private struct State {
@@ -27,12 +31,16 @@ final class ServerCall: Completion, @unchecked Sendable {
         var initialMetadataSent = false
         var finished = false
         var pendingWrite: CheckedContinuation<Void, any Error>?
+        var pendingReceive: CheckedContinuation<[UInt8]?, any Error>?
+        /// The client half-closed: every request has been read.
+        var requestsEnded = false
     }
 
-    init(call: OpaquePointer, context: ServerContext, isStream: Bool, runtime: ServerRuntime) {
+    init(call: OpaquePointer, context: ServerContext, isStream: Bool, streamsRequests: Bool, runtime: ServerRuntime) {
         self.call = call
         self.context = context
         self.isStream = isStream
+        self.receiveBatch = streamsRequests ? cgrpc_batch_create()! : nil
         self.runtime = runtime
         super.init()
         runtime.work.enter()
@@ -41,11 +49,13 @@ final class ServerCall: Completion, @unchecked Sendable {
     deinit {
         cgrpc_batch_destroy(closeBatch)
         cgrpc_batch_destroy(sendBatch)
+        if let receiveBatch { cgrpc_batch_destroy(receiveBatch) }
         grpc_call_unref(call)
         runtime.work.leave()
     }
 
     /// Starts watching for cancellation and runs the handler as a task; called on a completion-queue thread.
+    /// `request` is the message the core read with the call; nil for handlers that stream their requests.
     func begin(handler: ServerMethodHandler, request: [UInt8]?) {
         cgrpc_batch_recv_close_on_server(closeBatch)
         let closeTag = retainedTag(operation: Operation.close)
@@ -55,7 +65,7 @@ final class ServerCall: Completion, @unchecked Sendable {
             finish(status: RPCError(.internal, "internal error"))
             return
         }
-        guard let request else {
+        if handler.requestArrivesWithCall && request == nil {
             // The core delivers no payload when the client half-closed without a message.
             finish(status: RPCError(.internal, "the request message is missing"))
             return
@@ -71,14 +81,20 @@ final class ServerCall: Completion, @unchecked Sendable {
         if cancelNow { task.cancel() }
     }
 
-    private func run(_ handler: ServerMethodHandler, _ request: [UInt8]) async {
+    private func run(_ handler: ServerMethodHandler, _ request: [UInt8]?) async {
         do {
             switch handler {
             case .unary(let body):
-                let response = try await body(request, context)
+                let response = try await body(request ?? [], context)
                 finish(status: nil, response: response)
             case .serverStreaming(let body):
-                try await body(request, ServerCallWriter(call: self), context)
+                try await body(request ?? [], ServerCallWriter(call: self), context)
+                finish(status: nil)
+            case .clientStreaming(let body):
+                let response = try await body(RawRequestStream { try await self.receive() }, context)
+                finish(status: nil, response: response)
+            case .bidirectionalStreaming(let body):
+                try await body(RawRequestStream { try await self.receive() }, ServerCallWriter(call: self), context)
                 finish(status: nil)
             }
         } catch {
@@ -158,6 +174,40 @@ final class ServerCall: Completion, @unchecked Sendable {
         }
     }
 
+    /// Reads the next request (one `RECV_MESSAGE` in flight at most); nil once the client half-closed.
+    func receive() async throws -> [UInt8]? {
+        guard let receiveBatch else {
+            throw RPCError(.internal, "\(context.method) does not stream its requests")
+        }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[UInt8]?, any Error>) in
+            enum Next { case refuse(RPCError), ended, started }
+            let next = state.withLock { state -> Next in
+                if state.endedByShutdown { return .refuse(RPCError(.unavailable, "server is shutting down")) }
+                if state.clientCancelled { return .refuse(RPCError(.cancelled, "call cancelled")) }
+                if state.requestsEnded { return .ended }
+                if state.finished { return .refuse(RPCError(.failedPrecondition, "the call has already ended")) }
+                if state.pendingReceive != nil {
+                    return .refuse(RPCError(.failedPrecondition, "requests are read one at a time"))
+                }
+                cgrpc_batch_reset(receiveBatch)
+                cgrpc_batch_recv_message(receiveBatch)
+                state.pendingReceive = continuation
+                let tag = retainedTag(operation: Operation.receive)
+                if cgrpc_batch_start(call, receiveBatch, tag) != GRPC_CALL_OK {
+                    releaseTag(tag)
+                    state.pendingReceive = nil
+                    return .refuse(RPCError(.internal, "the core refused to read a request"))
+                }
+                return .started
+            }
+            switch next {
+            case .refuse(let error): continuation.resume(throwing: error)
+            case .ended: continuation.resume(returning: nil)
+            case .started: break
+            }
+        }
+    }
+
     /// Ends a stream because the server is shutting down: the client sees `UNAVAILABLE`.
     func endForShutdown() {
         let task = state.withLock { state -> Task<Void, Never>? in
@@ -194,8 +244,39 @@ final class ServerCall: Completion, @unchecked Sendable {
                     ? RPCError(.unavailable, "server is shutting down") : RPCError(.cancelled, "call cancelled")
                 continuation?.resume(throwing: error)
             }
+        case Operation.receive:
+            completeReceive(success: success)
         default:
             break
+        }
+    }
+}
+
+extension ServerCall {
+    /// Hands the received request (or the end of the requests) to the waiting reader.
+    private func completeReceive(success: Bool) {
+        guard let receiveBatch else { return }
+        // The batch is idle again: nothing else touches it until the next `receive()` resets it.
+        let message = success ? cgrpc_batch_received_message(receiveBatch).map { [UInt8](byteBuffer: $0) } : nil
+        // The core reports a cancelled call's read like a half-close (success, no message); only this tells them
+        // apart, before the close batch says the call was cancelled.
+        let failed = !success || (message == nil && grpc_call_failed_before_recv_message(call) != 0)
+        typealias Reader = CheckedContinuation<[UInt8]?, any Error>
+        let (continuation, failure) = state.withLock { state -> (Reader?, RPCError?) in
+            defer { state.pendingReceive = nil }
+            if state.endedByShutdown {
+                return (state.pendingReceive, RPCError(.unavailable, "server is shutting down"))
+            }
+            if state.clientCancelled || failed {
+                return (state.pendingReceive, RPCError(.cancelled, "call cancelled"))
+            }
+            if message == nil { state.requestsEnded = true }
+            return (state.pendingReceive, nil)
+        }
+        if let failure {
+            continuation?.resume(throwing: failure)
+        } else {
+            continuation?.resume(returning: message)
         }
     }
 }

@@ -60,8 +60,10 @@ final class ServerRuntime: @unchecked Sendable {
                     break
                 }
                 // Unary and server-streaming calls carry exactly one request: the core reads it with the call.
-                let handle = grpc_server_register_method(
-                    server, descriptor.path, nil, GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0)
+                // Streamed requests are read by the handler, one RECV_MESSAGE at a time.
+                let payload = handler.requestArrivesWithCall
+                    ? GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER : GRPC_SRM_PAYLOAD_NONE
+                let handle = grpc_server_register_method(server, descriptor.path, nil, payload, 0)
                 guard let handle else {
                     failure = .duplicateMethod(path: descriptor.path)
                     break

@@ -32,3 +32,13 @@ for name in llm-shield secops viewer stranger; do
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=clientAuth'
 done
+
+# Keys that sign bearer JWTs in the token tests: RS256 (RSA 2048) and ES256 (P-256), private and public PEM,
+# plus an RSA key the server does not know (for forged tokens).
+for alg in rs256 es256 rogue-rs256; do
+    case $alg in
+        *rs256) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "jwt-$alg.key" 2>/dev/null ;;
+        es256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "jwt-$alg.key" 2>/dev/null ;;
+    esac
+    openssl pkey -in "jwt-$alg.key" -pubout -out "jwt-$alg.pub.pem"
+done

@@ -95,6 +95,36 @@ struct TestService: RegistrableService {
                 throw RPCError(StatusCode(rawValue: Int(parts[0]) ?? 2), String(parts.last ?? ""),
                                trailingMetadata: trailing)
             }),
+            // Client streaming: adds up the decimal numbers it is sent, answers the total.
+            (Self.method("Sum"), .clientStreaming { requests, _ in
+                var total = 0
+                for try await request in requests { total += Int(String(decoding: request, as: UTF8.self)) ?? 0 }
+                return Array(String(total).utf8)
+            }),
+            // Bidirectional: answers each request with "echo:<request>" as it arrives; "fail" ends the call with
+            // INVALID_ARGUMENT.
+            (Self.method("Chat"), .bidirectionalStreaming { requests, responses, _ in
+                for try await request in requests {
+                    let text = String(decoding: request, as: UTF8.self)
+                    if text == "fail" { throw RPCError(.invalidArgument, "asked to fail") }
+                    try await responses.write(Array("echo:\(text)".utf8))
+                }
+            }),
+            // Bidirectional: the first request is a tag; then reads requests until the call ends, recording how.
+            (Self.method("Listen"), .bidirectionalStreaming { requests, responses, context in
+                var iterator = requests.makeAsyncIterator()
+                let tag = try await iterator.next().map { String(decoding: $0, as: UTF8.self) } ?? "-"
+                probe.record("listen-started:\(tag)")
+                try await responses.write(Array("ready".utf8))
+                do {
+                    while try await iterator.next() != nil {}
+                    probe.record("listen-half-closed:\(tag)")
+                } catch let error as RPCError {
+                    probe.record("listen-ended:\(tag):\(error.code)")
+                    if context.isCancelled { probe.record("listen-context-cancelled:\(tag)") }
+                    throw error
+                }
+            }),
             // Ignores cancellation until the test opens the gate.
             (Self.method("Stubborn"), .unary { _, _ in
                 probe.record("stubborn-started")

@@ -4,7 +4,9 @@
 //   rpc-interop-server --listen 127.0.0.1:0 --cert server.pem --key server.key --client-ca ca.pem
 //   rpc-interop-server --listen 127.0.0.1:0 --insecure
 // Methods: /interop.Echo/Echo (unary echo), /interop.Echo/Count (request: decimal n; streams "1".."n"),
-//          /interop.Echo/Peer (unary; the client certificate's common name).
+//          /interop.Echo/Peer (unary; the client certificate's common name),
+//          /interop.Echo/Sum (client streaming; decimal numbers in, their total out),
+//          /interop.Echo/Chat (bidirectional; answers each request with "echo:" + request as it arrives).
 import RPC
 
 #if canImport(Glibc)
@@ -25,6 +27,14 @@ struct InteropService: RegistrableService {
             }),
             (MethodDescriptor(service: "interop.Echo", method: "Peer"), .unary { _, context in
                 Array((context.peer?.commonName ?? "").utf8)
+            }),
+            (MethodDescriptor(service: "interop.Echo", method: "Sum"), .clientStreaming { requests, _ in
+                var total = 0
+                for try await request in requests { total += Int(String(decoding: request, as: UTF8.self)) ?? 0 }
+                return Array(String(total).utf8)
+            }),
+            (MethodDescriptor(service: "interop.Echo", method: "Chat"), .bidirectionalStreaming { requests, responses, _ in
+                for try await request in requests { try await responses.write(Array("echo:".utf8) + request) }
             }),
         ]
     }

@@ -12,6 +12,8 @@ struct UpdateEffects {
     let current: IncidentCore.Incident
     let actor: String
     let now: Date
+    /// The priority the jobs run at: the incident's, or the one a severity change in the same update gives it.
+    let priority: Priority
     private(set) var entries: [IncidentCore.TimelineEntry] = []
     private(set) var jobs: [JobRequest] = []
     private(set) var actions: [IncidentCore.RemediationAction]
@@ -23,10 +25,11 @@ struct UpdateEffects {
     /// Action states after which an action acted on the world (the remediation runner's codes).
     static let actedStates: Set<String> = ["succeeded", "done"]
 
-    init(current: IncidentCore.Incident, actor: String, now: Date) {
+    init(current: IncidentCore.Incident, actor: String, now: Date, priority: Priority? = nil) {
         self.current = current
         self.actor = actor
         self.now = now
+        self.priority = priority ?? current.priority
         actions = current.remediationActions
     }
 
@@ -74,7 +77,7 @@ struct UpdateEffects {
                 entries.append(.init(at: now, actor: actor, kind: "action_approved",
                                      message: "\(id) \(decided.kind) approved by \(actor)\(said)"))
                 jobs.append(JobRequest(kind: JobKind.remediate.rawValue, key: "remediate:\(id)",
-                                       priority: current.priority, payload: ["action_id": id]))
+                                       priority: priority, payload: ["action_id": id]))
             } else {
                 entries.append(.init(at: now, actor: actor, kind: "action_rejected",
                                      message: "\(id) \(decided.kind) rejected by \(actor)\(said)"))
@@ -95,12 +98,12 @@ struct UpdateEffects {
         }
         if paged && status == .acknowledged {
             jobs.append(JobRequest(kind: JobKind.pageAcknowledge.rawValue, key: "page.acknowledge",
-                                   priority: current.priority, payload: ["actor": actor]))
+                                   priority: priority, payload: ["actor": actor]))
         }
         if paged && status == .resolved {
             // A reopened incident can be resolved again: one resolve per resolution.
             jobs.append(JobRequest(kind: JobKind.pageResolve.rawValue, key: "page.resolve:v\(current.version + 1)",
-                                   priority: current.priority, payload: ["actor": actor]))
+                                   priority: priority, payload: ["actor": actor]))
         }
         if resolution == .fixed {
             entries.append(.init(at: now, actor: actor, kind: "resolution", message: "resolved as fixed"))
@@ -117,7 +120,7 @@ struct UpdateEffects {
             guard let undo = Self.compensation(ofKind: action.kind) else { continue }
             jobs.append(JobRequest(
                 kind: JobKind.compensate.rawValue, key: "remediate.compensate:\(action.id):false-positive",
-                priority: current.priority, payload: ["action_id": action.id, "reason": "false_positive"]))
+                priority: priority, payload: ["action_id": action.id, "reason": "false_positive"]))
             entries.append(.init(at: now, actor: actor, kind: "compensation_scheduled",
                                  message: "\(action.id) \(action.kind): \(undo) scheduled (false positive)"))
         }
@@ -136,7 +139,7 @@ extension IncidentServiceHandler {
         of request: UpdateIncidentRequest, to update: inout IncidentUpdate, current: IncidentCore.Incident,
         now: Date
     ) async throws {
-        var effects = UpdateEffects(current: current, actor: update.actor, now: now)
+        var effects = UpdateEffects(current: current, actor: update.actor, now: now, priority: update.priority)
         try effects.decide(request.actionDecisions, resolving: update.status == .resolved)
         let paged = update.status == .acknowledged || update.status == .resolved
             ? try await store.hasJob(kind: JobKind.pageTrigger.rawValue, incidentID: current.id) : false
