@@ -19,7 +19,9 @@ enum TestDatabase {
     /// Drops a test database, ending the connections still using it.
     static func drop(_ settings: ConnectionSettings) async throws {
         guard let url, let name = settings.databaseName else { throw Missing() }
-        let admin = ConnectionWorker(settings: ConnectionSettings(url: url), name: "test-admin", capacity: 10)
+        // Instant on an idle cluster, but ~30 s was seen while the whole suite writes to it on a busy 2-core machine.
+        let admin = ConnectionWorker(settings: ConnectionSettings(url: url, operationTimeout: .seconds(120)),
+                                     name: "test-admin", capacity: 10)
         defer { admin.stop() }
         let statement = Statement("DROP DATABASE \(name) WITH (FORCE)", [])
         _ = try await admin.run { try $0.run(statement) }
