@@ -41,6 +41,7 @@ extension IncidentAPI.Incident {
         actions = incident.remediationActions.map(IncidentAPI.RemediationAction.init)
         timeline = incident.timeline.map(IncidentAPI.TimelineEntry.init)
         if includePayload { encryptedPayload = incident.encryptedPayload ?? [] }
+        setTimers(incident.timers)
     }
 }
 
@@ -82,6 +83,7 @@ extension IncidentAPI.RemediationAction {
         state = ActionState(code: action.state)
         var parameters = action.params
         reason = parameters.removeValue(forKey: "reason") ?? ""
+        setDecision(from: &parameters)
         self.parameters = parameters
     }
 }

@@ -125,9 +125,6 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         do {
             let identity = try authorizer.authorize(context, for: .incidentUpdate)
             let id = try Self.incidentID(request.incidentId)
-            if !request.actionDecisions.isEmpty {
-                throw RPCError(.unimplemented, "action_decisions: deciding on actions is not supported yet")
-            }
             let status = try request.status.map { name throws(RPCError) in try Self.status(named: name) }
             let severity = try request.severity.map { name throws(RPCError) in try Self.severity(named: name) }
             let team = try request.assignedTeam.map(Self.teamName)
@@ -135,8 +132,10 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             guard note.utf8.count <= 4096 else {
                 throw RPCError(.invalidArgument, "note: is \(note.utf8.count) bytes; at most 4096")
             }
-            guard status != nil || severity != nil || team != nil || !note.isEmpty else {
-                throw RPCError(.invalidArgument, "nothing to change: set status, severity, assigned_team or note")
+            guard status != nil || severity != nil || team != nil || !note.isEmpty || !request.actionDecisions.isEmpty
+            else {
+                throw RPCError(.invalidArgument,
+                               "nothing to change: set status, severity, assigned_team, note or action_decisions")
             }
 
             let current = try await store.incident(id)
@@ -172,13 +171,15 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             if !note.isEmpty {
                 entries.append(IncidentCore.TimelineEntry(at: now, actor: identity.name, kind: "note", message: note))
             }
-            if entries.isEmpty && status == nil && team == nil {
+            var update = IncidentUpdate(
+                incidentID: id, expectedVersion: expected, actor: identity.name, status: status, assignedTeam: team,
+                timelineEntries: entries, severity: newSeverity, priority: newPriority)
+            try await addPipelineEffects(of: request, to: &update, current: current, now: now)
+            if update.timelineEntries.isEmpty && status == nil && team == nil {
                 // Only the severity it already has: answer the incident as it is rather than bump its version.
                 return IncidentAPI.Incident(current, includePayload: authorizer.mayReadPayload(identity))
             }
-            let result = try await store.updateIncident(IncidentUpdate(
-                incidentID: id, expectedVersion: expected, actor: identity.name, status: status, assignedTeam: team,
-                timelineEntries: entries, severity: newSeverity, priority: newPriority))
+            let result = try await store.updateIncident(update)
             log.info("update \(id) by \(identity.name) to version \(result.version)")
             let updated = try await store.incident(id)
             return IncidentAPI.Incident(updated, includePayload: authorizer.mayReadPayload(identity))
