@@ -43,9 +43,9 @@ struct StreamFanout {
         return try await withThrowingTaskGroup(of: SubscriberResult.self) { group in
             for index in 0..<subscribers {
                 let channel = target.channel(index)
-                group.addTask { [events, rate] in
+                group.addTask { [events, rate, warmup] in
                     var subscriber = Subscriber(index: index, run: events.run, capacity: capacity, rate: rate,
-                                                keepIDs: index == 0)
+                                                warmup: warmup, keepIDs: index == 0)
                     do {
                         for try await bytes in channel.serverStreaming(
                             path: IncidentServiceMethods.streamIncidents.path, request: requestBytes,
@@ -195,6 +195,8 @@ private struct Subscriber {
     let index: Int
     let prefix: String
     let rate: Double
+    /// Nanoseconds after the load's start before which creates are warm-up (as the creators count them).
+    let warmupNanoseconds: Int64
     let keepIDs: Bool
     var received: SequenceSet
     var duplicates = 0
@@ -202,10 +204,11 @@ private struct Subscriber {
     var sawReady = false
     var ended: String?
 
-    init(index: Int, run: String, capacity: Int, rate: Double, keepIDs: Bool) {
+    init(index: Int, run: String, capacity: Int, rate: Double, warmup: Double, keepIDs: Bool) {
         self.index = index
         prefix = run + "/"
         self.rate = rate
+        warmupNanoseconds = Int64(warmup * 1e9)
         self.keepIDs = keepIDs
         received = SequenceSet(capacity: capacity)
     }
@@ -230,8 +233,9 @@ private struct Subscriber {
         }
         shared.delivered.add(1, ordering: .relaxed)
         if keepIDs { ids[sequence] = scan.id }
-        let due = shared.base + .nanoseconds(shared.loadStart.load(ordering: .relaxed))
-            + .nanoseconds(Int64(Double(sequence) * 1e9 / rate))
+        let offset = Int64(Double(sequence) * 1e9 / rate)
+        guard offset >= warmupNanoseconds else { return }
+        let due = shared.base + .nanoseconds(shared.loadStart.load(ordering: .relaxed) + offset)
         deliveries.record(now - due, by: index)
     }
 }
