@@ -48,8 +48,8 @@ def test_open_loop_keeps_its_schedule_count(server, pki):
 
 
 def test_stream_fanout_delivers_every_create_to_every_subscriber(server, pki):
-    report = bench(server, pki, "secops", "--method", "stream", "--subscribers", "5", "--rate", "20",
-                   "--duration", "2", "--warmup", "0.5", "--drain", "60")
+    report = bench(server, pki, "secops", "--method", "stream", "--subscribers", "5", "--open-rate", "10",
+                   "--rate", "20", "--duration", "2", "--warmup", "0.5", "--drain", "60")
     stream = report["stream"]
     assert stream["ready"] == 5
     assert stream["creates_acked"] == 50

@@ -61,6 +61,11 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .long, help: "--method stream: StreamIncidents subscribers.")
     var subscribers = 1000
 
+    @Option(name: .long, help: ArgumentHelp(
+        "--method stream: subscribers opened per second (0: all at once).",
+        discussion: "Each new stream first reads the change log, so thousands opened at once queue on the database."))
+    var openRate = 0.0
+
     @Option(name: .long, help: "--method stream: seconds to wait for late deliveries once creates stop.")
     var drain = 10.0
 
@@ -78,7 +83,9 @@ struct Bench: AsyncParsableCommand {
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1") }
         guard duration > 0, warmup >= 0 else { throw ValidationError("--duration must be > 0, --warmup >= 0") }
         guard (0...1).contains(duplicates) else { throw ValidationError("--duplicates must be within 0...1") }
-        guard timeout > 0, drain >= 0 else { throw ValidationError("--timeout must be > 0, --drain >= 0") }
+        guard timeout > 0, drain >= 0, openRate >= 0 else {
+            throw ValidationError("--timeout must be > 0, --drain and --open-rate >= 0")
+        }
         if let rate, rate < 0 || (rate == 0 && method != .stream) {
             throw ValidationError("--rate must be > 0 (0 is allowed with --method stream: idle subscribers)")
         }
@@ -90,9 +97,10 @@ struct Bench: AsyncParsableCommand {
     func run() async throws {
         let target: BenchTarget
         do {
-            target = try BenchTarget(
-                server: server, security: .mutualTLS(trustRootsPath: ca, certificateChainPath: cert, privateKeyPath: key),
-                serverName: serverName, connections: connections, timeout: .milliseconds(Int64(timeout * 1000)))
+            let security = ChannelSecurity.mutualTLS(trustRootsPath: ca, certificateChainPath: cert,
+                                                     privateKeyPath: key)
+            target = try BenchTarget(server: server, security: security, serverName: serverName,
+                                     connections: connections, timeout: .milliseconds(Int64(timeout * 1000)))
         } catch {
             BenchTarget.complain("\(error)")
             throw ExitCode(ExitStatus.config)
@@ -104,7 +112,7 @@ struct Bench: AsyncParsableCommand {
             switch method {
             case .stream:
                 report = try await StreamFanout(
-                    target: target, events: events, subscribers: subscribers, rate: rate ?? 1000,
+                    target: target, events: events, subscribers: subscribers, openRate: openRate, rate: rate ?? 1000,
                     workers: concurrency, warmup: warmup, duration: duration, drain: drain, progress: progress
                 ).run()
             case .create, .get, .health:

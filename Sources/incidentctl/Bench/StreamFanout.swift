@@ -13,6 +13,8 @@ struct StreamFanout {
     let target: BenchTarget
     let events: EventFactory
     let subscribers: Int
+    /// Subscribers opened per second; 0 opens them all at once.
+    let openRate: Double
     let rate: Double
     let workers: Int
     let warmup: Double
@@ -43,7 +45,15 @@ struct StreamFanout {
         return try await withThrowingTaskGroup(of: SubscriberResult.self) { group in
             for index in 0..<subscribers {
                 let channel = target.channel(index)
+                let opening = openRate > 0 ? shared.base + .nanoseconds(Int64(Double(index) * 1e9 / openRate)) : nil
                 group.addTask { [events, rate, warmup] in
+                    if let opening {
+                        try? await clock.sleep(until: opening)
+                        if Task.isCancelled {
+                            return SubscriberResult(received: SequenceSet(capacity: 1), duplicates: 0, ids: [:],
+                                                    ended: "NOT_OPENED")
+                        }
+                    }
                     var subscriber = Subscriber(index: index, run: events.run, capacity: capacity, rate: rate,
                                                 warmup: warmup, keepIDs: index == 0)
                     do {
@@ -68,7 +78,8 @@ struct StreamFanout {
             } catch {
                 throw BenchSetupError(description: "cannot create the ready marker on \(target.server): \(error)")
             }
-            let readyDeadline = clock.now + .seconds(60 + subscribers / 100)
+            let ramp = openRate > 0 ? Double(subscribers) / openRate : 0
+            let readyDeadline = clock.now + .seconds(60 + subscribers / 100 + Int(ramp))
             while shared.ready.load(ordering: .relaxed) < subscribers, clock.now < readyDeadline {
                 progress.show("subscribers live: \(shared.ready.load(ordering: .relaxed)) of \(subscribers)")
                 try? await clock.sleep(for: .milliseconds(100))

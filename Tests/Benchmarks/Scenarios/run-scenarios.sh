@@ -9,7 +9,8 @@
 # DATABASE_URL names any database of the cluster: a fresh one is created beside it and dropped at the end.
 # Tuning (environment): BENCH_SECONDS (measured seconds per run, 10), BENCH_WARMUP (2), BENCH_ROUNDS (2),
 # BENCH_CONNECTIONS (2), BENCH_SOAK_SECONDS (600), BENCH_SOAK_RATE (creates/s during the soak, 500),
-# BENCH_STREAM_SUBSCRIBERS (1000), BENCH_STREAM_RATE (1000), BENCH_IDLE_STREAMS (10000).
+# BENCH_STREAM_SUBSCRIBERS (1000), BENCH_STREAM_RATE (1000), BENCH_IDLE_STREAMS (10000),
+# BENCH_STREAM_OPEN_RATE (idle streams opened per second, 500).
 set -euo pipefail
 bin=${1:?BIN_DIR}; reference=${2:?REFERENCE_SERVER}; admin_url=${3:?DATABASE_URL}; out=${4:?OUT_DIR}
 python=${5:?PYTHON}
@@ -26,7 +27,8 @@ pki=$work/pki
 bash "$root/Tests/IncidentServerTests/Fixtures/make-service-pki.sh" "$pki" >/dev/null
 database="im_bench_$(date +%s)_$$"
 psql "$admin_url" -q -c "CREATE DATABASE $database"
-db_url=$("$python" -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$admin_url" "$database")
+db_url=$("$python" -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1])
+print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$admin_url" "$database")
 PID_ours=; PID_cpp=
 cleanup() {
     stop ours; stop cpp
@@ -134,12 +136,14 @@ scenario_p0_under_flood() {
 }
 
 scenario_memory() {
+    # Opened at 500 a second: every new stream first reads the change log, and ten thousand at once overflow the
+    # server's database queue (UNAVAILABLE) — a thundering herd real clients spread with backoff.
     echo "(5a) memory: $idle_streams idle StreamIncidents subscribers on a fresh server"
     start_ours
     bench 5-warm ours 1 secops --method health --concurrency 8 --duration 2 --warmup 0
     local before; before=$(rss_kb "$PID_ours")
     bench 5-idle-streams ours 1 secops --method stream --subscribers "$idle_streams" --rate 0 \
-        --connections 8 --duration "$seconds" --warmup 0 --drain 0
+        --open-rate "${BENCH_STREAM_OPEN_RATE:-500}" --connections 8 --duration "$seconds" --warmup 0 --drain 0
     printf 'idle_streams\t%s\t%s\t%s\n' "$idle_streams" "$before" "$(peak_rss_kb "$PID_ours")" > "$out/memory-idle.tsv"
 
     echo "(5b) memory: RSS before and after a soak of $soak_seconds s at $soak_rate creates/s"
