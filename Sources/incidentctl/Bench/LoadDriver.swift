@@ -71,13 +71,20 @@ struct LoadDriver {
                 }
             }
         }
+        // Every worker has returned, so every measured call has been answered by now.
+        let span = clock.now - measureStart
         ticker?.cancel()
         var mode = "closed loop"
         if case .open(let rate) = schedule { mode = "open loop, \(Self.number(rate)) calls/s scheduled" }
         return BenchReport(
             method: method, mode: mode, server: target.server, concurrency: workers,
             connections: target.channels.count, warmupSeconds: warmup, durationSeconds: duration,
-            calls: recorder.summary(), startedLate: counters.late.load(ordering: .relaxed))
+            spanSeconds: Self.seconds(span), calls: recorder.summary(),
+            startedLate: counters.late.load(ordering: .relaxed))
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     static func number(_ value: Double) -> String {

@@ -101,6 +101,7 @@ struct StreamFanout {
             } else {
                 try? await clock.sleep(until: end)
             }
+            let span = clock.now - measureStart
 
             // Drain: give late deliveries a bounded time, then end every stream.
             let expected = acked.count * subscribers
@@ -129,7 +130,8 @@ struct StreamFanout {
                 method: "stream", mode: rate > 0 ? "open loop, \(LoadDriver.number(rate)) creates/s scheduled"
                     : "idle streams", server: target.server, concurrency: workers,
                 connections: target.channels.count, warmupSeconds: warmup, durationSeconds: duration,
-                calls: creates.summary(), startedLate: counters.late.load(ordering: .relaxed))
+                spanSeconds: LoadDriver.seconds(span), calls: creates.summary(),
+                startedLate: counters.late.load(ordering: .relaxed))
             report.stream = figures
             return report
         }
