@@ -211,8 +211,8 @@ def chart(out, runs):
             continue
         axis.set_xscale("log")
         axis.set_yscale("log")
-        axis.set_xticks([1, 2, 10, 100, 1000, 10000])
-        axis.set_xticklabels(["0%", "50%", "90%", "99%", "99.9%", "99.99%"])
+        axis.set_xticks([2, 10, 100, 1000, 10000, 100000])
+        axis.set_xticklabels(["50%", "90%", "99%", "99.9%", "99.99%", "99.999%"])
         axis.set_xlabel("percentile")
         axis.set_ylabel("latency, ms")
         axis.grid(True, which="both", alpha=0.3)
