@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // incidentctl's subcommands, flags and help.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // `incidentctl bench` only: HDR latency histograms (p99.9 and max to 3 significant digits in fixed
+        // memory, mergeable across workers), the structure ghz and wrk2 report from; not linked into the server.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
     ],
     targets: [
         // MARK: C doors
@@ -66,6 +69,7 @@ let package = Package(
             dependencies: [
                 "RPC", "IncidentAPI", "IncidentCore", "ProtoWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
 
