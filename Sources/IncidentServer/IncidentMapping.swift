@@ -25,6 +25,7 @@ extension IncidentAPI.Incident {
         updatedAt = APITime.format(incident.updatedAt)
         source = incident.source
         eventId = incident.eventID
+        requestSha256 = incident.requestHash ?? ""
         eventType = incident.eventType
         category = incident.category
         resource = IncidentAPI.Resource(incident.resource)
