@@ -12,7 +12,7 @@ import grpc
 from harness import Server, channel, event, knob
 
 CORPUS = pathlib.Path(__file__).resolve().parent / "corpus"
-PER_METHOD = int(knob("FUZZ_PER_METHOD", 80, 4000))
+PER_METHOD = int(knob("FUZZ_PER_METHOD", 80, 2000))
 SEED = int(knob("FUZZ_SEED", 7, 7))
 
 UNARY, SERVER_STREAM, BIDI = "unary", "server-stream", "bidi"
