@@ -2,10 +2,7 @@
 acknowledged create is stored exactly once, re-sending every event gives duplicates and no new incident for an
 acknowledged one, pending jobs resume (none stuck `running` past its lease, none lost), and no incident is paged
 under two dedup keys (PagerDuty in live mode against a loopback receiver)."""
-import time
 from concurrent.futures import ThreadPoolExecutor
-
-import grpc
 
 from flood import Flood
 from harness import PagerDutyReceiver, Server, channel, event, knob, wait_until
