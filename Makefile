@@ -120,7 +120,7 @@ test-e2e: pyenv
 # Faults (kill -9, Postgres stopped, streams cut, SIGTERM under load) and abuse (fuzzed bodies, oversized messages,
 # connection and handshake floods, unread streams) against incident-server from Python grpcio. The tests start a
 # Postgres cluster of their own (they stop it on purpose). `make test` runs the short versions; `make test-faults`
-# the long ones (minutes), sized by FAULTS_*, FUZZ_* and ABUSE_* (see Tests/faults/harness.py's knob users).
+# the long ones (about 7 minutes), sized by the FAULTS_*, FUZZ_* and ABUSE_* knobs listed in Tests/faults/harness.py.
 test-faults-short: pyenv
 	$(SWIFT) build --product incident-server
 	INCIDENT_SERVER="$$($(SWIFT) build --show-bin-path)/incident-server" $(PY) -m pytest -q Tests/faults

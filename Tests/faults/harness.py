@@ -1,6 +1,12 @@
 """The parts every fault and abuse test uses: a throwaway Postgres cluster the test owns (so it may stop it), the
 real incident-server binary started and killed on it, grpcio stubs, a PagerDuty stand-in on loopback, the
-server's resident memory, and the knobs that choose the short (`make test`) or long (`make test-faults`) run."""
+server's resident memory, and the knobs that choose the short (`make test`) or long (`make test-faults`) run.
+
+Knobs (environment; short/long default): FAULTS_THREADS (6/16 flood clients), FAULTS_ACKS_BEFORE_KILL (150/4000
+acknowledged creates before kill -9 or SIGTERM), FAULTS_KILLS (1/3), FAULTS_PG_DOWN_SECONDS (3/10),
+FAULTS_STREAM_READERS (4/24), FAULTS_STREAM_ACKS (150/3000 per phase), FUZZ_PER_METHOD (80/2000), FUZZ_SEED,
+ABUSE_CONNECTIONS (1000/20000), ABUSE_HANDSHAKES (300/5000 of each kind), ABUSE_UNREAD_STREAMS (40/1000),
+ABUSE_RSS_GROWTH_MIB (200/400)."""
 import http.server
 import json
 import os
