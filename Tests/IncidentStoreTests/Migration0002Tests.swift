@@ -23,7 +23,8 @@ struct Migration0002Tests {
             """)
         let store = try await IncidentStore.open(StoreConfiguration(connection: settings, poolSize: 2))
         defer { store.shutdown() }
-        #expect(try await sql.scalar("SELECT max(version) FROM schema_versions", as: Int.self) == 2)
+        #expect(try await sql.scalar("SELECT max(version) FROM schema_versions", as: Int.self)
+                    == IncidentStore.schemaVersion)
 
         let page = try await store.listIncidents(IncidentQuery())
         let old = try #require(page.incidents.first)
