@@ -3,7 +3,7 @@
 // `make bench-p0` through run-p0-bench.sh, which builds the release server and makes a fresh database.
 //
 //   p0-flood-bench --server BIN --certs DIR --database-url URL [--out bench-results/p0-flood.md]
-//                  [--p0-events 200] [--p0-rate 5] [--capacity-concurrency 256] [--capacity-seconds 5]
+//                  [--p0-events 200] [--p0-rate 5] [--capacity-concurrency 1024] [--capacity-seconds 5]
 //                  [--flood-factor 2] [--flood-timeout 10] [--grace 30] [--connections 4] [--workers 4]
 import Foundation
 import IncidentAPI
@@ -47,7 +47,7 @@ struct P0FloodBench {
         let out = options["--out"] ?? "bench-results/p0-flood.md"
         let p0Events = Int(try number("--p0-events", 200))
         let p0Rate = try number("--p0-rate", 5)
-        let capacityConcurrency = Int(try number("--capacity-concurrency", 256))
+        let capacityConcurrency = Int(try number("--capacity-concurrency", 1024))
         let capacitySeconds = try number("--capacity-seconds", 5)
         let floodFactor = try number("--flood-factor", 2)
         let floodTimeout = try number("--flood-timeout", 10)

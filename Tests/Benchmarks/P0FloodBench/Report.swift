@@ -108,7 +108,8 @@ struct BenchReport {
         let floodLine: String = "Flood (medium/low/info, open loop): server capacity \(Int(flood.capacityPerSecond)) "
             + "creates/s (closed loop), target \(Int(flood.targetPerSecond))/s, started \(flood.started) in "
             + "\(f(flood.seconds)) s (\(floodRate)/s), written \(flood.ok), refused RESOURCE_EXHAUSTED "
-            + "\(refusedLow), other errors: " + (otherErrors.isEmpty ? "none" : otherErrors) + "."
+            + "\(refusedLow), other errors: " + (otherErrors.isEmpty ? "none" : otherErrors)
+            + "; answered OK at \(Int(Double(flood.ok) / max(0.001, flood.seconds)))/s."
         let refusedP0 = alone.refusedCount + flooded.refusedCount
         let p0Line: String = "P0 calls refused: \(refusedP0)" + (p0Errors.isEmpty ? "" : " (\(p0Errors))")
             + " (must be 0); P0 pages missing after the grace period: \(alone.missing + flooded.missing) (must be 0)."

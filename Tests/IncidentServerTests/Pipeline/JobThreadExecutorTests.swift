@@ -1,0 +1,39 @@
+// The job runner's own thread: tasks that prefer it run there, before and after they suspend, in order.
+import Foundation
+@testable import IncidentServer
+import Testing
+
+@Suite("Job thread executor")
+struct JobThreadExecutorTests {
+    @Test("a task that prefers it runs on its thread before and after a suspension")
+    func runsOnItsThread() async throws {
+        let executor = JobThreadExecutor(name: "test-jobs")
+        let names = await Task(executorPreference: executor) { () -> [String] in
+            let before = currentThreadName()
+            try? await Task.sleep(for: .milliseconds(20))
+            return [before, currentThreadName()]
+        }.value
+        #expect(names == ["test-jobs", "test-jobs"])
+        #expect(currentThreadName() != "test-jobs")
+    }
+
+    @Test("many tasks preferring it all finish")
+    func manyTasksFinish() async {
+        let executor = JobThreadExecutor(name: "test-jobs-many")
+        let total = await withTaskGroup(of: Int.self) { group in
+            for index in 0..<200 {
+                group.addTask(executorPreference: executor) {
+                    await Task.yield()
+                    return index
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(total == (0..<200).reduce(0, +))
+    }
+}
+
+/// The name of the thread running the caller (synchronous: `Thread.current` is not for async code).
+private func currentThreadName() -> String {
+    Thread.current.name ?? ""
+}
