@@ -9,6 +9,7 @@ final class JobThreadExecutor: TaskExecutor, @unchecked Sendable {
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var queued: [UnownedJob] = []
+    private var thread: pthread_t?
 
     /// Starts the thread. It lives as long as the process: a task that prefers this executor may resume on it at
     /// any later time, and a job with no thread to run it would hang that task.
@@ -26,8 +27,18 @@ final class JobThreadExecutor: TaskExecutor, @unchecked Sendable {
         condition.unlock()
     }
 
+    /// True on the executor's own thread.
+    var isCurrentThread: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return thread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+    }
+
     private func run() {
         let executor = asUnownedTaskExecutor()
+        condition.lock()
+        thread = pthread_self()
+        condition.unlock()
         while true {
             condition.lock()
             while queued.isEmpty { condition.wait() }

@@ -31,7 +31,9 @@ struct P0FloodBench {
             floodChild = arguments.popFirst()
         }
         while let name = arguments.popFirst() {
-            guard name.hasPrefix("--"), let value = arguments.popFirst() else { throw BenchFailure("bad argument \(name)") }
+            guard name.hasPrefix("--"), let value = arguments.popFirst() else {
+                throw BenchFailure("bad argument \(name)")
+            }
             options[name] = value
         }
         func number(_ name: String, _ fallback: Double) throws -> Double {
@@ -89,7 +91,9 @@ struct P0FloodBench {
         print("p0-flood-bench: capacity, closed loop at \(capacityConcurrency) callers for \(capacitySeconds) s")
         let (capacity, capacityTally) = await load.closedLoopCapacity(concurrency: capacityConcurrency,
                                                                      seconds: capacitySeconds)
-        guard capacity > 0 else { throw BenchFailure("no create succeeded in the capacity run: \(capacityTally.snapshot)") }
+        guard capacity > 0 else {
+            throw BenchFailure("no create succeeded in the capacity run: \(capacityTally.snapshot)")
+        }
 
         let target = capacity * floodFactor
         print("p0-flood-bench: capacity \(Int(capacity))/s; flood at \(Int(target))/s open loop with "
@@ -119,7 +123,8 @@ struct P0FloodBench {
                     + "loopback receiver answering 202, other integrations mock",
                 "notifications.pagerduty.events_per_minute \(ServerUnderTest.eventsPerMinute) so PagerDuty's "
                     + "per-key outbound budget is not what is measured",
-                "grace for late pages \(grace) s; repeated triggers seen \(extra.repeats), other requests \(extra.other)",
+                "grace for late pages \(grace) s; repeated triggers seen \(extra.repeats), other requests "
+                    + "\(extra.other)",
             ],
             loadAverages: (loadBefore, loadAverage()))
         let text = report.markdown
@@ -141,7 +146,8 @@ struct P0FloodBench {
         let deadline = ContinuousClock.now + .seconds(30)
         while receiver.arrival(of: response.incidentId) == nil {
             guard ContinuousClock.now < deadline, server.isRunning else {
-                throw BenchFailure("the warm-up P0 \(response.incidentId) was not paged within 30 s; see the server log")
+                throw BenchFailure("the warm-up P0 \(response.incidentId) was not paged within 30 s; "
+                                   + "see the server log")
             }
             try await Task.sleep(for: .milliseconds(20))
         }

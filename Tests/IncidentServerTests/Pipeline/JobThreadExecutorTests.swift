@@ -8,13 +8,13 @@ struct JobThreadExecutorTests {
     @Test("a task that prefers it runs on its thread before and after a suspension")
     func runsOnItsThread() async throws {
         let executor = JobThreadExecutor(name: "test-jobs")
-        let names = await Task(executorPreference: executor) { () -> [String] in
-            let before = currentThreadName()
+        let onIt = await Task(executorPreference: executor) { () -> [Bool] in
+            let before = executor.isCurrentThread
             try? await Task.sleep(for: .milliseconds(20))
-            return [before, currentThreadName()]
+            return [before, executor.isCurrentThread]
         }.value
-        #expect(names == ["test-jobs", "test-jobs"])
-        #expect(currentThreadName() != "test-jobs")
+        #expect(onIt == [true, true])
+        #expect(await Task { executor.isCurrentThread }.value == false)
     }
 
     @Test("many tasks preferring it all finish")
@@ -24,16 +24,11 @@ struct JobThreadExecutorTests {
             for index in 0..<200 {
                 group.addTask(executorPreference: executor) {
                     await Task.yield()
-                    return index
+                    return executor.isCurrentThread ? index : -1_000_000
                 }
             }
             return await group.reduce(0, +)
         }
         #expect(total == (0..<200).reduce(0, +))
     }
-}
-
-/// The name of the thread running the caller (synchronous: `Thread.current` is not for async code).
-private func currentThreadName() -> String {
-    Thread.current.name ?? ""
 }
