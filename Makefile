@@ -183,7 +183,18 @@ bench-scenarios: deps certs pyenv bench-pyenv $(DEV)/rpc-reference-server
 	$(MAKE) --no-print-directory db-stop; exit $$status
 
 # Every benchmark, one after the other (each reports beside its reference on the same machine).
-bench: bench-scenarios bench-rpc bench-codec bench-store
+bench: bench-scenarios bench-rpc bench-codec bench-store bench-p0
+
+.PHONY: bench-p0
+# P0 create-to-page latency (p50/p99/max) alone and under an open-loop flood of low-severity creates at twice what
+# the server writes, PagerDuty live toward a loopback receiver; table in bench-results/p0-flood.md.
+# P0_BENCH_FLAGS passes flags to p0-flood-bench (e.g. --p0-events 100 --p0-rate 10 --flood-factor 2).
+bench-p0: deps certs
+	@$(MAKE) --no-print-directory db-start
+	$(SWIFT) build -c release --product incident-server
+	$(SWIFT) build -c release --product p0-flood-bench
+	bash Tests/Benchmarks/P0FloodBench/run-p0-bench.sh "$$($(SWIFT) build -c release --show-bin-path)" \
+	  $(PG_BIN) "$(DB_URL)" $(P0_BENCH_FLAGS)
 
 # ---- protobuf codec: benchmark beside libprotobuf-c, fuzzing ---------------
 CODEC_WORK := $(ROOT)/.build-codec-tools

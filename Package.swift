@@ -103,6 +103,10 @@ let package = Package(
             dependencies: ["IncidentServer", "IncidentAPI", "IncidentCore", "IncidentStore", "RPC"],
             exclude: ["Fixtures"]
         ),
+        // P0 create-to-page latency alone and under a flood (run by `make bench-p0`).
+        .executableTarget(
+            name: "p0-flood-bench", dependencies: ["RPC", "IncidentAPI"], path: "Tests/Benchmarks/P0FloodBench",
+            exclude: ["run-p0-bench.sh"]),
         .executableTarget(
             name: "StoreBenchmark",
             dependencies: ["IncidentStore", "IncidentCore"],

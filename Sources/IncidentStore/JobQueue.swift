@@ -93,17 +93,21 @@ public final class JobQueue: Sendable {
         enqueued.bump()
     }
 
+    /// Dead-letters running jobs whose lease ran out on their last attempt; runs before every claim, so it must stay
+    /// an index scan of the running jobs (`jobs_running_lease`), never a read of the whole table.
+    static let expiredLeaseSweepSQL = """
+        UPDATE jobs SET state = 'dead', last_error = 'lease expired on the final attempt',
+               lease_owner = NULL, lease_until = NULL, updated_at = now()
+        WHERE state = 'running' AND lease_until <= now() AND attempts >= max_attempts
+        """
+
     /// Leases up to `limit` due jobs, most urgent first. Jobs whose lease expired (their worker died) are due
     /// again; one that expired on its last attempt is dead-lettered instead.
     public func claim(worker: String, limit: Int = 10, lease: Duration = .seconds(30)) async throws -> [ClaimedJob] {
         let token = "\(worker)/\(UUID().uuidString)"
         let leaseMillis = lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000
         let result = try await pool.withConnection { connection in
-            try connection.query("""
-                UPDATE jobs SET state = 'dead', last_error = 'lease expired on the final attempt',
-                       lease_owner = NULL, lease_until = NULL, updated_at = now()
-                WHERE state = 'running' AND lease_until <= now() AND attempts >= max_attempts
-                """)
+            try connection.query(Self.expiredLeaseSweepSQL)
             return try connection.query("""
                 WITH due AS (
                     SELECT id FROM jobs

@@ -1,7 +1,8 @@
 // Runs the job queue: N workers each claim the most urgent due job (the queue orders by priority, then due time),
 // hand it to the handler registered for its kind and settle it: done, retried with backoff, or dead-lettered.
 // Workers wake at once when this process commits jobs (the queue's local signal) and otherwise poll briefly for
-// jobs other replicas enqueued or timers falling due, so a P0 page starts within milliseconds of its commit.
+// jobs other replicas enqueued or timers falling due, so a P0 page starts within milliseconds of its commit. The
+// workers run on a thread of their own (JobThreadExecutor), so a flood of RPCs does not delay their steps.
 import Foundation
 import IncidentCore
 import IncidentStore
@@ -34,6 +35,8 @@ final class JobRunner: Sendable {
     private let log: ServerLog
     private let name: String
     private let state = Mutex<(stopping: Bool, workers: [Task<Void, Never>])>((false, []))
+    /// The `JobThreadExecutor` the workers run on (typed loosely: the type needs macOS 15 where it is declared).
+    private let executor: (any Sendable)?
 
     init(queue: JobQueue, handlers: [any JobHandler], options: JobRunnerOptions, log: ServerLog) {
         self.queue = queue
@@ -46,6 +49,11 @@ final class JobRunner: Sendable {
         self.log = log
         // Names this process's leases in the jobs table, for operators looking at a stuck job.
         self.name = "\(ProcessInfo.processInfo.hostName)/\(getpid())"
+        if #available(macOS 15.0, *) {
+            executor = JobThreadExecutor(name: "incident-jobs")
+        } else {
+            executor = nil
+        }
     }
 
     /// Starts the workers.
@@ -53,7 +61,11 @@ final class JobRunner: Sendable {
         state.withLock { state in
             guard state.workers.isEmpty, !state.stopping else { return }
             state.workers = (0..<options.workers).map { index in
-                Task { [self] in await work(worker: "\(name)/w\(index)") }
+                // The workers' steps run on the runner's own thread, not behind the RPC handlers' tasks.
+                if #available(macOS 15.0, *), let executor = executor as? JobThreadExecutor {
+                    return Task(executorPreference: executor) { [self] in await work(worker: "\(name)/w\(index)") }
+                }
+                return Task { [self] in await work(worker: "\(name)/w\(index)") }
             }
         }
     }

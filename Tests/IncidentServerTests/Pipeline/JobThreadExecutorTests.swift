@@ -1,0 +1,34 @@
+// The job runner's own thread: tasks that prefer it run there, before and after they suspend, in order.
+import Foundation
+@testable import IncidentServer
+import Testing
+
+@Suite("Job thread executor")
+struct JobThreadExecutorTests {
+    @Test("a task that prefers it runs on its thread before and after a suspension")
+    func runsOnItsThread() async throws {
+        let executor = JobThreadExecutor(name: "test-jobs")
+        let onIt = await Task(executorPreference: executor) { () -> [Bool] in
+            let before = executor.isCurrentThread
+            try? await Task.sleep(for: .milliseconds(20))
+            return [before, executor.isCurrentThread]
+        }.value
+        #expect(onIt == [true, true])
+        #expect(await Task { executor.isCurrentThread }.value == false)
+    }
+
+    @Test("many tasks preferring it all finish")
+    func manyTasksFinish() async {
+        let executor = JobThreadExecutor(name: "test-jobs-many")
+        let total = await withTaskGroup(of: Int.self) { group in
+            for index in 0..<200 {
+                group.addTask(executorPreference: executor) {
+                    await Task.yield()
+                    return executor.isCurrentThread ? index : -1_000_000
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(total == (0..<200).reduce(0, +))
+    }
+}
