@@ -45,12 +45,16 @@ struct IncidentServerMain {
         do {
             let served: [any RegistrableService] = [handler, HealthService(store: store)]
             let reflection = try ServerReflection(advertising: served, config: config)
-            server = try Server(
-                configuration: ServerConfiguration(
-                    listenAddresses: config.listen,
-                    security: .mutualTLS(certificateChainPath: config.tls.certificateChain,
-                                         privateKeyPath: config.tls.privateKey, clientCAPath: config.tls.clientCA)),
-                services: served + reflection.services)
+            var configuration = ServerConfiguration(
+                listenAddresses: config.listen,
+                security: .mutualTLS(certificateChainPath: config.tls.certificateChain,
+                                     privateKeyPath: config.tls.privateKey, clientCAPath: config.tls.clientCA))
+            // INCIDENT_ADMISSION_LIMIT: unary calls in flight at which P1 creates are refused (lower ones earlier).
+            let admission = CreateAdmission(
+                limit: ProcessInfo.processInfo.environment["INCIDENT_ADMISSION_LIMIT"].flatMap { Int($0) } ?? 512,
+                severityMapping: config.severityMapping)
+            configuration.admission = { admission.admit($0, $1, $2) }
+            server = try Server(configuration: configuration, services: served + reflection.services)
             try server.start()
         } catch {
             await streams.stop()

@@ -70,8 +70,19 @@ final class ServerCall: Completion, @unchecked Sendable {
             finish(status: RPCError(.internal, "the request message is missing"))
             return
         }
+        let counted = !isStream && handler.requestArrivesWithCall
+        if let admission = runtime.admission,
+           let refusal = admission(context.method, request,
+                                   runtime.unaryHandlersInFlight.load(ordering: .relaxed)) {
+            finish(status: refusal)
+            return
+        }
         if isStream { runtime.streamStarted(self) }
-        let task = Task { await self.run(handler, request) }
+        if counted { runtime.unaryHandlersInFlight.add(1, ordering: .relaxed) }
+        let task = Task {
+            await self.run(handler, request)
+            if counted { self.runtime.unaryHandlersInFlight.subtract(1, ordering: .relaxed) }
+        }
         let cancelNow = state.withLock { state -> Bool in
             if state.finished { return false }
             if state.clientCancelled || state.endedByShutdown { return true }

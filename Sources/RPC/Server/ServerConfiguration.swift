@@ -5,6 +5,15 @@ import Glibc
 import Musl
 #endif
 
+/// A decision made on a completion-queue thread, before a call's handler task exists, whether to serve it: an error
+/// refuses the call at once with that status. Refusing here costs no task, so under overload work is shed before it
+/// queues behind other calls on the shared executor. Called with the method, the request message (for methods whose
+/// request arrives with the call, else nil) and how many unary handlers are running or waiting to run; it must be
+/// cheap and must not block.
+public typealias CallAdmission = @Sendable (
+    _ method: MethodDescriptor, _ request: [UInt8]?, _ unaryHandlersInFlight: Int
+) -> RPCError?
+
 /// How a server listens and whom it accepts.
 public struct ServerConfiguration: Sendable {
     /// `host:port` addresses to bind (`127.0.0.1:0` picks a free port; see `Server.boundPorts`).
@@ -21,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var maxSendMessageBytes: Int
     /// Connection liveness and age limits.
     public var keepalive: Keepalive
+    /// Decides whether to serve each call before its handler task exists; `nil` serves every call.
+    public var admission: CallAdmission?
 
     public init(
         listenAddresses: [String],

@@ -12,7 +12,10 @@ final class ServerRuntime: @unchecked Sendable {
     let work = WorkTracker()
     let reloaders: [CertificateReloader]
     let boundPorts: [Int]
+    /// Unary handler tasks started and not yet finished: what `CallAdmission` weighs.
+    let unaryHandlersInFlight = Atomic<Int>(0)
     private let configuration: ServerConfiguration
+    var admission: CallAdmission? { configuration.admission }
     private let streams = Mutex<[ObjectIdentifier: ServerCall]>([:])
     private let lifecycle = Mutex<Lifecycle>(.created)
     private let terminationWaiters = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
