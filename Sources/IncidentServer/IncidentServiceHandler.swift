@@ -75,7 +75,7 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             if result.duplicate && !reservation.isEmpty { engine.withLock { $0.release(reservation) } }
             let id = result.incidentID.description
             log.info("create \(id) by \(identity.name): source \(event.event.source), event_id \(event.event.eventID)"
-                     + (result.duplicate ? " (duplicate)" : ""))
+                     + (result.duplicate ? " (duplicate)" : ""), ["incident_id": id])
             var response = CreateIncidentResponse()
             response.status = "accepted"
             response.incidentId = id
@@ -179,7 +179,7 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             let result = try await store.updateIncident(IncidentUpdate(
                 incidentID: id, expectedVersion: expected, actor: identity.name, status: status, assignedTeam: team,
                 timelineEntries: entries, severity: newSeverity, priority: newPriority))
-            log.info("update \(id) by \(identity.name) to version \(result.version)")
+            log.info("update \(id) by \(identity.name) to version \(result.version)", ["incident_id": "\(id)"])
             let updated = try await store.incident(id)
             return IncidentAPI.Incident(updated, includePayload: authorizer.mayReadPayload(identity))
         } catch {

@@ -113,14 +113,18 @@ final class JobRunner: Sendable {
             switch result {
             case .done:
                 if try await !queue.complete(job) { log.info("jobs: \(label) finished after its lease was lost") }
+                PipelineMetrics.jobSettled(kind: job.kind, outcome: "done")
             case .retry(let reason):
-                switch try await queue.fail(job, error: reason, backoff: options.backoff) {
+                let settled = try await queue.fail(job, error: reason, backoff: options.backoff)
+                PipelineMetrics.jobSettled(kind: job.kind, outcome: settled == .deadLettered ? "dead" : "retry")
+                switch settled {
                 case .retryScheduled: log.info("jobs: \(label) will retry: \(reason)")
                 case .deadLettered: log.error("jobs: \(label) dead-lettered: \(reason)")
                 case .leaseLost: log.info("jobs: \(label) failed after its lease was lost")
                 }
             case .failed(let reason):
                 try await queue.deadLetter(job, error: reason)
+                PipelineMetrics.jobSettled(kind: job.kind, outcome: "dead")
                 log.error("jobs: \(label) dead-lettered: \(reason)")
             }
         } catch {

@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var maxSendMessageBytes: Int
     /// Connection liveness and age limits.
     public var keepalive: Keepalive
+    /// Told about each call as it runs and ends (metrics, request-scoped logging); `nil` = nobody.
+    public var callObserver: (any ServerCallObserver)?
 
     public init(
         listenAddresses: [String],
@@ -29,7 +31,8 @@ public struct ServerConfiguration: Sendable {
         requestSlotsPerMethod: Int = 32,
         maxReceiveMessageBytes: Int = 4 * 1024 * 1024,
         maxSendMessageBytes: Int = 4 * 1024 * 1024,
-        keepalive: Keepalive = Keepalive()
+        keepalive: Keepalive = Keepalive(),
+        callObserver: (any ServerCallObserver)? = nil
     ) {
         self.listenAddresses = listenAddresses
         self.security = security
@@ -38,6 +41,7 @@ public struct ServerConfiguration: Sendable {
         self.maxReceiveMessageBytes = maxReceiveMessageBytes
         self.maxSendMessageBytes = maxSendMessageBytes
         self.keepalive = keepalive
+        self.callObserver = callObserver
     }
 
     /// Online processors, at least one.

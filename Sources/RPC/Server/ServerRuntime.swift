@@ -13,6 +13,8 @@ final class ServerRuntime: @unchecked Sendable {
     let reloaders: [CertificateReloader]
     let boundPorts: [Int]
     private let configuration: ServerConfiguration
+    /// Told about every call; read once per call.
+    var callObserver: (any ServerCallObserver)? { configuration.callObserver }
     private let streams = Mutex<[ObjectIdentifier: ServerCall]>([:])
     private let lifecycle = Mutex<Lifecycle>(.created)
     private let terminationWaiters = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
