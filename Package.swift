@@ -113,7 +113,10 @@ let package = Package(
         .testTarget(name: "IncidentStoreTests", dependencies: ["IncidentStore", "IncidentCore"]),
         .testTarget(
             name: "IncidentServerTests",
-            dependencies: ["IncidentServer", "IncidentAPI", "IncidentCore", "IncidentStore", "RPC"],
+            dependencies: [
+                "IncidentServer", "IncidentAPI", "IncidentCore", "IncidentStore", "RPC",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["Fixtures"]
         ),
         .executableTarget(

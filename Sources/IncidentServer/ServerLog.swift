@@ -14,6 +14,12 @@ public struct ServerLog: Sendable {
         self.logger = Logger(label: label)
     }
 
+    /// Writes through a given logger (tests capture lines this way).
+    public init(logger: Logger, verbose: Bool = true) {
+        self.verbose = verbose
+        self.logger = logger
+    }
+
     /// An informational line; `metadata` holds ids only (`incident_id`, `job_id`).
     public func info(_ message: String, _ metadata: [String: String] = [:]) {
         if verbose { write(.info, message, metadata) }
