@@ -120,15 +120,9 @@ test-e2e: pyenv
 .PHONY: bench-rpc test-interop-rpc
 # Unary calls/s, p50/p90/p99, server CPU and peak RSS: our Swift server vs a C++ server on the same core.
 BENCH_SECONDS ?= 8
-bench-rpc: deps
+bench-rpc: deps $(DEV)/rpc-reference-server
 	$(SWIFT) build -c release --product rpc-interop-server
 	$(SWIFT) build -c release --product rpc-bench
-	@mkdir -p $(DEV)
-	@if [ ! -x $(DEV)/rpc-reference-server ] || [ Tests/Reference/rpc-reference-server.cc -nt $(DEV)/rpc-reference-server ]; then \
-	  echo "g++ Tests/Reference/rpc-reference-server.cc"; \
-	  g++ -O2 -std=c++17 -o $(DEV)/rpc-reference-server Tests/Reference/rpc-reference-server.cc \
-	    $$(pkg-config --cflags --libs grpc++ grpc); \
-	fi
 	bash Tests/Benchmarks/RPCBench/run-bench.sh "$$($(SWIFT) build -c release --show-bin-path)" \
 	  $(DEV)/rpc-reference-server $(BENCH_SECONDS)
 
@@ -150,8 +144,33 @@ bench-store: deps
 	fi; \
 	DATABASE_URL="$$url" PGBENCH=$(PG_BIN)/pgbench $$($(SWIFT) build -c release --show-bin-path)/StoreBenchmark
 
+# The C++ reference server (Debian's libgrpc++, callback generic service) bench-rpc and bench-scenarios compare with.
+$(DEV)/rpc-reference-server: Tests/Reference/rpc-reference-server.cc $(DEV)/.apt-ok
+	g++ -O2 -std=c++17 -o $@ $< $$(pkg-config --cflags --libs grpc++ grpc)
+
+# matplotlib draws bench-results/latency.png; only the benchmarks need it, so `make test` does not install it.
+.PHONY: bench-pyenv bench-scenarios
+bench-pyenv: $(VENV)/.bench-ok
+$(VENV)/.bench-ok: $(VENV)/.ok
+	@$(PY) -m pip install -q --disable-pip-version-check matplotlib
+	@touch $@
+
+# The scenarios of issue 7 (Tests/Benchmarks/Scenarios): `incidentctl bench` against a fresh release incident-server
+# on a fresh database of the private Postgres, interleaved with the C++ reference; writes bench-results/RESULTS.md
+# and bench-results/latency.png. BENCH_SECONDS (per run) and BENCH_SOAK_SECONDS (600) tune the length; the other
+# BENCH_* knobs are listed at the top of run-scenarios.sh.
+BENCH_SOAK_SECONDS ?= 600
+bench-scenarios: deps certs pyenv bench-pyenv $(DEV)/rpc-reference-server
+	$(SWIFT) build -c release --product incident-server
+	$(SWIFT) build -c release --product incidentctl
+	@$(MAKE) --no-print-directory db-start
+	@status=0; BENCH_SECONDS=$(BENCH_SECONDS) BENCH_SOAK_SECONDS=$(BENCH_SOAK_SECONDS) \
+	bash Tests/Benchmarks/Scenarios/run-scenarios.sh "$$($(SWIFT) build -c release --show-bin-path)" \
+	  $(DEV)/rpc-reference-server "$(DB_URL)" $(ROOT)/bench-results $(PY) || status=$$?; \
+	$(MAKE) --no-print-directory db-stop; exit $$status
+
 # Every benchmark, one after the other (each reports beside its reference on the same machine).
-bench: bench-rpc bench-codec bench-store
+bench: bench-scenarios bench-rpc bench-codec bench-store
 
 # ---- protobuf codec: benchmark beside libprotobuf-c, fuzzing ---------------
 CODEC_WORK := $(ROOT)/.build-codec-tools

@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         // Prometheus backend for swift-metrics: the registry and its text exposition for GET /metrics.
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // `incidentctl bench` only: HDR latency histograms (p99.9 and max to 3 significant digits in fixed
+        // memory, mergeable across workers), the structure ghz and wrk2 report from; not linked into the server.
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
     ],
     targets: [
         // MARK: C doors
@@ -83,6 +86,7 @@ let package = Package(
             dependencies: [
                 "RPC", "IncidentAPI", "IncidentCore", "ProtoWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
 

@@ -91,6 +91,8 @@ public struct Incident: Sendable, Hashable {
     public var remediationActions: [RemediationAction]
     /// The source's id of the event that opened the incident (empty when the store does not know it).
     public var eventID = ""
+    /// How far escalation went and which SLA clocks ran out.
+    public var timers: IncidentTimers
 
     public init(
         id: IncidentID, status: IncidentStatus, severity: Severity, priority: Priority, title: String,
@@ -98,7 +100,7 @@ public struct Incident: Sendable, Hashable {
         resource: Resource, metrics: [String: Double], tags: [String: String], encryptedPayload: [UInt8]?,
         requestHash: String?, assignedTeam: String, escalationPolicy: String, eventCount: Int, createdAt: Date,
         updatedAt: Date, acknowledgedAt: Date?, resolvedAt: Date?, version: Int64, position: Int64,
-        timeline: [TimelineEntry], remediationActions: [RemediationAction]
+        timeline: [TimelineEntry], remediationActions: [RemediationAction], timers: IncidentTimers = IncidentTimers()
     ) {
         self.id = id
         self.status = status
@@ -126,5 +128,6 @@ public struct Incident: Sendable, Hashable {
         self.position = position
         self.timeline = timeline
         self.remediationActions = remediationActions
+        self.timers = timers
     }
 }

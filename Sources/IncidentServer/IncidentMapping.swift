@@ -25,6 +25,7 @@ extension IncidentAPI.Incident {
         updatedAt = APITime.format(incident.updatedAt)
         source = incident.source
         eventId = incident.eventID
+        requestSha256 = incident.requestHash ?? ""
         eventType = incident.eventType
         category = incident.category
         resource = IncidentAPI.Resource(incident.resource)
@@ -41,6 +42,7 @@ extension IncidentAPI.Incident {
         actions = incident.remediationActions.map(IncidentAPI.RemediationAction.init)
         timeline = incident.timeline.map(IncidentAPI.TimelineEntry.init)
         if includePayload { encryptedPayload = incident.encryptedPayload ?? [] }
+        setTimers(incident.timers)
     }
 }
 
@@ -82,6 +84,7 @@ extension IncidentAPI.RemediationAction {
         state = ActionState(code: action.state)
         var parameters = action.params
         reason = parameters.removeValue(forKey: "reason") ?? ""
+        setDecision(from: &parameters)
         self.parameters = parameters
     }
 }

@@ -27,6 +27,8 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
     /// Largest page ListIncidents returns, whatever the caller asks for.
     static let maxPageSize = 1000
     static let defaultPageSize = 50
+    /// Tries of an update that names no expected version before a concurrent change is reported as ABORTED.
+    static let updateAttempts = 5
     /// Most values one list filter may name.
     static let maxFilterValues = 64
 
@@ -125,9 +127,6 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         do {
             let identity = try authorizer.authorize(context, for: .incidentUpdate)
             let id = try Self.incidentID(request.incidentId)
-            if !request.actionDecisions.isEmpty {
-                throw RPCError(.unimplemented, "action_decisions: deciding on actions is not supported yet")
-            }
             let status = try request.status.map { name throws(RPCError) in try Self.status(named: name) }
             let severity = try request.severity.map { name throws(RPCError) in try Self.severity(named: name) }
             let team = try request.assignedTeam.map(Self.teamName)
@@ -135,51 +134,71 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             guard note.utf8.count <= 4096 else {
                 throw RPCError(.invalidArgument, "note: is \(note.utf8.count) bytes; at most 4096")
             }
-            guard status != nil || severity != nil || team != nil || !note.isEmpty else {
-                throw RPCError(.invalidArgument, "nothing to change: set status, severity, assigned_team or note")
+            guard status != nil || severity != nil || team != nil || !note.isEmpty || !request.actionDecisions.isEmpty
+            else {
+                throw RPCError(.invalidArgument,
+                               "nothing to change: set status, severity, assigned_team, note or action_decisions")
             }
 
-            let current = try await store.incident(id)
-            let expected = request.expectedVersion == 0 ? current.version : Int64(clamping: request.expectedVersion)
-            guard expected == current.version else {
-                throw RPCError(.aborted, "incident \(id) is at version \(current.version), not the expected "
-                               + "\(expected); read it again")
-            }
-            let now = Date()
-            var entries: [IncidentCore.TimelineEntry] = []
-            if let status {
-                guard current.status.canMove(to: status) else {
-                    throw RPCError(.failedPrecondition,
-                                   "status: cannot move from \(current.status.rawValue) to \(status.rawValue)")
+            // Read, check, write; retried when the incident moved underneath and the caller named no version.
+            var attempt = 0
+            while true {
+                attempt += 1
+                let current = try await store.incident(id)
+                let expected = request.expectedVersion == 0
+                    ? current.version : Int64(clamping: request.expectedVersion)
+                guard expected == current.version else {
+                    throw RPCError(.aborted, "incident \(id) is at version \(current.version), not the expected "
+                                   + "\(expected); read it again")
                 }
-                entries.append(IncidentCore.TimelineEntry(
-                    at: now, actor: identity.name, kind: "status_changed",
-                    message: "\(current.status.rawValue) → \(status.rawValue)"))
+                let now = Date()
+                var entries: [IncidentCore.TimelineEntry] = []
+                if let status {
+                    guard current.status.canMove(to: status) else {
+                        throw RPCError(.failedPrecondition,
+                                       "status: cannot move from \(current.status.rawValue) to \(status.rawValue)")
+                    }
+                    entries.append(IncidentCore.TimelineEntry(
+                        at: now, actor: identity.name, kind: "status_changed",
+                        message: "\(current.status.rawValue) → \(status.rawValue)"))
+                }
+                // The priority follows the configured mapping, as on create; an unchanged severity is no change.
+                let newSeverity = severity == current.severity ? nil : severity
+                let newPriority = newSeverity.map { config.severityMapping[$0] ?? $0.defaultPriority }
+                if let newSeverity, let newPriority {
+                    let change = "\(current.severity.rawValue) (\(current.priority)) → "
+                        + "\(newSeverity.rawValue) (\(newPriority))"
+                    entries.append(IncidentCore.TimelineEntry(
+                        at: now, actor: identity.name, kind: "severity_changed", message: change))
+                }
+                if let team {
+                    entries.append(IncidentCore.TimelineEntry(at: now, actor: identity.name, kind: "assigned",
+                                                              message: "assigned to \(team)"))
+                }
+                if !note.isEmpty {
+                    entries.append(IncidentCore.TimelineEntry(
+                        at: now, actor: identity.name, kind: "note", message: note))
+                }
+                var update = IncidentUpdate(
+                    incidentID: id, expectedVersion: expected, actor: identity.name, status: status,
+                    assignedTeam: team, timelineEntries: entries, severity: newSeverity, priority: newPriority)
+                try await addPipelineEffects(of: request, to: &update, current: current, now: now)
+                if update.timelineEntries.isEmpty && status == nil && team == nil {
+                    // Only the severity it already has: answer the incident as it is rather than bump its version.
+                    return IncidentAPI.Incident(current, includePayload: authorizer.mayReadPayload(identity))
+                }
+                do {
+                    let result = try await store.updateIncident(update)
+                    log.info("update \(id) by \(identity.name) to version \(result.version)",
+                             ["incident_id": "\(id)"])
+                    break
+                } catch StoreError.versionConflict
+                            where request.expectedVersion == 0 && attempt < Self.updateAttempts {
+                    // No version was named: the caller meant "as it is now", and a job (a page's outcome, a timer)
+                    // changed it between our read and write. Read again and re-check the move against it.
+                    continue
+                }
             }
-            // The priority follows the configured mapping, as on create; an unchanged severity is no change.
-            let newSeverity = severity == current.severity ? nil : severity
-            let newPriority = newSeverity.map { config.severityMapping[$0] ?? $0.defaultPriority }
-            if let newSeverity, let newPriority {
-                let change = "\(current.severity.rawValue) (\(current.priority)) → "
-                    + "\(newSeverity.rawValue) (\(newPriority))"
-                entries.append(IncidentCore.TimelineEntry(at: now, actor: identity.name, kind: "severity_changed",
-                                                          message: change))
-            }
-            if let team {
-                entries.append(IncidentCore.TimelineEntry(at: now, actor: identity.name, kind: "assigned",
-                                                          message: "assigned to \(team)"))
-            }
-            if !note.isEmpty {
-                entries.append(IncidentCore.TimelineEntry(at: now, actor: identity.name, kind: "note", message: note))
-            }
-            if entries.isEmpty && status == nil && team == nil {
-                // Only the severity it already has: answer the incident as it is rather than bump its version.
-                return IncidentAPI.Incident(current, includePayload: authorizer.mayReadPayload(identity))
-            }
-            let result = try await store.updateIncident(IncidentUpdate(
-                incidentID: id, expectedVersion: expected, actor: identity.name, status: status, assignedTeam: team,
-                timelineEntries: entries, severity: newSeverity, priority: newPriority))
-            log.info("update \(id) by \(identity.name) to version \(result.version)", ["incident_id": "\(id)"])
             let updated = try await store.incident(id)
             return IncidentAPI.Incident(updated, includePayload: authorizer.mayReadPayload(identity))
         } catch {

@@ -4,7 +4,8 @@ import IncidentCore
 
 /// Incidents in Postgres. Creates go through group commit; everything else through a small pool.
 public final class IncidentStore: Sendable {
-    private let pool: ConnectionPool
+    /// Internal so the store's extensions in other files (timers) share it.
+    let pool: ConnectionPool
     private let writer: GroupCommitWriter
     private let signal = ChangeSignal()
     private let listener: NotificationListener?

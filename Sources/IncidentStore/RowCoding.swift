@@ -70,7 +70,8 @@ let incidentColumns = """
     extract(epoch FROM i.updated_at) AS updated_at, extract(epoch FROM i.acknowledged_at) AS acknowledged_at,
     extract(epoch FROM i.resolved_at) AS resolved_at, i.version, i.position, i.timeline, i.remediation_actions,
     i.created_at::text AS cursor_time,
-    (SELECT e.event_id FROM events e WHERE e.incident_id = i.id ORDER BY e.received_at LIMIT 1) AS event_id
+    (SELECT e.event_id FROM events e WHERE e.incident_id = i.id ORDER BY e.received_at LIMIT 1) AS event_id,
+    i.escalation_step, i.sla_breaches
     """
 
 extension Incident {
@@ -104,8 +105,17 @@ extension Incident {
             resolvedAt: try row.decodeIfPresent("resolved_at", as: EpochMicros.self)?.date,
             version: try row.decode("version"), position: try row.decode("position"),
             timeline: try JSONColumn.decode([TimelineEntry].self, from: row.decode("timeline")),
-            remediationActions: try JSONColumn.decode([RemediationAction].self, from: row.decode("remediation_actions"))
+            remediationActions: try JSONColumn.decode([RemediationAction].self, from: row.decode("remediation_actions")),
+            timers: try IncidentTimers(row: row)
         )
         eventID = try row.decodeIfPresent("event_id") ?? ""
+    }
+}
+
+extension IncidentTimers {
+    /// Decodes the timer columns of a row selected with `incidentColumns`.
+    init(row: Row) throws {
+        self.init(escalationStep: try row.decode("escalation_step"),
+                  slaBreaches: try JSONColumn.decode([SLABreach].self, from: row.decode("sla_breaches")))
     }
 }

@@ -32,7 +32,7 @@ struct IncidentCtl: AsyncParsableCommand {
         """,
         subcommands: [
             CreateCommand.self, GetCommand.self, UpdateCommand.self, AckCommand.self, ResolveCommand.self,
-            ListCommand.self, WatchCommand.self, Rules.self,
+            ListCommand.self, WatchCommand.self, Rules.self, Bench.self,
         ]
     )
 }

@@ -51,9 +51,8 @@ def api(tmp_path_factory):
     return incident_manager_pb2, incident_manager_pb2_grpc
 
 
-@pytest.fixture(scope="session")
-def database_url() -> str:
-    """A fresh database on the Postgres `make test` started."""
+def fresh_database():
+    """Creates a database on the Postgres `make test` started; yields its URL, then drops it."""
     url = os.environ.get("DATABASE_URL")
     if not url:
         pytest.fail("DATABASE_URL is not set: run the tests through `make test-e2e`")
@@ -62,6 +61,12 @@ def database_url() -> str:
     parts = urllib.parse.urlsplit(url)
     yield urllib.parse.urlunsplit(parts._replace(path="/" + name))
     subprocess.run(["psql", url, "-q", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """A fresh database on the Postgres `make test` started."""
+    yield from fresh_database()
 
 
 class RunningServer:
@@ -107,9 +112,9 @@ def server(pki, database_url, tmp_path_factory):
     assert running.stop() == 0
 
 
-@pytest.fixture
-def channel_for(server, pki):
-    """Opens an mTLS channel presenting the certificate of an identity (llm-shield, secops, viewer)."""
+def channels_to(server, pki):
+    """Yields a function opening mTLS channels to `server` as an identity (llm-shield, secops, viewer); closes them
+    afterwards."""
     import grpc
 
     opened = []
@@ -127,3 +132,49 @@ def channel_for(server, pki):
     yield open_channel
     for channel in opened:
         channel.close()
+
+
+@pytest.fixture
+def channel_for(server, pki):
+    """Opens an mTLS channel presenting the certificate of an identity (llm-shield, secops, viewer)."""
+    yield from channels_to(server, pki)
+
+
+# A block_user rule that waits for a human: the spec's auto_remediation with requires_approval.
+APPROVAL_CONFIG = """\
+integrations:
+  llm-shield:
+    auto_remediation:
+      enabled: true
+      actions:
+        - name: block-after-approval
+          type: block_user
+          conditions:
+            severity: [P0]
+          requires_approval: true
+          approval_ttl: 1h
+          cooldown: 0s
+"""
+
+
+@pytest.fixture(scope="module")
+def approvals_database():
+    """A database of its own for the approvals server."""
+    yield from fresh_database()
+
+
+@pytest.fixture(scope="module")
+def approvals_server(pki, approvals_database, tmp_path_factory):
+    """incident-server started with --config APPROVAL_CONFIG."""
+    directory = tmp_path_factory.mktemp("approvals")
+    config = directory / "approvals.yaml"
+    config.write_text(APPROVAL_CONFIG)
+    running = RunningServer(pki, approvals_database, directory / "server.log", config=config)
+    yield running
+    assert running.stop() == 0
+
+
+@pytest.fixture
+def approvals_channel_for(approvals_server, pki):
+    """Opens an mTLS channel to the approvals server as an identity."""
+    yield from channels_to(approvals_server, pki)

@@ -223,7 +223,8 @@ struct ConfigReader {
                 throw error(nameNode, path, "unknown integration (this server implements llm-shield and webhooks)")
             }
             let map = try mapping(body, path: path)
-            try expectOnly(["enabled", "authentication", "routing", "security", "auto_remediation"], in: map, path: path)
+            try expectOnly(["enabled", "authentication", "routing", "security", "auto_remediation", "sla"],
+                           in: map, path: path)
             if let auth = map["authentication"] {
                 let authPath = "\(path).authentication"
                 let authMap = try mapping(auth, path: authPath)
@@ -239,12 +240,18 @@ struct ConfigReader {
             if let routing = map["routing"] {
                 let routingPath = "\(path).routing"
                 let r = try mapping(routing, path: routingPath)
-                try expectOnly(["default_team", "escalation_policy", "auto_page", "rules"], in: r, path: routingPath)
+                try expectOnly(["default_team", "escalation_policy", "auto_page", "rules", "escalation_policies"],
+                               in: r, path: routingPath)
+                if let policies = r["escalation_policies"] {
+                    config.escalationPolicies = try readEscalationPolicies(
+                        policies, path: "\(routingPath).escalation_policies")
+                }
                 if let list = r["rules"] { config.routingRules = try readRoutingRules(list, path: "\(routingPath).rules") }
                 if let v = r["default_team"] { config.routing.defaultTeam = try string(v, path: "\(routingPath).default_team") }
                 if let v = r["escalation_policy"] { config.routing.escalationPolicy = try string(v, path: "\(routingPath).escalation_policy") }
                 if let v = r["auto_page"] { config.routing.autoPage = try bool(v, path: "\(routingPath).auto_page") }
             }
+            if let sla = map["sla"] { config.sla = try readSLA(sla, path: "\(path).sla") }
             if let remediation = map["auto_remediation"] {
                 config.remediation = try readRemediation(remediation, path: "\(path).auto_remediation")
             }
@@ -378,6 +385,68 @@ struct ConfigReader {
             }
         }
         return conditions
+    }
+
+    // MARK: escalation and SLA timers
+
+    /// `name: {levels: [{targets: [...], timeout: 15m}, ...], repeats: 1}` per policy.
+    private func readEscalationPolicies(_ node: Node, path: String) throws(ConfigError) -> [String: EscalationPolicy] {
+        var policies: [String: EscalationPolicy] = [:]
+        for (nameNode, body) in try pairs(node, path: path) {
+            let name = try string(nameNode, path: path)
+            let policyPath = "\(path).\(name)"
+            let map = try mapping(body, path: policyPath)
+            try expectOnly(["levels", "repeats"], in: map, path: policyPath)
+            var levels: [EscalationLevel] = []
+            for (index, item) in try nodes(map["levels"] ?? Node([Node]()), path: "\(policyPath).levels").enumerated() {
+                let levelPath = "\(policyPath).levels[\(index)]"
+                let level = try mapping(item, path: levelPath)
+                try expectOnly(["targets", "timeout"], in: level, path: levelPath)
+                guard let targetsNode = level["targets"], let timeoutNode = level["timeout"] else {
+                    throw error(item, levelPath, "needs targets and timeout")
+                }
+                let targets = try strings(targetsNode, path: "\(levelPath).targets")
+                let timeout = try duration(timeoutNode, path: "\(levelPath).timeout")
+                guard !targets.isEmpty else {
+                    throw error(targetsNode, "\(levelPath).targets", "needs at least one target")
+                }
+                guard timeout > 0 else { throw error(timeoutNode, "\(levelPath).timeout", "must be longer than 0") }
+                levels.append(EscalationLevel(targets: targets, timeoutMinutes: timeout / 60))
+            }
+            guard !levels.isEmpty else { throw error(body, "\(policyPath).levels", "needs at least one level") }
+            let repeats = try map["repeats"].map { n throws(ConfigError) in
+                try number(n, path: "\(policyPath).repeats")
+            } ?? 0
+            guard repeats >= 0, repeats <= 100, repeats == repeats.rounded() else {
+                throw error(map["repeats"]!, "\(policyPath).repeats", "must be a whole number from 0 to 100")
+            }
+            policies[name] = EscalationPolicy(name: name, levels: levels, repeats: Int(repeats))
+        }
+        return policies
+    }
+
+    /// `P0: {acknowledge: 5m, resolve: 4h}` per priority; what a priority does not set keeps its default.
+    private func readSLA(_ node: Node, path: String) throws(ConfigError) -> SLAPolicy {
+        var policy = SLAPolicy.defaults
+        for (keyNode, body) in try pairs(node, path: path) {
+            let raw = try string(keyNode, path: path)
+            guard let priority = Priority(name: raw) else {
+                throw error(keyNode, "\(path).\(raw)", "priority must be one of P0, P1, P2, P3, P4")
+            }
+            let targetPath = "\(path).\(priority)"
+            let map = try mapping(body, path: targetPath)
+            try expectOnly(["acknowledge", "resolve"], in: map, path: targetPath)
+            var target = policy.targets[priority.rawValue]!
+            if let v = map["acknowledge"] {
+                target.acknowledgeWithinSeconds = try duration(v, path: "\(targetPath).acknowledge")
+            }
+            if let v = map["resolve"] { target.resolveWithinSeconds = try duration(v, path: "\(targetPath).resolve") }
+            guard target.acknowledgeWithinSeconds > 0, target.resolveWithinSeconds > 0 else {
+                throw error(body, targetPath, "acknowledge and resolve must be longer than 0")
+            }
+            policy.targets[priority.rawValue] = target
+        }
+        return policy
     }
 
     // MARK: typed access with errors that name the key

@@ -15,6 +15,10 @@ public struct ServiceConfig: Sendable, Hashable {
     public var severityMapping: [Severity: Priority]
     /// Where incidents go when no routing rule says otherwise.
     public var routing: RoutingDefaults
+    /// Escalation policies by name (`routing.escalation_policies`); see `escalationPolicy(named:team:)`.
+    public var escalationPolicies: [String: EscalationPolicy] = [:]
+    /// Acknowledgement and resolution targets per priority (`sla`).
+    public var sla = SLAPolicy.defaults
     /// Handling of sensitive content in events.
     public var security: SecurityOptions
     /// The Postgres connection string; usually given by `DATABASE_URL` instead.

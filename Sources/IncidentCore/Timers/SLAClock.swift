@@ -49,6 +49,14 @@ public struct SLAPolicy: Sendable, Hashable, Codable {
         _ kind: SLAKind, priority: Int, createdAt: Double, acknowledgedAt: Double?, resolvedAt: Double?, now: Double
     ) -> Bool {
         guard let deadline = deadlines(priority: priority, createdAt: createdAt)[kind] else { return false }
+        return Self.isBreached(kind, deadline: deadline, acknowledgedAt: acknowledgedAt, resolvedAt: resolvedAt,
+                               now: now)
+    }
+
+    /// Whether a `kind` clock that runs out at `deadline` is breached at `now` (all in seconds since 1970).
+    public static func isBreached(
+        _ kind: SLAKind, deadline: Double, acknowledgedAt: Double?, resolvedAt: Double?, now: Double
+    ) -> Bool {
         let reached: Double? = switch kind {
         case .acknowledge: acknowledgedAt ?? resolvedAt
         case .resolve: resolvedAt

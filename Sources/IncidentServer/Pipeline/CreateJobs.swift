@@ -10,9 +10,9 @@ struct CreateJobs: Sendable {
     /// The SLA targets the `sla.check` timers are due by.
     let sla: SLAPolicy
 
-    init(config: ServiceConfig, sla: SLAPolicy = .defaults) {
+    init(config: ServiceConfig) {
         self.config = config
-        self.sla = sla
+        self.sla = config.sla
     }
 
     /// Every job for an incident created from `draft` as `plan` decided; each runs at the incident's priority.
@@ -30,10 +30,10 @@ struct CreateJobs: Sendable {
         if plan.page && pagerDuty.enabled {
             add(.pageTrigger, "page.trigger", ["reason": plan.pageReasons.joined(separator: "; ")])
             if pagerDuty.escalateOnTimeout {
-                // The policy frozen onto the incident decides; its first level's timeout starts now.
-                let policy = EscalationPolicy.single(name: plan.escalationPolicy, team: plan.team,
+                // The policy in force now travels frozen in the timers; its first level's timeout starts now.
+                let policy = config.escalationPolicy(named: plan.escalationPolicy, team: plan.team,
                                                      timeoutMinutes: pagerDuty.escalationTimeoutMinutes)
-                add(.escalate, "escalate:0", delaySeconds: policy.step(0).timeoutSeconds, attempts: 5, ["step": "0"])
+                jobs.append(EscalationTimer.first(of: policy, priority: priority))
             }
         }
         for channel in slackChannels(for: draft, plan: plan) {
@@ -77,9 +77,16 @@ struct CreateJobs: Sendable {
             channel.hasPrefix("slack:") ? String(channel.dropFirst("slack:".count)) : nil
         }
         if !routed.isEmpty { return Array(Set(routed)).sorted() }
+        return slackChannels(priority: draft.priority, category: draft.category)
+    }
+
+    /// Slack's own channel routing by priority and category (escalations and SLA breaches use it too).
+    func slackChannels(priority: Priority, category: String) -> [String] {
+        let slack = config.notifications.slack
+        guard slack.enabled else { return [] }
         let route = slack.channelRouting.first { route in
-            (route.priorities.isEmpty || route.priorities.contains(draft.priority))
-                && (route.categories.isEmpty || route.categories.contains(draft.category))
+            (route.priorities.isEmpty || route.priorities.contains(priority))
+                && (route.categories.isEmpty || route.categories.contains(category))
         }
         return [route?.channel ?? slack.defaultChannel]
     }

@@ -17,12 +17,23 @@ public final class IncidentPipeline: Sendable {
     /// The integration families and the environment variable that picks each one's mode.
     static let families = ["pagerduty", "slack", "webhooks", "remediation"]
 
-    /// `extraHandlers` run kinds this pipeline does not (the timers); a kind registered twice goes to the later one.
+    /// The pipeline with every handler: integrations, remediation, and the timers (escalation, SLA, approval expiry).
     public convenience init(store: IncidentStore, config: ServiceConfig, environment: [String: String],
                             log: ServerLog) {
-        self.init(store: store, config: config, environment: environment, log: log, extraHandlers: [])
+        let routing = CreateJobs(config: config)
+        let settings = TimerSettings(
+            config: config, escalationTimeoutMinutes: config.notifications.pagerDuty.escalationTimeoutMinutes,
+            webhooks: { trigger, priority in
+                config.webhooks.filter { $0.fires(on: trigger, priority: priority) }.map(\.name)
+            },
+            slackChannels: { incident in
+                routing.slackChannels(priority: incident.priority, category: incident.category)
+            })
+        self.init(store: store, config: config, environment: environment, log: log,
+                  extraHandlers: TimerHandlers.all(store: store, settings: settings))
     }
 
+    /// `extraHandlers` run kinds the pipeline's own handlers do not; a kind registered twice goes to the later one.
     init(store: IncidentStore, config: ServiceConfig, environment: [String: String], log: ServerLog,
          extraHandlers: [any JobHandler], now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
         var deliveries: [String: any HTTPDelivery] = [:]

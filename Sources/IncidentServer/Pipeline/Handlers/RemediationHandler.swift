@@ -100,7 +100,8 @@ struct RemediationHandler: JobHandler {
                                            signer: MessageSigner(secret: Array(secret.utf8)),
                                            timeoutSeconds: executor.timeoutSeconds)
         // Only the action's own parameters go out; bookkeeping keys stay home.
-        let bookkeeping: Set<String> = ["rule", "error", "compensate_after_seconds", "approval_ttl_seconds"]
+        let bookkeeping: Set<String> = ["rule", "error", "compensate_after_seconds", "approval_ttl_seconds",
+                                        "decided_by", "decided_at", "reason"]
         let sent = parameters.filter { !bookkeeping.contains($0.key) }
         var request = endpoint.request(actionID: actionID, incidentID: incident.id.description, parameters: sent,
                                        now: Int(context.now()))

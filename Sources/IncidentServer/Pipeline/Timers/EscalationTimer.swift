@@ -1,0 +1,42 @@
+// The `escalate` timer jobs. The escalation policy in force when the incident was created travels frozen in each
+// timer's payload, from the first timer (enqueued with the first page) to the last, so a config reload never
+// changes an escalation already under way.
+import Foundation
+import IncidentCore
+import IncidentStore
+
+/// Builds and reads `escalate` jobs.
+enum EscalationTimer {
+    /// The timer that fires when `step` of `policy` has gone unacknowledged for its timeout. Payload: `step`,
+    /// `policy` (the frozen policy as JSON).
+    static func job(after step: EscalationStep, of policy: EscalationPolicy, priority: Priority) -> JobRequest {
+        JobRequest(kind: JobKind.escalate.rawValue, key: "escalate:\(step.index)", priority: priority,
+                   delay: .milliseconds(Int64((step.timeoutSeconds * 1000).rounded())),
+                   payload: ["step": String(step.index), "policy": encode(policy)])
+    }
+
+    /// The first timer, for CreateIncident to enqueue with the first page (step 0).
+    static func first(of policy: EscalationPolicy, priority: Priority) -> JobRequest {
+        job(after: policy.step(0), of: policy, priority: priority)
+    }
+
+    /// The frozen policy a timer carries; nil when it carries none (or one that is not usable).
+    static func policy(in payload: [String: String]) -> EscalationPolicy? {
+        guard let text = payload["policy"],
+              let policy = try? JSONDecoder().decode(EscalationPolicy.self, from: Data(text.utf8)),
+              !policy.levels.isEmpty, policy.repeats >= 0 else { return nil }
+        return policy
+    }
+
+    static func encode(_ policy: EscalationPolicy) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Encoding plain strings, numbers and arrays cannot fail.
+        return String(decoding: (try? encoder.encode(policy)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    /// `90s`, `15 min`: how long a level had, for people.
+    static func describe(seconds: Double) -> String {
+        seconds < 120 ? "\(Int(seconds.rounded()))s" : "\(Int((seconds / 60).rounded())) min"
+    }
+}
