@@ -66,6 +66,8 @@ struct DeliveryTests {
         let incident = try await harness.incident(id)
         #expect(incident.remediationActions.first?.state == "done")
         // Every outcome is audited too: one change per job outcome, by `system`.
+        // A handler records its outcome before the runner completes its job: wait for the last completion.
+        #expect(try await eventually { try await harness.store.jobs.counts(incidentID: IncidentID(id)!).done == 4 })
         let counts = try await harness.store.jobs.counts(incidentID: IncidentID(id)!)
         #expect(counts.done == 4)
         #expect(counts.dead == 0)

@@ -75,15 +75,21 @@ struct ApprovalTests {
 
     @Test("an approval past its TTL is FAILED_PRECONDITION; the expiry job denies it, and a decided one is left alone")
     func expiry() async throws {
-        let harness = try await TimerHarness.start(approvalTTL: 1)
+        // The expiry jobs are CreateIncident's (due at the 1 s TTL); no escalation or SLA timer changes the
+        // incidents meanwhile.
+        let harness = try await TimerHarness.start(approvalTTL: 1) { config in
+            TimerHarness.withoutEscalation(&config)
+            TimerHarness.withoutSLA(&config)
+        }
         let secops = try harness.service.client("secops")
         let expiring = try await harness.createP0()
         let decided = try await harness.createP0(user: "user-456")
         _ = try await secops.updateIncident(.deciding(decided.description, action: "A1", .approve), options: .test)
-        let expire = JobRequest(kind: "approval.expire", key: "approval.expire:A1", priority: .p0,
-                                delay: .seconds(1), payload: ["action_id": "A1"])
-        try await harness.enqueue([expire], for: expiring)
-        try await harness.enqueue([expire], for: decided)
+        for id in [expiring, decided] {
+            let expiry = try await harness.jobs(for: id).filter { $0.kind == "approval.expire" }
+            #expect(expiry.map(\.payload) == [["action_id": "A1"]])
+            #expect(expiry.allSatisfy { abs($0.dueAfterCreation - 1) < 0.05 }, "due at the approval's 1 s TTL")
+        }
         try await Task.sleep(for: .seconds(1.2))
 
         let late = await status {

@@ -10,15 +10,13 @@ import Testing
 
 @Suite("Status changes drive PagerDuty and compensation", .enabled(if: TestDatabase.shouldRun), .serialized)
 struct StatusEffectsTests {
-    /// The first page CreateIncident enqueues for a P0.
-    static let page = JobRequest(kind: "page.trigger", key: "page.trigger", priority: .p0,
-                                 payload: ["reason": "P0 with auto_page"])
-
     @Test("acknowledging and resolving a paged incident enqueue page.acknowledge and page.resolve")
     func pagedIncident() async throws {
         let harness = try await TimerHarness.start()
         let id = try await harness.createP0()
-        try await harness.enqueue([Self.page], for: id)
+        // CreateIncident paged the P0 (PagerDuty is on in the test config).
+        #expect(try await harness.jobs(for: id).filter { $0.kind == "page.trigger" }.map(\.payload)
+                    == [["reason": "P0 with auto_page"]])
         let secops = try harness.service.client("secops")
         for status in ["ACKNOWLEDGED", "IN_PROGRESS", "RESOLVED", "IN_PROGRESS", "RESOLVED"] {
             _ = try await secops.updateIncident(.with(id: id.description, status: status), options: .test)
@@ -33,8 +31,10 @@ struct StatusEffectsTests {
 
     @Test("an incident that was never paged sends PagerDuty nothing")
     func unpagedIncident() async throws {
+        // PagerDuty is on, but only P0 and P1 are paged: a P2 never is.
         let harness = try await TimerHarness.start()
-        let id = try await harness.createP0()
+        let id = try await harness.create(severity: "medium")
+        #expect(try await harness.store.incident(id).priority == .p2)
         let secops = try harness.service.client("secops")
         for status in ["ACKNOWLEDGED", "IN_PROGRESS", "RESOLVED"] {
             _ = try await secops.updateIncident(.with(id: id.description, status: status), options: .test)

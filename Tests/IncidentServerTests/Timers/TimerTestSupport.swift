@@ -1,7 +1,8 @@
 // Support for the timer tests: a server whose config has short escalation levels, SLA clocks and an approval rule,
-// and a small claim loop that runs the timer handlers on jobs claimed from the real Postgres queue. The loop
-// stands in for the shared JobRunner: it completes the jobs of other kinds untouched, so the tests can read what
-// was enqueued from the jobs table.
+// and a small claim loop that runs the timer handlers on jobs claimed from the real Postgres queue. The timers are
+// the ones CreateIncident enqueues in the incident's transaction, as in production; a test changes the config to
+// get the timers it needs. The loop stands in for the shared JobRunner: it completes the jobs of other kinds
+// untouched, so the tests can read what was enqueued from the jobs table.
 import Foundation
 import IncidentAPI
 import IncidentCore
@@ -22,10 +23,13 @@ struct TimerHarness {
         EscalationLevel(targets: ["manager"], timeoutMinutes: 1.0 / 60),
     ])
 
-    /// The test config: the policy above, P0 acknowledged within 2 s and resolved within 1 h, and a
-    /// `block_user` rule that waits for approval (TTL `approvalTTL`).
+    /// The test config: PagerDuty on, so a P0 is paged and its first escalation timer (the policy above) starts;
+    /// P0 acknowledged within 2 s and resolved within 1 h; and a `block_user` rule that waits for approval (TTL
+    /// `approvalTTL`).
     static func config(approvalTTL: Double = 3600) -> ServiceConfig {
         var config = ServiceHarness.defaultConfig
+        config.notifications.pagerDuty.enabled = true
+        config.notifications.pagerDuty.escalateOnTimeout = true
         config.escalationPolicies = [policy.name: policy]
         config.sla.targets[0] = SLATarget(acknowledgeWithinSeconds: 2, resolveWithinSeconds: 3600)
         config.remediation.enabled = true
@@ -35,9 +39,26 @@ struct TimerHarness {
         return config
     }
 
-    static func start(approvalTTL: Double = 3600) async throws -> TimerHarness {
-        let config = config(approvalTTL: approvalTTL)
+    /// No escalation timers: a P0 is still paged (for the tests of other timers, and of timers built by hand).
+    static func withoutEscalation(_ config: inout ServiceConfig) {
+        config.notifications.pagerDuty.escalateOnTimeout = false
+    }
+
+    /// No SLA clocks for a P0 (for the tests of escalation alone).
+    static func withoutSLA(_ config: inout ServiceConfig) {
+        config.sla.targets[0] = nil
+    }
+
+    /// Timers of the config above as changed by `configure`; `reloadedSince`, when given, is a change made to the
+    /// config the timer handlers read after the incidents were created (a config reload).
+    static func start(
+        approvalTTL: Double = 3600, configure: (inout ServiceConfig) -> Void = { _ in },
+        reloadedSince: ((inout ServiceConfig) -> Void)? = nil
+    ) async throws -> TimerHarness {
+        var config = config(approvalTTL: approvalTTL)
+        configure(&config)
         let service = try await ServiceHarness.start(config: config)
+        reloadedSince?(&config)
         let settings = TimerSettings(
             config: config,
             webhooks: { trigger, _ in trigger == "escalated" || trigger == "sla_breached" ? ["siem"] : [] },
@@ -50,13 +71,18 @@ struct TimerHarness {
     /// Creates a P0 incident about `user` through the real RPC (as LLM-Shield) and returns its id. The approval
     /// rule's cooldown holds per user: a second incident about the same user gets no action to approve.
     func createP0(user: String = "user-789") async throws -> IncidentID {
-        var event = Sample.event()
+        try await create(severity: "critical", user: user)
+    }
+
+    /// Creates an incident of `severity` about `user` through the real RPC (as LLM-Shield) and returns its id.
+    func create(severity: String, user: String = "user-789") async throws -> IncidentID {
+        var event = Sample.event(severity: severity)
         event.tags["user_id"] = user
         let created = try await service.client("llm-shield").createIncident(event, options: .test)
         return IncidentID(created.incidentId)!
     }
 
-    /// Enqueues jobs for an incident as CreateIncident will (the first escalation timer, SLA checks, pages).
+    /// Enqueues jobs CreateIncident does not: timers a test builds on purpose (a legacy timer, a bad step).
     func enqueue(_ jobs: [JobRequest], for id: IncidentID) async throws {
         try await store.jobs.enqueue(jobs, incidentID: id)
     }
@@ -91,12 +117,16 @@ struct TimerHarness {
         throw TimedOut()
     }
 
-    /// Runs due jobs until none of the timer kinds is ready or running for `id`.
+    /// Runs due jobs until none of the timer kinds is ready or running for `id`, leaving alone the timers due only
+    /// after `timeout` (CreateIncident's hour-long clocks).
     @discardableResult
     func drainTimers(for id: IncidentID, timeout: Duration = .seconds(20)) async throws -> [(ClaimedJob, JobResult)] {
-        try await runJobs(timeout: timeout) {
-            try await jobs(for: id).allSatisfy { job in
+        let deadline = ContinuousClock.now + timeout
+        return try await runJobs(timeout: timeout) {
+            let left = (deadline - ContinuousClock.now) / .seconds(1)
+            return try await jobs(for: id).allSatisfy { job in
                 !["escalate", "sla.check", "approval.expire"].contains(job.kind) || ["done", "dead"].contains(job.state)
+                    || job.dueIn > left
             }
         }
     }
@@ -124,6 +154,8 @@ struct TimerHarness {
         var state: String
         /// Seconds from the incident's creation until the job was due.
         var dueAfterCreation: Double
+        /// Seconds from now until the job is due (negative once due).
+        var dueIn: Double
     }
 
     /// Every job enqueued for `id`, oldest first.
@@ -132,7 +164,8 @@ struct TimerHarness {
         defer { worker.stop() }
         let statement = Statement("""
             SELECT j.kind, j.idempotency_key, j.payload, j.priority, j.state,
-                   extract(epoch FROM j.due_at - i.created_at)::float8 AS due_after
+                   extract(epoch FROM j.due_at - i.created_at)::float8 AS due_after,
+                   extract(epoch FROM j.due_at - clock_timestamp())::float8 AS due_in
             FROM jobs j JOIN incidents i ON i.id = j.incident_id WHERE j.incident_id = $1 ORDER BY j.id
             """, [id.description])
         let result = try await worker.run { try $0.run(statement) }
@@ -141,7 +174,7 @@ struct TimerHarness {
                    key: String(try row.decode("idempotency_key", as: String.self).dropFirst(id.description.count + 1)),
                    payload: try JSONColumn.decode([String: String].self, from: row.decode("payload")),
                    priority: try row.decode("priority"), state: try row.decode("state"),
-                   dueAfterCreation: try row.decode("due_after"))
+                   dueAfterCreation: try row.decode("due_after"), dueIn: try row.decode("due_in"))
         }
     }
 
