@@ -145,8 +145,11 @@ def test_stream_subscriber_gauge_follows_open_streams(api, stub, ops_server):
     stub("llm-shield").CreateIncident(event(pb2), timeout=30)
     assert value(scrape(ops_server.metrics_url), "incident_stream_subscribers") == 0
     call = secops.StreamIncidents(pb2.StreamIncidentsRequest(since_position=0), timeout=60)
-    next(call)  # the stream is open and joined once it delivered something
-    assert value(scrape(ops_server.metrics_url), "incident_stream_subscribers") == 1
+    next(call)  # the stream is open; it joins the live hub once its replay of the log is done
+    deadline = time.monotonic() + 15
+    while value(scrape(ops_server.metrics_url), "incident_stream_subscribers") != 1:
+        assert time.monotonic() < deadline, "the subscriber gauge did not count the open stream"
+        time.sleep(0.1)
     call.cancel()
     deadline = time.monotonic() + 15
     while value(scrape(ops_server.metrics_url), "incident_stream_subscribers") != 0:
