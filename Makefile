@@ -94,7 +94,8 @@ run: deps certs pyenv db-start build
 test: deps certs pyenv
 	@$(MAKE) --no-print-directory db-start
 	@status=0; \
-	DATABASE_URL="$(DB_URL)" $(MAKE) --no-print-directory test-swift test-interop test-e2e || status=$$?; \
+	DATABASE_URL="$(DB_URL)" $(MAKE) --no-print-directory test-swift test-interop test-e2e test-faults-short \
+	  || status=$$?; \
 	$(MAKE) --no-print-directory db-stop; exit $$status
 
 test-swift:
@@ -116,6 +117,20 @@ test-e2e: pyenv
 	$(SWIFT) build --product incidentctl; \
 	INCIDENT_SERVER="$$($(SWIFT) build --show-bin-path)/incident-server" \
 	INCIDENTCTL="$$($(SWIFT) build --show-bin-path)/incidentctl" $(PY) -m pytest -q Tests/e2e
+
+.PHONY: test-faults test-faults-short
+# Faults (kill -9, Postgres stopped, streams cut, SIGTERM under load) and abuse (fuzzed bodies, oversized messages,
+# connection and handshake floods, unread streams) against incident-server from Python grpcio. The tests start a
+# Postgres cluster of their own (they stop it on purpose). `make test` runs the short versions; `make test-faults`
+# the long ones (about 7 minutes), sized by the FAULTS_*, FUZZ_* and ABUSE_* knobs listed in Tests/faults/harness.py.
+test-faults-short: pyenv
+	$(SWIFT) build --product incident-server
+	INCIDENT_SERVER="$$($(SWIFT) build --show-bin-path)/incident-server" $(PY) -m pytest -q Tests/faults
+
+test-faults: pyenv
+	$(SWIFT) build --product incident-server
+	FAULTS_LONG=1 INCIDENT_SERVER="$$($(SWIFT) build --show-bin-path)/incident-server" \
+	  $(PY) -m pytest -q -s -rA Tests/faults
 
 .PHONY: bench-rpc test-interop-rpc
 # Unary calls/s, p50/p90/p99, server CPU and peak RSS: our Swift server vs a C++ server on the same core.

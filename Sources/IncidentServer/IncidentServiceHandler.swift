@@ -12,7 +12,7 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
     let store: IncidentStore
     /// The change-log fan-out every StreamIncidents call follows.
     let streams: ChangeHub
-    private let config: ServiceConfig
+    let config: ServiceConfig
     private let log: ServerLog
     private let authorizer: Authorizer
     private let validator = EventValidator()

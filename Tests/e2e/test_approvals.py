@@ -4,6 +4,7 @@ from its Postgres jobs table. Run by `make test-e2e`."""
 import importlib
 import json
 import pathlib
+import re
 import subprocess
 import uuid
 
@@ -72,7 +73,9 @@ def test_approve_enqueues_the_remediation(api, approvals_channel_for, approvals_
     with pytest.raises(grpc.RpcError) as again:
         secops.UpdateIncident(decide(pb2, incident_id, "A1", pb2.ActionDecision.DECISION_REJECT), timeout=30)
     assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert again.value.details() == "action_decisions[0]: action A1 is approved, not awaiting approval"
+    # The job runner may already have run the approved action (this config names no executor: it fails).
+    assert re.fullmatch(r"action_decisions\[0\]: action A1 is (approved|running|done|failed), not awaiting approval",
+                        again.value.details()), again.value.details()
     assert len([job for job in jobs_of(approvals_database, incident_id) if job[0] == "remediate"]) == 1
 
 

@@ -72,4 +72,28 @@ struct TimersThroughRunnerTests {
         #expect(counts.dead == 0)
         await harness.stop()
     }
+
+    @Test("resolving calls the webhooks that listen for incident_resolved, once per resolution")
+    func resolvedWebhook() async throws {
+        let harness = try await PipelineHarness.start { config in
+            config.webhooks[0].triggers = [WebhookTriggerConfig(event: "incident_resolved")]
+        }
+        let id = try await harness.create(severity: "low").incidentId
+        let secops = try harness.client("secops")
+        for status in ["ACKNOWLEDGED", "IN_PROGRESS", "RESOLVED"] {
+            _ = try await secops.updateIncident(.with(id: id, status: status), options: .test)
+        }
+        #expect(try await eventually { harness.receiver.received(path: "/webhook").count == 1 })
+        let hook = harness.receiver.received(path: "/webhook")[0]
+        #expect(signatureIsValid(hook, secret: PipelineHarness.webhookSecret))
+        let body = json(hook.body)
+        #expect(String(describing: body).contains("incident_resolved"))
+        #expect((body["incident"] as? [String: Any])?["id"] as? String == id)
+        // Reopened and resolved again: a second call, for the second resolution.
+        for status in ["IN_PROGRESS", "RESOLVED"] {
+            _ = try await secops.updateIncident(.with(id: id, status: status), options: .test)
+        }
+        #expect(try await eventually { harness.receiver.received(path: "/webhook").count == 2 })
+        await harness.stop()
+    }
 }

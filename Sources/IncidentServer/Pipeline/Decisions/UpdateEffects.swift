@@ -1,6 +1,6 @@
 // What an UpdateIncident causes beyond its own fields, written in the update's transaction: decisions on actions
-// awaiting approval (an approved action's `remediate` job), PagerDuty acknowledge/resolve for paged incidents, and
-// compensation when an incident is resolved as a false positive.
+// awaiting approval (an approved action's `remediate` job), PagerDuty acknowledge/resolve for paged incidents, the
+// `incident_resolved` webhooks, and compensation when an incident is resolved as a false positive.
 import Foundation
 import IncidentAPI
 import IncidentCore
@@ -85,8 +85,10 @@ struct UpdateEffects {
         }
     }
 
-    /// PagerDuty follows the status of a paged incident; a false-positive resolution undoes what acted.
-    mutating func statusChange(to status: IncidentStatus?, resolution: Resolution, paged: Bool) throws(RPCError) {
+    /// PagerDuty follows the status of a paged incident, `resolvedWebhooks` (their names) hear of a resolution, and a
+    /// false-positive resolution undoes what acted.
+    mutating func statusChange(to status: IncidentStatus?, resolution: Resolution, paged: Bool,
+                               resolvedWebhooks: [String] = []) throws(RPCError) {
         switch resolution {
         case .unspecified: break
         case .fixed, .falsePositive:
@@ -104,6 +106,13 @@ struct UpdateEffects {
             // A reopened incident can be resolved again: one resolve per resolution.
             jobs.append(JobRequest(kind: JobKind.pageResolve.rawValue, key: "page.resolve:v\(current.version + 1)",
                                    priority: priority, payload: ["actor": actor]))
+        }
+        if status == .resolved {
+            for name in resolvedWebhooks {
+                jobs.append(JobRequest(kind: JobKind.webhook.rawValue,
+                                       key: "webhook:\(name):incident_resolved:v\(current.version + 1)",
+                                       priority: priority, payload: ["webhook": name, "trigger": "incident_resolved"]))
+            }
         }
         if resolution == .fixed {
             entries.append(.init(at: now, actor: actor, kind: "resolution", message: "resolved as fixed"))
@@ -143,7 +152,11 @@ extension IncidentServiceHandler {
         try effects.decide(request.actionDecisions, resolving: update.status == .resolved)
         let paged = update.status == .acknowledged || update.status == .resolved
             ? try await store.hasJob(kind: JobKind.pageTrigger.rawValue, incidentID: current.id) : false
-        try effects.statusChange(to: update.status, resolution: request.resolution, paged: paged)
+        let priority = effects.priority
+        let resolvedWebhooks = update.status != .resolved ? [] : config.webhooks
+            .filter { $0.fires(on: "incident_resolved", priority: priority) }.map { $0.name }
+        try effects.statusChange(to: update.status, resolution: request.resolution, paged: paged,
+                                 resolvedWebhooks: resolvedWebhooks)
         update.timelineEntries += effects.entries
         update.jobs += effects.jobs
         if effects.actionsChanged { update.remediationActions = effects.actions }
