@@ -9,6 +9,7 @@ DEV          := $(ROOT)/.dev
 SWIFT        ?= swift
 CONFIG       ?= release
 LISTEN       ?= 127.0.0.1:9090
+METRICS_LISTEN ?= 127.0.0.1:9464
 
 # ---- system packages -------------------------------------------------------
 APT_PACKAGES := pkg-config openssl libssl-dev libgrpc-dev libgrpc++-dev libpq-dev \
@@ -85,8 +86,9 @@ build: deps
 	$(SWIFT) build -c $(CONFIG)
 
 run: deps certs pyenv db-start build
-	@echo "incident-server on $(LISTEN) (mTLS, certs in certs/); Ctrl-C stops it"
-	DATABASE_URL="$(DB_URL)" $$($(SWIFT) build -c $(CONFIG) --show-bin-path)/incident-server --listen $(LISTEN) --certs certs
+	@echo "incident-server on $(LISTEN) (mTLS, certs in certs/), metrics on http://$(METRICS_LISTEN)/metrics; Ctrl-C stops it"
+	DATABASE_URL="$(DB_URL)" $$($(SWIFT) build -c $(CONFIG) --show-bin-path)/incident-server --listen $(LISTEN) --certs certs \
+	  --metrics-listen $(METRICS_LISTEN)
 
 # `make test` stops the Postgres it started, whatever the tests' outcome.
 test: deps certs pyenv

@@ -15,6 +15,12 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // incidentctl's subcommands, flags and help.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Logging API the server's log lines go through; our JSON/text handler is the backend.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Metrics API (counters, gauges, timers) the service records into, independent of the backend.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        // Prometheus backend for swift-metrics: the registry and its text exposition for GET /metrics.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // `incidentctl bench` only: HDR latency histograms (p99.9 and max to 3 significant digits in fixed
         // memory, mergeable across workers), the structure ghz and wrk2 report from; not linked into the server.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
@@ -60,10 +66,21 @@ let package = Package(
         .target(name: "IncidentStore", dependencies: ["CLibPQ", "IncidentCore"]),
         .target(
             name: "IncidentServer",
-            dependencies: ["RPC", "IncidentAPI", "IncidentCore", "IncidentStore", "Integrations"]
+            dependencies: [
+                "RPC", "IncidentAPI", "IncidentCore", "IncidentStore", "Integrations",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
         ),
         .executableTarget(
-            name: "incident-server", dependencies: ["IncidentServer", "IncidentCore", "IncidentStore", "RPC"]),
+            name: "incident-server",
+            dependencies: [
+                "IncidentServer", "IncidentCore", "IncidentStore", "RPC",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .executableTarget(
             name: "incidentctl",
             dependencies: [
@@ -100,7 +117,10 @@ let package = Package(
         .testTarget(name: "IncidentStoreTests", dependencies: ["IncidentStore", "IncidentCore"]),
         .testTarget(
             name: "IncidentServerTests",
-            dependencies: ["IncidentServer", "IncidentAPI", "IncidentCore", "IncidentStore", "RPC"],
+            dependencies: [
+                "IncidentServer", "IncidentAPI", "IncidentCore", "IncidentStore", "RPC",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             exclude: ["Fixtures"]
         ),
         // P0 create-to-page latency alone and under a flood (run by `make bench-p0`).

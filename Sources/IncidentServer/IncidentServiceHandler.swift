@@ -77,7 +77,7 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             if result.duplicate && !reservation.isEmpty { engine.withLock { $0.release(reservation) } }
             let id = result.incidentID.description
             log.info("create \(id) by \(identity.name): source \(event.event.source), event_id \(event.event.eventID)"
-                     + (result.duplicate ? " (duplicate)" : ""))
+                     + (result.duplicate ? " (duplicate)" : ""), ["incident_id": id])
             var response = CreateIncidentResponse()
             response.status = "accepted"
             response.incidentId = id
@@ -189,7 +189,8 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
                 }
                 do {
                     let result = try await store.updateIncident(update)
-                    log.info("update \(id) by \(identity.name) to version \(result.version)")
+                    log.info("update \(id) by \(identity.name) to version \(result.version)",
+                             ["incident_id": "\(id)"])
                     break
                 } catch StoreError.versionConflict
                             where request.expectedVersion == 0 && attempt < Self.updateAttempts {

@@ -12,13 +12,21 @@ public struct ServerOptions: Sendable, Hashable {
     public var clientCA: String?
     public var databaseURL: String?
     public var certsDirectory: String?
+    /// `HOST:PORT` for the Prometheus endpoint; nil leaves metrics off.
+    public var metricsListen: String?
+    /// `json` or `text`; nil picks by whether stderr is a terminal.
+    public var logFormat: String?
 
     public static let usage = """
         usage: incident-server [--config FILE] [--listen HOST:PORT]... [--certs DIR]
                                [--tls-cert FILE] [--tls-key FILE] [--client-ca FILE] [--database-url URL]
+                               [--metrics-listen HOST:PORT] [--log-format json|text]
           --certs DIR  shorthand for DIR/server.crt, DIR/server.key and DIR/ca.crt
-        environment: INCIDENT_LISTEN (comma-separated addresses), DATABASE_URL, and the variables the
-                     config's tokens.jwt.keys[].secret_env name (HS256 secrets)
+          --metrics-listen  serve Prometheus metrics at http://HOST:PORT/metrics (off when unset)
+          --log-format      json (one object per line) or text; text on a terminal, json otherwise
+        environment: INCIDENT_LISTEN (comma-separated addresses), DATABASE_URL, INCIDENT_METRICS_LISTEN,
+                     INCIDENT_LOG_FORMAT, INCIDENT_LOG_LEVEL (trace..critical, default info), and the variables
+                     the config's tokens.jwt.keys[].secret_env name (HS256 secrets)
         """
 
     public init() {}
@@ -33,7 +41,8 @@ public struct ServerOptions: Sendable, Hashable {
                 name = String(flag[..<equals])
                 inlineValue = String(flag[flag.index(after: equals)...])
             }
-            let known = ["--config", "--listen", "--tls-cert", "--tls-key", "--client-ca", "--database-url", "--certs"]
+            let known = ["--config", "--listen", "--tls-cert", "--tls-key", "--client-ca", "--database-url", "--certs",
+                         "--metrics-listen", "--log-format"]
             guard known.contains(name) else { throw UsageError(message: "unknown argument \(flag)") }
             guard let value = inlineValue ?? rest.popFirst(), !value.isEmpty else {
                 throw UsageError(message: "\(name) needs a value")
@@ -45,6 +54,12 @@ public struct ServerOptions: Sendable, Hashable {
             case "--tls-key": tlsKey = value
             case "--client-ca": clientCA = value
             case "--database-url": databaseURL = value
+            case "--metrics-listen": metricsListen = value
+            case "--log-format":
+                guard value == "json" || value == "text" else {
+                    throw UsageError(message: "--log-format takes json or text, not \(value)")
+                }
+                logFormat = value
             default: certsDirectory = value
             }
         }

@@ -1,6 +1,7 @@
 // Group commit: many callers' creates written in one pipelined transaction, each acked only after COMMIT.
 import Foundation
 import IncidentCore
+import Synchronization
 
 /// Writer threads, each owning one connection, that drain `PendingCreates` in batches, most urgent first.
 ///
@@ -13,6 +14,8 @@ import IncidentCore
 final class GroupCommitWriter: Sendable {
     private let pending: PendingCreates
     private let maxBatch: Int
+    /// Creates refused for load so far, per priority (index 0 is P0), for metrics.
+    private let refused = Mutex([Int](repeating: 0, count: 5))
 
     init(settings: ConnectionSettings, writers: Int, maxBatch: Int, queueCapacity: Int) {
         pending = PendingCreates(capacity: queueCapacity)
@@ -37,8 +40,10 @@ final class GroupCommitWriter: Sendable {
                 break
             case .admittedDisplacing(let victim):
                 // Resumed outside the lanes' lock (push returned): the victim's caller learns at once.
+                countRefusal(victim.priority.rawValue)
                 victim.continuation.resume(throwing: StoreError.overloaded(refusedPriority: victim.priority))
             case .refused:
+                countRefusal(priority.rawValue)
                 continuation.resume(throwing: StoreError.overloaded(refusedPriority: priority))
             case .closed:
                 continuation.resume(throwing: StoreError.unavailable(reason: "the store is shutting down"))
@@ -48,6 +53,13 @@ final class GroupCommitWriter: Sendable {
 
     /// How many creates wait for a writer at each priority (index 0 is P0).
     var queueDepths: [Int] { pending.depths }
+
+    /// How many creates were refused for load at each priority since start (index 0 is P0).
+    var refusalCounts: [Int] { refused.withLock { $0 } }
+
+    private func countRefusal(_ priority: Int) {
+        refused.withLock { $0[min(max(priority, 0), $0.count - 1)] += 1 }
+    }
 
     /// Stops taking creates; queued ones are still written.
     func shutdown() {

@@ -65,6 +65,12 @@ public final class IncidentStore: Sendable {
     /// How many creates wait for a group-commit writer at each priority (index 0 is P0).
     public var writeQueueDepths: [Int] { writer.queueDepths }
 
+    /// Creates refused for load since start, per priority (index 0 is P0).
+    public var writeRefusals: [Int] { writer.refusalCounts }
+
+    /// The short-operation pool's busy connections and size, sampled now.
+    public var poolUsage: (busy: Int, size: Int) { (pool.busyCount, pool.size) }
+
     /// Applies a conditional update, writing the audit entry and change-log row in the same transaction.
     public func updateIncident(_ update: IncidentUpdate) async throws -> UpdateIncidentResult {
         let statement = Statement("""

@@ -216,4 +216,27 @@ public final class JobQueue: Sendable {
             return counts
         }
     }
+
+    /// Jobs waiting or running, per priority and state; reads only the claimable rows' partial index.
+    public func pendingDepths() async throws -> [JobDepth] {
+        let result = try await pool.withConnection { connection in
+            try connection.query("""
+                SELECT priority, state, count(*) AS n FROM jobs WHERE state IN ('ready', 'running')
+                GROUP BY priority, state
+                """)
+        }
+        return try decoding {
+            try result.allRows.map { row in
+                JobDepth(priority: try row.decode("priority"), state: try row.decode("state"),
+                         count: try row.decode("n"))
+            }
+        }
+    }
+}
+
+/// How many jobs of one priority are in one state (`ready` or `running`).
+public struct JobDepth: Sendable, Hashable {
+    public var priority: Int
+    public var state: String
+    public var count: Int
 }

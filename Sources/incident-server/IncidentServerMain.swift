@@ -5,18 +5,41 @@ import Foundation
 import IncidentCore
 import IncidentServer
 import IncidentStore
+import Logging
+import Metrics
+import Prometheus
 import RPC
 
 @main
 struct IncidentServerMain {
     static func main() async {
-        let log = ServerLog()
         let options: ServerOptions
         do {
             options = try ServerOptions(arguments: Array(CommandLine.arguments.dropFirst()))
         } catch {
-            if !error.message.isEmpty { log.error(error.message) }
+            if !error.message.isEmpty { FileHandle.standardError.write(Data("\(error.message)\n".utf8)) }
             fail(ServerOptions.usage, code: error.message.isEmpty ? 0 : 64)
+        }
+        let environment = ProcessInfo.processInfo.environment
+        // Log lines: JSON for collectors, text on a terminal; every ServerLog made from here on uses this.
+        let logFormat = (options.logFormat ?? environment["INCIDENT_LOG_FORMAT"]).flatMap(LogFormat.init(rawValue:))
+            ?? .forStandardError
+        let logLevel = LineLogHandler.level(named: environment["INCIDENT_LOG_LEVEL"]) ?? .info
+        LoggingSystem.bootstrap { LineLogHandler(label: $0, format: logFormat, level: logLevel) }
+        let log = ServerLog()
+        // Metrics go to a Prometheus registry only when an endpoint is asked for; otherwise swift-metrics' no-op.
+        let metricsAddress = options.metricsListen
+            ?? environment["INCIDENT_METRICS_LISTEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let registry = PrometheusCollectorRegistry()
+        if metricsAddress != nil {
+            var factory = PrometheusMetricsFactory(registry: registry)
+            // Calls take well under a millisecond to a few seconds: buckets from 250 µs up.
+            factory.defaultDurationHistogramBuckets = [
+                .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+                .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+            ]
+            MetricsSystem.bootstrap(factory)
         }
         let config: ServiceConfig
         do {
@@ -48,7 +71,8 @@ struct IncidentServerMain {
             var configuration = ServerConfiguration(
                 listenAddresses: config.listen,
                 security: .mutualTLS(certificateChainPath: config.tls.certificateChain,
-                                     privateKeyPath: config.tls.privateKey, clientCAPath: config.tls.clientCA))
+                                     privateKeyPath: config.tls.privateKey, clientCAPath: config.tls.clientCA),
+                callObserver: RPCCallMetrics())
             // INCIDENT_ADMISSION_LIMIT: unary calls in flight at which P1 creates are refused (lower ones earlier).
             let admission = CreateAdmission(
                 limit: ProcessInfo.processInfo.environment["INCIDENT_ADMISSION_LIMIT"].flatMap { Int($0) } ?? 512,
@@ -65,6 +89,22 @@ struct IncidentServerMain {
         let pipeline = IncidentPipeline(store: store, config: config, environment: ProcessInfo.processInfo.environment,
                                         log: log)
         pipeline.start()
+        let gauges = ServiceGauges(store: store, streams: streams)
+        var metricsEndpoint: MetricsEndpoint?
+        if let metricsAddress {
+            gauges.start()
+            do {
+                metricsEndpoint = try MetricsEndpoint(address: metricsAddress) {
+                    gauges.refresh()
+                    return registry.emitToBuffer()
+                }
+            } catch {
+                fail("incident-server: \(error)", code: 69)
+            }
+            let shown = metricsAddress.hasSuffix(":0")
+                ? String(metricsAddress.dropLast()) + String(metricsEndpoint?.port ?? 0) : metricsAddress
+            log.info("incident-server: metrics on http://\(shown)/metrics")
+        }
         log.info("incident-server: jobs " + (config.jobs.enabled ? "on, \(config.jobs.workers) workers" : "off") + "; "
                  + pipeline.modes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.rawValue)" }
                     .joined(separator: ", "))
@@ -75,6 +115,8 @@ struct IncidentServerMain {
             }
             log.info("incident-server: serving IncidentService on \(addresses.joined(separator: ", ")) (mTLS)")
         }
+        metricsEndpoint?.stop()
+        gauges.stop()
         await pipeline.stop()
         await streams.stop()
         store.shutdown()

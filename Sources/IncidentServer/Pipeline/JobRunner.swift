@@ -121,23 +121,28 @@ final class JobRunner: Sendable {
 
     private func settle(_ job: ClaimedJob, _ result: JobResult) async {
         let label = "\(job.kind) for \(job.incidentID ?? "-") (attempt \(job.attempts)/\(job.maxAttempts))"
+        let ids = ["incident_id": job.incidentID ?? "", "job_id": "\(job.id)", "job_kind": job.kind]
         do {
             switch result {
             case .done:
-                if try await !queue.complete(job) { log.info("jobs: \(label) finished after its lease was lost") }
+                if try await !queue.complete(job) { log.info("jobs: \(label) finished after its lease was lost", ids) }
+                PipelineMetrics.jobSettled(kind: job.kind, outcome: "done")
             case .retry(let reason):
-                switch try await queue.fail(job, error: reason, backoff: options.backoff) {
-                case .retryScheduled: log.info("jobs: \(label) will retry: \(reason)")
-                case .deadLettered: log.error("jobs: \(label) dead-lettered: \(reason)")
-                case .leaseLost: log.info("jobs: \(label) failed after its lease was lost")
+                let settled = try await queue.fail(job, error: reason, backoff: options.backoff)
+                PipelineMetrics.jobSettled(kind: job.kind, outcome: settled == .deadLettered ? "dead" : "retry")
+                switch settled {
+                case .retryScheduled: log.info("jobs: \(label) will retry: \(reason)", ids)
+                case .deadLettered: log.error("jobs: \(label) dead-lettered: \(reason)", ids)
+                case .leaseLost: log.info("jobs: \(label) failed after its lease was lost", ids)
                 }
             case .failed(let reason):
                 try await queue.deadLetter(job, error: reason)
-                log.error("jobs: \(label) dead-lettered: \(reason)")
+                PipelineMetrics.jobSettled(kind: job.kind, outcome: "dead")
+                log.error("jobs: \(label) dead-lettered: \(reason)", ids)
             }
         } catch {
             // The lease runs out and the job is claimed again: handlers are idempotent.
-            log.error("jobs: cannot settle \(label): \(error)")
+            log.error("jobs: cannot settle \(label): \(error)", ids)
         }
     }
 }

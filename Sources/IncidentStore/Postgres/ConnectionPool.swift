@@ -40,6 +40,12 @@ final class ConnectionPool: Sendable {
         }
     }
 
+    /// Connections in the pool.
+    var size: Int { workers.count }
+
+    /// Connections with work queued or running now (a cheap sample, for metrics).
+    var busyCount: Int { workers.reduce(0) { $0 + ($1.load > 0 ? 1 : 0) } }
+
     /// Stops every connection thread.
     func shutdown() {
         workers.forEach { $0.stop() }

@@ -23,6 +23,8 @@ final class ServerCall: Completion, @unchecked Sendable {
     /// Only calls whose requests are streamed read them with their own batch.
     private let receiveBatch: OpaquePointer?
     private let state = Mutex(State())
+    /// When the handler was handed the call, for the observer's duration.
+    private let startedAt = ContinuousClock.now
 
     private struct State {
         var task: Task<Void, Never>?
@@ -93,6 +95,11 @@ final class ServerCall: Completion, @unchecked Sendable {
     }
 
     private func run(_ handler: ServerMethodHandler, _ request: [UInt8]?) async {
+        guard let observer = runtime.callObserver else { return await runHandler(handler, request) }
+        await observer.around(context) { await self.runHandler(handler, request) }
+    }
+
+    private func runHandler(_ handler: ServerMethodHandler, _ request: [UInt8]?) async {
         do {
             switch handler {
             case .unary(let body):
@@ -134,6 +141,7 @@ final class ServerCall: Completion, @unchecked Sendable {
         }
         guard let sendInitial else { return }
         if isStream { runtime.streamEnded(self) }
+        runtime.callObserver?.callEnded(context, code: status?.code ?? .ok, duration: startedAt.duration(to: .now))
         cgrpc_batch_reset(sendBatch)
         if sendInitial {
             context.initialMetadata.append(to: sendBatch, trailing: false)

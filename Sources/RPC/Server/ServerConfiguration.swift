@@ -32,6 +32,8 @@ public struct ServerConfiguration: Sendable {
     public var keepalive: Keepalive
     /// Decides whether to serve each call before its handler task exists; `nil` serves every call.
     public var admission: CallAdmission?
+    /// Told about each call as it runs and ends (metrics, request-scoped logging); `nil` = nobody.
+    public var callObserver: (any ServerCallObserver)?
 
     public init(
         listenAddresses: [String],
@@ -40,7 +42,8 @@ public struct ServerConfiguration: Sendable {
         requestSlotsPerMethod: Int = 32,
         maxReceiveMessageBytes: Int = 4 * 1024 * 1024,
         maxSendMessageBytes: Int = 4 * 1024 * 1024,
-        keepalive: Keepalive = Keepalive()
+        keepalive: Keepalive = Keepalive(),
+        callObserver: (any ServerCallObserver)? = nil
     ) {
         self.listenAddresses = listenAddresses
         self.security = security
@@ -49,6 +52,7 @@ public struct ServerConfiguration: Sendable {
         self.maxReceiveMessageBytes = maxReceiveMessageBytes
         self.maxSendMessageBytes = maxSendMessageBytes
         self.keepalive = keepalive
+        self.callObserver = callObserver
     }
 
     /// Online processors, at least one.

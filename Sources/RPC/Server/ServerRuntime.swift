@@ -16,6 +16,8 @@ final class ServerRuntime: @unchecked Sendable {
     let unaryHandlersInFlight = Atomic<Int>(0)
     private let configuration: ServerConfiguration
     var admission: CallAdmission? { configuration.admission }
+    /// Told about every call; read once per call.
+    var callObserver: (any ServerCallObserver)? { configuration.callObserver }
     private let streams = Mutex<[ObjectIdentifier: ServerCall]>([:])
     private let lifecycle = Mutex<Lifecycle>(.created)
     private let terminationWaiters = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))

@@ -46,6 +46,9 @@ final class PageHandler: JobHandler {
         else { return .failed(reason: "no PagerDuty request for \(incident.priority)") }
         let outcome = await context.delivery("pagerduty").deliver(request)
         let (result, final) = context.result(of: outcome, job: job)
+        if case .done = result {
+            PipelineMetrics.pageSent(action: action.rawValue, mocked: context.isMocked("pagerduty"))
+        }
         if final && !context.isMocked("pagerduty") {
             let entry: TimelineEntry = switch result {
             case .done:
