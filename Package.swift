@@ -113,12 +113,14 @@ let package = Package(
         .testTarget(
             name: "IncidentCtlTests", dependencies: ["IncidentCore", "incidentctl", "RPC"],
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "IncidentCore"]),
+        // A real HTTP peer on loopback for the tests of outbound calls (one copy for every test target).
+        .target(name: "HTTPTestSupport", path: "Tests/Support/HTTPTestSupport"),
+        .testTarget(name: "IntegrationsTests", dependencies: ["Integrations", "IncidentCore", "HTTPTestSupport"]),
         .testTarget(name: "IncidentStoreTests", dependencies: ["IncidentStore", "IncidentCore"]),
         .testTarget(
             name: "IncidentServerTests",
             dependencies: [
-                "IncidentServer", "IncidentAPI", "IncidentCore", "IncidentStore", "RPC",
+                "IncidentServer", "IncidentAPI", "IncidentCore", "IncidentStore", "RPC", "HTTPTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"]

@@ -1,8 +1,9 @@
 // The circuit breaker per integration: opens after consecutive failures, probes once after its cool-off, and
 // keeps one endpoint's trouble from stopping calls to another.
 import Foundation
-import Testing
+import HTTPTestSupport
 @testable import Integrations
+import Testing
 
 @Suite struct CircuitBreakerTests {
     @Test func opensAfterConsecutiveFailuresAndProbesOnceAfterTheCoolOff() {

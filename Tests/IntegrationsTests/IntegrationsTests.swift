@@ -1,7 +1,8 @@
 import Foundation
+import HTTPTestSupport
 import IncidentCore
-import Testing
 @testable import Integrations
+import Testing
 
 let incident = IncidentSummary(
     id: "INC-20251111-00042", title: "Prompt Injection Detected", description: "Malicious prompt <script> & co",

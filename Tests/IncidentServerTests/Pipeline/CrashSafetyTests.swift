@@ -3,6 +3,7 @@
 // same database. The job runs again with the same idempotency key, so the receiver can act once; every page has
 // the incident's dedup key; every acknowledged incident is there exactly once.
 import Foundation
+import HTTPTestSupport
 import IncidentAPI
 import IncidentCore
 import IncidentStore

@@ -2,6 +2,7 @@
 // TLS, a store on a fresh Postgres database, and the job runner with every integration in live mode pointed at a
 // loopback HTTP receiver (paths /pagerduty, /slack, /webhook, /shield/block, /shield/unblock).
 import Foundation
+import HTTPTestSupport
 import IncidentAPI
 import IncidentCore
 @testable import IncidentServer

@@ -1,6 +1,6 @@
 // A real HTTP/1.1 receiver on loopback standing in for PagerDuty, Slack, LLM-Shield's admin API and webhooks: it
-// records what arrives and answers with scripted statuses (and delays, for timeouts). A copy of IntegrationsTests'
-// receiver (test targets cannot share sources), with answers scripted per path.
+// records what arrives and answers with scripted statuses (and delays, for timeouts), per path. Shared by the test
+// targets that need a real peer on the other end of an outbound HTTP call.
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -8,25 +8,33 @@ import Glibc
 #endif
 
 /// Records HTTP requests on a loopback port and answers as scripted.
-final class LoopbackHTTPReceiver: Sendable {
-    struct Received: Sendable {
-        var method: String
-        var path: String
-        var headers: [String: String]  // lower-cased names
-        var body: [UInt8]
+public final class LoopbackHTTPReceiver: Sendable {
+    /// One request as it arrived.
+    public struct Received: Sendable {
+        public var method: String
+        public var path: String
+        public var headers: [String: String]  // lower-cased names
+        public var body: [UInt8]
     }
 
-    struct Reply: Sendable {
-        var status: Int
-        var delaySeconds: Double = 0
-        var headers: [String: String] = [:]
+    /// How to answer one request.
+    public struct Reply: Sendable {
+        public var status: Int
+        public var delaySeconds: Double = 0
+        public var headers: [String: String] = [:]
+
+        public init(status: Int, delaySeconds: Double = 0, headers: [String: String] = [:]) {
+            self.status = status
+            self.delaySeconds = delaySeconds
+            self.headers = headers
+        }
     }
 
-    let port: UInt16
+    public let port: UInt16
     private let listener: Int32
     private let state = Mutex<(received: [Received], script: [String: [Reply]], stopped: Bool)>(([], [:], false))
 
-    init() throws {
+    public init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -35,7 +43,9 @@ final class LoopbackHTTPReceiver: Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 64) == 0 else { throw POSIXError(.EADDRINUSE) }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
@@ -48,17 +58,17 @@ final class LoopbackHTTPReceiver: Sendable {
         thread.start()
     }
 
-    var url: String { "http://127.0.0.1:\(port)" }
-    var received: [Received] { state.withLock { $0.received } }
+    public var url: String { "http://127.0.0.1:\(port)" }
+    public var received: [Received] { state.withLock { $0.received } }
 
     /// Statuses for the next requests to `path` (any path when nil), in order; after the script runs out every
     /// request gets 202.
-    func script(_ replies: [Reply], path: String? = nil) { state.withLock { $0.script[path ?? "*"] = replies } }
+    public func script(_ replies: [Reply], path: String? = nil) { state.withLock { $0.script[path ?? "*"] = replies } }
 
     /// What arrived at one path, oldest first.
-    func received(path: String) -> [Received] { received.filter { $0.path == path } }
+    public func received(path: String) -> [Received] { received.filter { $0.path == path } }
 
-    func stop() {
+    public func stop() {
         state.withLock { $0.stopped = true }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
@@ -90,7 +100,8 @@ final class LoopbackHTTPReceiver: Sendable {
             var headers: [String: String] = [:]
             for line in head.dropFirst() {
                 guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                headers[line[..<colon].lowercased()] = value
             }
             let length = Int(headers["content-length"] ?? "0") ?? 0
             let bodyStart = headerEnd! + 4
@@ -103,7 +114,8 @@ final class LoopbackHTTPReceiver: Sendable {
             buffer.removeFirst(bodyStart + length)
             let reply: Reply = state.withLock { state in
                 let path = String(requestLine[1])
-                state.received.append(Received(method: String(requestLine[0]), path: path, headers: headers, body: body))
+                state.received.append(
+                    Received(method: String(requestLine[0]), path: path, headers: headers, body: body))
                 for key in [path, "*"] where state.script[key]?.isEmpty == false {
                     return state.script[key]!.removeFirst()
                 }
@@ -120,7 +132,9 @@ final class LoopbackHTTPReceiver: Sendable {
 
     private func find(_ haystack: [UInt8], _ needle: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+        for i in 0...(haystack.count - needle.count) where haystack[i..<(i + needle.count)].elementsEqual(needle) {
+            return i
+        }
         return nil
     }
 }
