@@ -28,11 +28,11 @@ def pki(tmp_path_factory) -> pathlib.Path:
 
 
 class RunningServer:
-    def __init__(self, pki: pathlib.Path):
+    def __init__(self, pki: pathlib.Path, stderr=None):
         self.process = subprocess.Popen(
             [server_binary(), "--listen", "127.0.0.1:0", "--cert", str(pki / "server.pem"),
              "--key", str(pki / "server.key"), "--client-ca", str(pki / "ca.pem")],
-            stdout=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=stderr, text=True,
         )
         line = self.process.stdout.readline()
         if not line.startswith("PORT "):

@@ -5,6 +5,8 @@ import threading
 import grpc
 import pytest
 
+from conftest import RunningServer
+
 TIMEOUT = 30
 
 
@@ -112,3 +114,23 @@ def test_stop_signal_ends_streams_with_unavailable_and_exits_cleanly(fresh_serve
         assert fresh_server.stop(sig=sig) == 0
         reader.join(TIMEOUT)
         assert outcome.get("code") == grpc.StatusCode.UNAVAILABLE
+
+
+def test_a_handler_failure_is_internal_and_its_text_reaches_neither_client_nor_log(pki, tmp_path):
+    secret = "password=hunter2 card 4111111111111111"
+    log_path = tmp_path / "server.stderr"
+    with open(log_path, "w") as log:
+        running = RunningServer(pki, stderr=log)
+        try:
+            channel = channel_for(running, pki, cert="client.pem", key="client.key")
+            with pytest.raises(grpc.RpcError) as failed:
+                unary(channel, "/interop.Echo/Fail")(secret.encode(), timeout=TIMEOUT)
+            assert failed.value.code() == grpc.StatusCode.INTERNAL
+            assert failed.value.details() == "internal error"
+            # The server is still serving.
+            assert unary(channel, "/interop.Echo/Echo")(b"ok", timeout=TIMEOUT) == b"ok"
+        finally:
+            assert running.stop() == 0
+    text = log_path.read_text()
+    assert "/interop.Echo/Fail failed with" in text and "LeakyFailure" in text
+    assert "hunter2" not in text and "4111111111111111" not in text

@@ -125,8 +125,9 @@ final class ServerCall: Completion, @unchecked Sendable {
         if shutdown { return RPCError(.unavailable, "server is shutting down") }
         if let status = error as? RPCError { return status }
         if error is CancellationError || cancelled { return RPCError(.cancelled, "call cancelled") }
-        // Thrown details may hold SQL, paths or PII: the client gets a generic message, the log the rest.
-        Log.write(.error, "\(context.method) failed: \(String(reflecting: error))")
+        // Thrown details may hold SQL, paths, secrets or PII: the client gets a generic message and the log only the
+        // error's type.
+        Log.write(.error, "\(context.method) failed with \(String(reflecting: type(of: error))) (answered INTERNAL)")
         return RPCError(.internal, "internal error")
     }
 

@@ -6,12 +6,18 @@
 // Methods: /interop.Echo/Echo (unary echo), /interop.Echo/Count (request: decimal n; streams "1".."n"),
 //          /interop.Echo/Peer (unary; the client certificate's common name),
 //          /interop.Echo/Sum (client streaming; decimal numbers in, their total out),
-//          /interop.Echo/Chat (bidirectional; answers each request with "echo:" + request as it arrives).
+//          /interop.Echo/Chat (bidirectional; answers each request with "echo:" + request as it arrives),
+//          /interop.Echo/Fail (unary; throws an error whose text holds the request, which must reach no one).
 import RPC
 
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// An error whose text carries data a log must not keep.
+struct LeakyFailure: Error {
+    var detail: String
+}
 
 struct InteropService: RegistrableService {
     var methodHandlers: [(MethodDescriptor, ServerMethodHandler)] {
@@ -35,6 +41,9 @@ struct InteropService: RegistrableService {
             }),
             (MethodDescriptor(service: "interop.Echo", method: "Chat"), .bidirectionalStreaming { requests, responses, _ in
                 for try await request in requests { try await responses.write(Array("echo:".utf8) + request) }
+            }),
+            (MethodDescriptor(service: "interop.Echo", method: "Fail"), .unary { request, _ in
+                throw LeakyFailure(detail: String(decoding: request, as: UTF8.self))
             }),
         ]
     }
