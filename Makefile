@@ -85,7 +85,9 @@ db-url:
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
-run: deps certs pyenv db-start build
+# Only the server is built for `make run` (release); `swift run incidentctl` builds the CLI on first use.
+run: deps certs pyenv db-start
+	$(SWIFT) build -c $(CONFIG) --product incident-server
 	@echo "incident-server on $(LISTEN) (mTLS, certs in certs/), metrics on http://$(METRICS_LISTEN)/metrics; Ctrl-C stops it"
 	DATABASE_URL="$(DB_URL)" $$($(SWIFT) build -c $(CONFIG) --show-bin-path)/incident-server --listen $(LISTEN) --certs certs \
 	  --metrics-listen $(METRICS_LISTEN)
