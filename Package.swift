@@ -79,7 +79,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            // systemd unit, Containerfile and Kubernetes example: documents for operators, not resources.
+            exclude: ["Deploy"]
         ),
         .executableTarget(
             name: "incidentctl",

@@ -15,12 +15,7 @@ struct ListCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(name: .long, help: "Only this severity (repeatable).")
-    var severity: [String] = []
-    @Option(name: .long, help: "Only this status (repeatable).")
-    var status: [String] = []
-    @Option(name: .long, help: "Only this category (repeatable).")
-    var category: [String] = []
+    @OptionGroup var filters: IncidentFilterOptions
     @Option(name: .long, help: "Only incidents assigned to this team.")
     var team: String?
     @Option(name: .customLong("created-after"), help: "Only incidents created after this RFC 3339 time.")
@@ -41,9 +36,9 @@ struct ListCommand: AsyncParsableCommand {
             let profile = try connection.profile()
             let client = try profile.client()
             var request = ListIncidentsRequest()
-            request.severities = severity
-            request.statuses = status
-            request.categories = category
+            request.severities = filters.severity
+            request.statuses = filters.status
+            request.categories = filters.category
             request.assignedTeam = team ?? ""
             request.createdAfter = createdAfter ?? ""
             request.createdBefore = createdBefore ?? ""

@@ -23,12 +23,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Start after this change-log position (default 0: replay all kept changes).")
     var since: UInt64?
-    @Option(name: .long, help: "Only this severity (repeatable).")
-    var severity: [String] = []
-    @Option(name: .long, help: "Only this status (repeatable).")
-    var status: [String] = []
-    @Option(name: .long, help: "Only this category (repeatable).")
-    var category: [String] = []
+    @OptionGroup var filters: IncidentFilterOptions
     @Option(name: .long, help: "Only incidents from this source (repeatable).")
     var source: [String] = []
     @Option(name: .long, help: "Only incidents assigned to this team (repeatable).")
@@ -68,9 +63,9 @@ struct WatchCommand: AsyncParsableCommand {
     /// Streams until cancelled; returns normally only when cancelled, throws what cannot be retried.
     func follow(_ client: IncidentServiceClient, profile: ConnectionProfile) async throws {
         var request = StreamIncidentsRequest()
-        request.severities = severity
-        request.statuses = status
-        request.categories = category
+        request.severities = filters.severity
+        request.statuses = filters.status
+        request.categories = filters.category
         request.sources = source
         request.assignedTeams = team
         var position = since ?? 0

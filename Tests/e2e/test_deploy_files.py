@@ -1,4 +1,4 @@
-"""The operations files under .deploy/: the Kubernetes manifests parse and hold what the README promises, the
+"""The operations files under Sources/incident-server/Deploy/: the Kubernetes manifests parse and hold what the README promises, the
 ConfigMap's config starts the real server, and the systemd unit passes `systemd-analyze verify`."""
 import pathlib
 import re
@@ -11,7 +11,7 @@ import yaml
 from conftest import RunningServer, server_binary
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-DEPLOY = ROOT / ".deploy"
+DEPLOY = ROOT / "Sources" / "incident-server" / "Deploy"
 
 
 def manifests():

@@ -11,7 +11,7 @@ public struct CreateAdmission: Sendable {
     /// Unary handlers in flight at which P1 is refused; lower priorities are refused earlier (see `threshold`).
     public let limit: Int
     private let severityMapping: [Severity: Priority]
-    private let createPath = IncidentServiceMethods.createIncident.path
+    private let create = IncidentServiceMethods.createIncident
 
     public init(limit: Int, severityMapping: [Severity: Priority]) {
         self.limit = max(1, limit)
@@ -31,7 +31,7 @@ public struct CreateAdmission: Sendable {
 
     /// The server hook: nil admits the call.
     public func admit(_ method: MethodDescriptor, _ request: [UInt8]?, _ inFlight: Int) -> RPCError? {
-        guard inFlight >= limit / 4, method.path == createPath else { return nil }
+        guard inFlight >= limit / 4, method == create else { return nil }
         let priority = request.flatMap(Self.severity(in:)).flatMap { name in
             Severity(rawValue: name.lowercased()).map { severityMapping[$0] ?? $0.defaultPriority }
         } ?? .p4  // no readable severity: the handler would refuse it anyway, so it is the first to shed

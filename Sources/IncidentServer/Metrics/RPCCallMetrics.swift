@@ -7,14 +7,14 @@ import Synchronization
 /// The server's call observer: request scope for logs, call counters and latency histograms.
 public final class RPCCallMetrics: ServerCallObserver {
     private struct CallKey: Hashable {
-        var path: String
+        var method: MethodDescriptor
         var code: Int
     }
 
     private let factory: any MetricsFactory
     // Metric handles are resolved once per label set: the call path then costs a dictionary lookup under a lock.
     private let counters = Mutex<[CallKey: Counter]>([:])
-    private let timers = Mutex<[String: Timer]>([:])
+    private let timers = Mutex<[MethodDescriptor: Timer]>([:])
 
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
         self.factory = factory
@@ -28,7 +28,7 @@ public final class RPCCallMetrics: ServerCallObserver {
 
     public func callEnded(_ context: ServerContext, code: StatusCode, duration: Duration) {
         let method = context.method
-        let key = CallKey(path: method.path, code: code.rawValue)
+        let key = CallKey(method: method, code: code.rawValue)
         let counter = counters.withLock { table in
             if let known = table[key] { return known }
             let made = Counter(label: "incident_rpc_calls_total", dimensions: [
@@ -39,10 +39,10 @@ public final class RPCCallMetrics: ServerCallObserver {
         }
         counter.increment()
         let timer = timers.withLock { table in
-            if let known = table[key.path] { return known }
+            if let known = table[method] { return known }
             let made = Timer(label: "incident_rpc_duration_seconds",
                              dimensions: [("service", method.service), ("method", method.method)], factory: factory)
-            table[key.path] = made
+            table[method] = made
             return made
         }
         let (seconds, attoseconds) = duration.components
