@@ -93,36 +93,47 @@ public final class JobQueue: Sendable {
         enqueued.bump()
     }
 
-    /// Dead-letters running jobs whose lease ran out on their last attempt; runs before every claim, so it must stay
-    /// an index scan of the running jobs (`jobs_running_lease`), never a read of the whole table.
+    /// Puts running jobs whose lease ran out (their worker died) back to ready, or dead-letters them when that was
+    /// their last attempt; runs before every claim, so it must stay an index scan of the running jobs
+    /// (`jobs_running_lease`), never a read of the whole table.
     static let expiredLeaseSweepSQL = """
-        UPDATE jobs SET state = 'dead', last_error = 'lease expired on the final attempt',
+        UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'ready' END,
+               last_error = CASE WHEN attempts >= max_attempts THEN 'lease expired on the final attempt'
+                                 ELSE 'lease expired' END,
                lease_owner = NULL, lease_until = NULL, updated_at = now()
-        WHERE state = 'running' AND lease_until <= now() AND attempts >= max_attempts
+        WHERE state = 'running' AND lease_until <= now()
+        """
+
+    /// Leases the most urgent due ready jobs ($1 lease owner, $2 how many, $3 lease in milliseconds): one index
+    /// range of `jobs_ready` per priority, most urgent first, stopping once $2 are found.
+    static let claimSQL = """
+        WITH due AS (
+            SELECT j.id FROM (VALUES (0), (1), (2), (3), (4)) AS p(priority)
+            CROSS JOIN LATERAL (
+                SELECT id FROM jobs
+                WHERE state = 'ready' AND priority = p.priority AND due_at <= now()
+                ORDER BY due_at, id
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED
+            ) j
+            LIMIT $2
+        )
+        UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, lease_owner = $1,
+               lease_until = now() + $3::bigint * interval '1 millisecond', updated_at = now()
+        FROM due WHERE j.id = due.id
+        RETURNING j.id, j.kind, j.incident_id, j.payload, j.priority, j.attempts, j.max_attempts,
+                  j.idempotency_key, extract(epoch FROM j.due_at) AS due_epoch
         """
 
     /// Leases up to `limit` due jobs, most urgent first. Jobs whose lease expired (their worker died) are due
-    /// again; one that expired on its last attempt is dead-lettered instead.
+    /// again; one that expired on its last attempt is dead-lettered instead. Each priority's due range is looked
+    /// up on its own in `jobs_ready`, so timers not yet due are never read, however many there are.
     public func claim(worker: String, limit: Int = 10, lease: Duration = .seconds(30)) async throws -> [ClaimedJob] {
         let token = "\(worker)/\(UUID().uuidString)"
         let leaseMillis = lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000
         let result = try await pool.withConnection { connection in
             try connection.query(Self.expiredLeaseSweepSQL)
-            return try connection.query("""
-                WITH due AS (
-                    SELECT id FROM jobs
-                    WHERE state IN ('ready', 'running')
-                      AND ((state = 'ready' AND due_at <= now()) OR (state = 'running' AND lease_until <= now()))
-                    ORDER BY priority, due_at, id
-                    LIMIT $2
-                    FOR UPDATE SKIP LOCKED
-                )
-                UPDATE jobs j SET state = 'running', attempts = j.attempts + 1, lease_owner = $1,
-                       lease_until = now() + $3::bigint * interval '1 millisecond', updated_at = now()
-                FROM due WHERE j.id = due.id
-                RETURNING j.id, j.kind, j.incident_id, j.payload, j.priority, j.attempts, j.max_attempts,
-                          j.idempotency_key, extract(epoch FROM j.due_at) AS due_epoch
-                """, [token, max(1, limit), leaseMillis])
+            return try connection.query(Self.claimSQL, [token, max(1, limit), leaseMillis])
         }
         let jobs = try decoding {
             try result.allRows.map { row in

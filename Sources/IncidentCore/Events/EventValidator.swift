@@ -100,11 +100,6 @@ public struct EventValidator: Sendable {
 
     /// RFC 3339 with or without fractional seconds, `Z` or an offset.
     public static func parseRFC3339(_ text: String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        if let date = plain.date(from: text) { return date }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: text)
+        RFC3339.date(from: text)
     }
 }
