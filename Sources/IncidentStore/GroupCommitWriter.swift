@@ -71,7 +71,10 @@ final class GroupCommitWriter: Sendable {
         var previousBatch = 0
         while true {
             // Wait briefly for about as many creates as the last batch answered: those callers are coming back.
-            let batch = pending.takeBatch(limit: maxBatch, gather: (target: previousBatch, linger: .milliseconds(2)))
+            // P0 creates are written in a batch of their own: they wait for the batch being written, not also for
+            // hundreds of others in theirs.
+            let batch = pending.takeBatch(limit: maxBatch, gather: (target: previousBatch, linger: .milliseconds(2)),
+                                          alone: Priority.p0.rawValue)
             if batch.isEmpty { break }
             previousBatch = batch.count
             write(batch, on: connection)

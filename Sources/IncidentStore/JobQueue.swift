@@ -104,11 +104,13 @@ public final class JobQueue: Sendable {
         WHERE state = 'running' AND lease_until <= now()
         """
 
-    /// Leases the most urgent due ready jobs ($1 lease owner, $2 how many, $3 lease in milliseconds): one index
-    /// range of `jobs_ready` per priority, most urgent first, stopping once $2 are found.
+    /// Leases the most urgent due ready jobs ($1 lease owner, $2 how many, $3 lease in milliseconds, $4 the least
+    /// urgent priority taken): one index range of `jobs_ready` per priority, most urgent first, stopping once $2
+    /// are found.
     static let claimSQL = """
         WITH due AS (
-            SELECT j.id FROM (VALUES (0), (1), (2), (3), (4)) AS p(priority)
+            SELECT j.id FROM (SELECT * FROM (VALUES (0), (1), (2), (3), (4)) AS v(priority)
+                              WHERE v.priority <= $4::int) AS p
             CROSS JOIN LATERAL (
                 SELECT id FROM jobs
                 WHERE state = 'ready' AND priority = p.priority AND due_at <= now()
@@ -127,13 +129,16 @@ public final class JobQueue: Sendable {
 
     /// Leases up to `limit` due jobs, most urgent first. Jobs whose lease expired (their worker died) are due
     /// again; one that expired on its last attempt is dead-lettered instead. Each priority's due range is looked
-    /// up on its own in `jobs_ready`, so timers not yet due are never read, however many there are.
-    public func claim(worker: String, limit: Int = 10, lease: Duration = .seconds(30)) async throws -> [ClaimedJob] {
+    /// up on its own in `jobs_ready`, so timers not yet due are never read, however many there are. `through`
+    /// leaves less urgent jobs to other workers.
+    public func claim(worker: String, limit: Int = 10, lease: Duration = .seconds(30), through: Priority = .p4)
+        async throws -> [ClaimedJob]
+    {
         let token = "\(worker)/\(UUID().uuidString)"
         let leaseMillis = lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000
         let result = try await pool.withConnection { connection in
             try connection.query(Self.expiredLeaseSweepSQL)
-            return try connection.query(Self.claimSQL, [token, max(1, limit), leaseMillis])
+            return try connection.query(Self.claimSQL, [token, max(1, limit), leaseMillis, through.rawValue])
         }
         let jobs = try decoding {
             try result.allRows.map { row in

@@ -64,8 +64,8 @@ final class PriorityLanes<Element: Sendable>: @unchecked Sendable {
     ///
     /// With `gather`, a batch smaller than `gather.target` waits up to `gather.linger` for more to arrive: callers
     /// answered by the previous batch come back a moment later, and taking the first few alone would split them
-    /// over two commits. Nothing lingers while a P0 waits.
-    func takeBatch(limit: Int, gather: (target: Int, linger: Duration)? = nil) -> [Element] {
+    /// over two commits. Nothing lingers while a P0 waits, and waiting P0 elements are taken alone (`alone`).
+    func takeBatch(limit: Int, gather: (target: Int, linger: Duration)? = nil, alone: Int? = nil) -> [Element] {
         condition.lock()
         defer { condition.unlock() }
         while lanes.isEmpty && !closed { condition.wait() }
@@ -76,7 +76,7 @@ final class PriorityLanes<Element: Sendable>: @unchecked Sendable {
                 if !condition.wait(until: until) { break }
             }
         }
-        return lanes.takeBatch(maxCount: limit)
+        return lanes.takeBatch(maxCount: limit, alone: alone)
     }
 
     /// Refuses new creates; writers drain what is queued and then stop.

@@ -51,8 +51,12 @@ struct IncidentServerMain {
         let store: IncidentStore
         do {
             // The URL may hold a password: it is never logged, only the error's own (secret-free) text.
-            store = try await IncidentStore.open(StoreConfiguration(
-                connection: ConnectionSettings(url: config.databaseURL ?? "")))
+            // INCIDENT_WRITE_BATCH: most creates written in one transaction (a P0 waits for the batch in flight).
+            var storeConfiguration = StoreConfiguration(connection: ConnectionSettings(url: config.databaseURL ?? ""))
+            if let batch = ProcessInfo.processInfo.environment["INCIDENT_WRITE_BATCH"].flatMap({ Int($0) }), batch > 0 {
+                storeConfiguration.maxBatch = batch
+            }
+            store = try await IncidentStore.open(storeConfiguration)
         } catch {
             fail("incident-server: cannot open the database: \(error)", code: 69)
         }

@@ -13,6 +13,20 @@ import Testing
         #expect(lanes.isEmpty)
     }
 
+    @Test func waitingP0IsTakenAloneThenTheRestAsUsual() {
+        var lanes = PriorityLanes<String>(capacity: 10)
+        for (name, priority) in [("p3a", 3), ("p0a", 0), ("p1a", 1), ("p0b", 0)] {
+            _ = lanes.offer(name, priority: priority)
+        }
+        #expect(lanes.takeBatch(maxCount: 10, alone: 0) == ["p0a", "p0b"])
+        #expect(lanes.takeBatch(maxCount: 10, alone: 0) == ["p1a", "p3a"])
+        _ = lanes.offer("p1b", priority: 1)
+        _ = lanes.offer("p2a", priority: 2)
+        #expect(lanes.takeBatch(maxCount: 10, alone: 1) == ["p1b"])
+        #expect(lanes.takeBatch(maxCount: 10, alone: 1) == ["p2a"])
+        #expect(lanes.isEmpty)
+    }
+
     @Test func whenFullTheLeastUrgentIsRefusedFirst() {
         var lanes = PriorityLanes<String>(capacity: 3)
         _ = lanes.offer("p3a", priority: 3)

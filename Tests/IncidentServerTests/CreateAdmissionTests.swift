@@ -38,18 +38,25 @@ struct CreateAdmissionTests {
     func refusesByPriority(inFlight: Int, admitted: [Bool]) {
         let admission = CreateAdmission(limit: 100, severityMapping: [:])
         let severities = ["critical", "high", "medium", "low", "info"]
-        let results = severities.map { admission.admit(Self.create, Self.request(severity: $0), inFlight) == nil }
-        #expect(results == admitted)
-        let refusal = admission.admit(Self.create, Self.request(severity: "info"), 10_000)
-        #expect(refusal?.code == .resourceExhausted)
-        #expect(refusal?.trailingMetadata.first("retry-after") == "1")
+        let decisions = severities.map { admission.admit(Self.create, Self.request(severity: $0), inFlight) }
+        #expect(decisions.map { if case .refuse = $0 { false } else { true } } == admitted)
+        // P0 always overtakes on the urgent thread; the others are served on the shared executor when admitted.
+        #expect(decisions[0] == .serveUrgently)
+        #expect(decisions.dropFirst().allSatisfy { if case .serveUrgently = $0 { false } else { true } })
+        guard case .refuse(let refusal) = admission.admit(Self.create, Self.request(severity: "info"), 10_000) else {
+            Issue.record("info under load was not refused")
+            return
+        }
+        #expect(refusal.code == .resourceExhausted)
+        #expect(refusal.trailingMetadata.first("retry-after") == "1")
     }
 
     @Test("other methods are never refused, and the configured mapping decides the priority")
     func otherMethodsAndMapping() {
         let admission = CreateAdmission(limit: 100, severityMapping: [.low: .p0])
-        #expect(admission.admit(IncidentServiceMethods.getIncident, nil, 10_000) == nil)
-        #expect(admission.admit(Self.create, Self.request(severity: "low"), 10_000) == nil)
-        #expect(admission.admit(Self.create, Self.request(severity: "bogus"), 30) != nil)
+        #expect(admission.admit(IncidentServiceMethods.getIncident, nil, 10_000) == .serve)
+        #expect(admission.admit(Self.create, Self.request(severity: "low"), 10_000) == .serveUrgently)
+        #expect(admission.admit(Self.create, Self.request(severity: "bogus"), 10) == .serve)
+        #expect(admission.admit(Self.create, Self.request(severity: "bogus"), 30) != .serve)
     }
 }

@@ -62,7 +62,7 @@ struct Migration0006Tests {
         try await sql.execute("ANALYZE jobs")
         let explain = "EXPLAIN (ANALYZE, FORMAT TEXT) " + JobQueue.claimSQL
             .replacingOccurrences(of: "$1", with: "'probe'").replacingOccurrences(of: "$2", with: "1")
-            .replacingOccurrences(of: "$3", with: "30000")
+            .replacingOccurrences(of: "$3", with: "30000").replacingOccurrences(of: "$4", with: "4")
         let plan = try await sql.execute(explain)
         let text = try plan.allRows.map { try $0.decode(plan.columns[0], as: String.self) }.joined(separator: "\n")
         #expect(text.contains("jobs_ready"), "plan: \(text)")
@@ -81,9 +81,9 @@ struct Migration0006Tests {
         _ = try await store.createIncident(Sample.request(jobs: [
             JobRequest(kind: "page", key: "p", priority: .p2, maxAttempts: 3),
         ]))
-        let first = try #require(try await store.jobs.claim(worker: "crashed", lease: .milliseconds(200)).first)
+        let first = try #require(try await store.jobs.claim(worker: "crashed", lease: .seconds(3)).first)
         #expect(try await store.jobs.claim(worker: "survivor").isEmpty)
-        try await Task.sleep(for: .milliseconds(400))
+        try await Task.sleep(for: .milliseconds(3500))
         let again = try #require(try await store.jobs.claim(worker: "survivor").first)
         #expect(again.id == first.id && again.attempts == 2 && again.leaseToken != first.leaseToken)
         #expect(try await !store.jobs.complete(first))

@@ -12,8 +12,8 @@ struct AdmissionTests {
         let fixture = try TestServer.start { configuration in
             configuration.admission = { method, request, inFlight in
                 seen.withLock { $0.append((method.method, request, inFlight)) }
-                guard method.method == "Slow", request == Array("1".utf8) else { return nil }
-                return RPCError(.resourceExhausted, "shed by admission")
+                guard method.method == "Slow", request == Array("1".utf8) else { return .serve }
+                return .refuse(RPCError(.resourceExhausted, "shed by admission"))
             }
         }
         defer { Task { await fixture.server.shutdown(grace: .zero) } }
@@ -33,13 +33,30 @@ struct AdmissionTests {
         #expect(seen.withLock { $0.map(\.1) } == [Array("1".utf8), Array("2".utf8)])
     }
 
+    @Test("a call admitted as urgent runs on the server's urgent thread, others on the shared executor")
+    func urgentCallsRunOnTheirThread() async throws {
+        let fixture = try TestServer.start { configuration in
+            configuration.admission = { method, request, _ in
+                method.method == "Thread" && request == Array("urgent".utf8) ? .serveUrgently : .serve
+            }
+        }
+        defer { Task { await fixture.server.shutdown(grace: .zero) } }
+        let channel = try fixture.channel()
+        let urgent = try await channel.unary(path: TestService.path("Thread"), request: Array("urgent".utf8),
+                                             options: .test)
+        #expect(String(decoding: urgent, as: UTF8.self) == "rpc-urgent|rpc-urgent")
+        let plain = try await channel.unary(path: TestService.path("Thread"), request: Array("plain".utf8),
+                                            options: .test)
+        #expect(!String(decoding: plain, as: UTF8.self).contains("rpc-urgent"))
+    }
+
     @Test("the in-flight count the hook sees includes unary handlers still running, not streams")
     func countsUnaryHandlersInFlight() async throws {
         let counts = Mutex<[Int]>([])
         let fixture = try TestServer.start { configuration in
             configuration.admission = { method, _, inFlight in
                 if method.method == "Echo" { counts.withLock { $0.append(inFlight) } }
-                return nil
+                return .serve
             }
         }
         defer { Task { await fixture.server.shutdown(grace: .zero) } }

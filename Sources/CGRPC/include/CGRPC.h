@@ -95,4 +95,7 @@ int cgrpc_pem_certificate_sha256(const char *pem, size_t pem_length, uint8_t dig
 /// 1 when the PEM private key belongs to the first certificate of the PEM chain (both NUL-terminated).
 int cgrpc_pem_key_matches_certificate(const char *certificate_pem, const char *key_pem);
 
+/// Names the calling thread for the kernel (`top -H`, `perf`); longer names are cut to 15 bytes.
+void cgrpc_name_current_thread(const char *name);
+
 #endif

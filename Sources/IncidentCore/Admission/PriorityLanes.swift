@@ -62,10 +62,18 @@ public struct PriorityLanes<Element: Sendable>: Sendable {
     }
 
     /// Takes up to `maxCount` entries, most urgent first, FIFO within a priority.
-    public mutating func takeBatch(maxCount: Int) -> [Element] {
+    ///
+    /// With `alone`, when entries of that priority or more urgent wait, only they are taken: a small batch of them
+    /// commits in a few milliseconds, where sharing a full batch with hundreds of others would make them wait for
+    /// all of those to be written.
+    public mutating func takeBatch(maxCount: Int, alone: Int? = nil) -> [Element] {
         var batch: [Element] = []
         batch.reserveCapacity(min(maxCount, count))
-        for lane in lanes.indices {
+        var taken = lanes.indices
+        if let alone, let urgent = lanes.indices.first(where: { !lanes[$0].isEmpty }), urgent <= alone {
+            taken = lanes.indices.prefix(alone + 1)
+        }
+        for lane in taken {
             while batch.count < maxCount, let element = lanes[lane].popFirst() {
                 batch.append(element)
             }

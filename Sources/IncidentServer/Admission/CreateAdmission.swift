@@ -1,7 +1,8 @@
 // Load shedding for CreateIncident before a call costs a task: under a flood, calls pile up on the shared executor
 // first-come-first-served long before the write queue's priority lanes see them, and a P0 waits behind them all.
 // This runs on the completion-queue thread with the raw request: it reads only the `severity` field, and once too
-// many unary handlers are in flight it refuses the least urgent priorities first. P0 is never refused.
+// many unary handlers are in flight it refuses the least urgent priorities first. P0 is never refused, and is
+// served on the server's urgent thread so it does not queue behind the flood's handlers either.
 import IncidentAPI
 import IncidentCore
 import RPC
@@ -29,19 +30,20 @@ public struct CreateAdmission: Sendable {
         }
     }
 
-    /// The server hook: nil admits the call.
-    public func admit(_ method: MethodDescriptor, _ request: [UInt8]?, _ inFlight: Int) -> RPCError? {
-        guard inFlight >= limit / 4, method == create else { return nil }
+    /// The server hook.
+    public func admit(_ method: MethodDescriptor, _ request: [UInt8]?, _ inFlight: Int) -> AdmissionDecision {
+        guard method == create else { return .serve }
         let priority = request.flatMap(Self.severity(in:)).flatMap { name in
             Severity(rawValue: name.lowercased()).map { severityMapping[$0] ?? $0.defaultPriority }
         } ?? .p4  // no readable severity: the handler would refuse it anyway, so it is the first to shed
-        guard let threshold = threshold(for: priority), inFlight >= threshold else { return nil }
+        guard let threshold = threshold(for: priority) else { return .serveUrgently }
+        guard inFlight >= threshold else { return .serve }
         var trailers = Metadata()
         trailers.addString("1", forKey: "retry-after")
-        return RPCError(.resourceExhausted,
-                        "server overloaded: \(priority) events are refused while \(inFlight) calls are in flight; "
-                            + "P0 is always accepted; retry after 1s",
-                        trailingMetadata: trailers)
+        return .refuse(RPCError(.resourceExhausted,
+                                "server overloaded: \(priority) events are refused while \(inFlight) calls are in "
+                                    + "flight; P0 is always accepted; retry after 1s",
+                                trailingMetadata: trailers))
     }
 
     /// The `severity` string (field 9) of a serialized CreateIncidentRequest, read without decoding the rest;

@@ -2,10 +2,13 @@
 // hand it to the handler registered for its kind and settle it: done, retried with backoff, or dead-lettered.
 // Workers wake at once when this process commits jobs (the queue's local signal) and otherwise poll briefly for
 // jobs other replicas enqueued or timers falling due, so a P0 page starts within milliseconds of its commit. The
-// workers run on a thread of their own (JobThreadExecutor), so a flood of RPCs does not delay their steps.
+// workers run on a thread of their own (DedicatedThreadExecutor), so a flood of RPCs does not delay their steps.
+// One more worker takes only P0 jobs, on a thread and a database connection of its own: a P0 page never waits for
+// a worker to finish a flood's notification, nor behind its queries.
 import Foundation
 import IncidentCore
 import IncidentStore
+import RPC
 import Synchronization
 
 /// How the runner is sized and paced.
@@ -35,8 +38,10 @@ final class JobRunner: Sendable {
     private let log: ServerLog
     private let name: String
     private let state = Mutex<(stopping: Bool, workers: [Task<Void, Never>])>((false, []))
-    /// The `JobThreadExecutor` the workers run on (typed loosely: the type needs macOS 15 where it is declared).
+    /// The `DedicatedThreadExecutor`s the workers and the P0 worker run on (typed loosely: the type needs macOS 15
+    /// where it is declared).
     private let executor: (any Sendable)?
+    private let urgentExecutor: (any Sendable)?
 
     init(queue: JobQueue, handlers: [any JobHandler], options: JobRunnerOptions, log: ServerLog) {
         self.queue = queue
@@ -50,9 +55,11 @@ final class JobRunner: Sendable {
         // Names this process's leases in the jobs table, for operators looking at a stuck job.
         self.name = "\(ProcessInfo.processInfo.hostName)/\(getpid())"
         if #available(macOS 15.0, *) {
-            executor = JobThreadExecutor(name: "incident-jobs")
+            executor = DedicatedThreadExecutor(name: "incident-jobs")
+            urgentExecutor = DedicatedThreadExecutor(name: "incident-p0-jobs")
         } else {
             executor = nil
+            urgentExecutor = nil
         }
     }
 
@@ -62,10 +69,18 @@ final class JobRunner: Sendable {
             guard state.workers.isEmpty, !state.stopping else { return }
             state.workers = (0..<options.workers).map { index in
                 // The workers' steps run on the runner's own thread, not behind the RPC handlers' tasks.
-                if #available(macOS 15.0, *), let executor = executor as? JobThreadExecutor {
+                if #available(macOS 15.0, *), let executor = executor as? DedicatedThreadExecutor {
                     return Task(executorPreference: executor) { [self] in await work(worker: "\(name)/w\(index)") }
                 }
                 return Task { [self] in await work(worker: "\(name)/w\(index)") }
+            }
+            let urgent = { [self] in
+                await StoreUrgency.$isUrgent.withValue(true) { await work(worker: "\(name)/p0", through: .p0) }
+            }
+            if #available(macOS 15.0, *), let executor = urgentExecutor as? DedicatedThreadExecutor {
+                state.workers.append(Task(executorPreference: executor, operation: urgent))
+            } else {
+                state.workers.append(Task(operation: urgent))
             }
         }
     }
@@ -82,13 +97,13 @@ final class JobRunner: Sendable {
 
     private var isStopping: Bool { state.withLock { $0.stopping } }
 
-    private func work(worker: String) async {
+    private func work(worker: String, through: Priority = .p4) async {
         while !isStopping {
             let generation = queue.enqueueGeneration
             let claimed: [ClaimedJob]
             do {
                 // One at a time: a worker holding a batch would make a P0 claimed later wait behind it.
-                claimed = try await queue.claim(worker: worker, limit: 1, lease: options.lease)
+                claimed = try await queue.claim(worker: worker, limit: 1, lease: options.lease, through: through)
             } catch {
                 log.error("jobs: cannot claim: \(error)")
                 try? await Task.sleep(for: max(options.pollInterval, .milliseconds(500)))

@@ -73,17 +73,27 @@ final class ServerCall: Completion, @unchecked Sendable {
             return
         }
         let counted = !isStream && handler.requestArrivesWithCall
-        if let admission = runtime.admission,
-           let refusal = admission(context.method, request,
-                                   runtime.unaryHandlersInFlight.load(ordering: .relaxed)) {
-            finish(status: refusal)
-            return
+        var urgent = false
+        if let admission = runtime.admission {
+            switch admission(context.method, request, runtime.unaryHandlersInFlight.load(ordering: .relaxed)) {
+            case .serve: break
+            case .serveUrgently: urgent = true
+            case .refuse(let refusal):
+                finish(status: refusal)
+                return
+            }
         }
         if isStream { runtime.streamStarted(self) }
         if counted { runtime.unaryHandlersInFlight.add(1, ordering: .relaxed) }
-        let task = Task {
+        let operation: @Sendable () async -> Void = {
             await self.run(handler, request)
             if counted { self.runtime.unaryHandlersInFlight.subtract(1, ordering: .relaxed) }
+        }
+        let task: Task<Void, Never>
+        if #available(macOS 15.0, *), urgent, let executor = runtime.urgentExecutor as? DedicatedThreadExecutor {
+            task = Task(executorPreference: executor, operation: operation)
+        } else {
+            task = Task(operation: operation)
         }
         let cancelNow = state.withLock { state -> Bool in
             if state.finished { return false }

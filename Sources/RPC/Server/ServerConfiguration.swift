@@ -5,14 +5,24 @@ import Glibc
 import Musl
 #endif
 
-/// A decision made on a completion-queue thread, before a call's handler task exists, whether to serve it: an error
-/// refuses the call at once with that status. Refusing here costs no task, so under overload work is shed before it
-/// queues behind other calls on the shared executor. Called with the method, the request message (for methods whose
-/// request arrives with the call, else nil) and how many unary handlers are running or waiting to run; it must be
-/// cheap and must not block.
+/// A decision made on a completion-queue thread, before a call's handler task exists, whether and how to serve it.
+/// Refusing here costs no task, so under overload work is shed before it queues behind other calls on the shared
+/// executor. Called with the method, the request message (for methods whose request arrives with the call, else nil)
+/// and how many unary handlers are running or waiting to run; it must be cheap and must not block.
 public typealias CallAdmission = @Sendable (
     _ method: MethodDescriptor, _ request: [UInt8]?, _ unaryHandlersInFlight: Int
-) -> RPCError?
+) -> AdmissionDecision
+
+/// What `CallAdmission` decided for one call.
+public enum AdmissionDecision: Sendable, Hashable {
+    /// Serve it on the shared executor, like every call.
+    case serve
+    /// Serve it on the server's urgent thread (`DedicatedThreadExecutor`), so it does not wait in the shared
+    /// executor's queue behind a flood of other calls. For the rare calls that must overtake everything.
+    case serveUrgently
+    /// Answer at once with this status; the handler never runs.
+    case refuse(RPCError)
+}
 
 /// How a server listens and whom it accepts.
 public struct ServerConfiguration: Sendable {

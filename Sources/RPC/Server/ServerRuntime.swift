@@ -16,6 +16,8 @@ final class ServerRuntime: @unchecked Sendable {
     let unaryHandlersInFlight = Atomic<Int>(0)
     private let configuration: ServerConfiguration
     var admission: CallAdmission? { configuration.admission }
+    /// Runs the handlers `admission` marks urgent; started with the server when it has an admission hook.
+    let urgentExecutor: (any Sendable)?
     /// Told about every call; read once per call.
     var callObserver: (any ServerCallObserver)? { configuration.callObserver }
     private let streams = Mutex<[ObjectIdentifier: ServerCall]>([:])
@@ -33,6 +35,11 @@ final class ServerRuntime: @unchecked Sendable {
             }
         }
         self.configuration = configuration
+        if #available(macOS 15.0, *), configuration.admission != nil {
+            urgentExecutor = DedicatedThreadExecutor(name: "rpc-urgent")
+        } else {
+            urgentExecutor = nil
+        }
         // One reloader per listener: the core fetches an initial config for each listener, and a shared
         // reloader would answer "unchanged" to all but the first.
         var reloaders: [CertificateReloader] = []

@@ -1,4 +1,5 @@
 // The service the RPC tests call: small methods that each exercise one behaviour of the layer.
+import Foundation
 import RPC
 
 struct TestService: RegistrableService {
@@ -31,6 +32,12 @@ struct TestService: RegistrableService {
                     peer.fingerprintSHA256,
                 ].joined(separator: "|")
                 return Array(text.utf8)
+            }),
+            // Answers with the name of the thread the handler runs on, before and after a suspension ("a|b").
+            (Self.method("Thread"), .unary { _, _ in
+                let before = currentThreadName()
+                try await Task.sleep(for: .milliseconds(5))
+                return Array("\(before)|\(currentThreadName())".utf8)
             }),
             // Answers with the client address the core reports (`ipv4:127.0.0.1:50312`).
             (Self.method("Address"), .unary { _, context in Array(context.peerAddress.utf8) }),
@@ -134,6 +141,12 @@ struct TestService: RegistrableService {
             }),
         ]
     }
+}
+
+/// The kernel's name of the thread running the caller.
+func currentThreadName() -> String {
+    let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+    return comm.trimmingCharacters(in: .whitespacesAndNewlines)
 }
 
 struct SecretFailure: Error {

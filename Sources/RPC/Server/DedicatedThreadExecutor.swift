@@ -1,25 +1,29 @@
-// A thread of its own for the job runner's tasks. Without it every step of a job (claim, read, HTTP, settle)
-// resumes on the shared cooperative pool behind the tasks of every RPC in flight; under a flood of creates that
-// queue is seconds long, and p0-flood-bench measured P0 pages waiting 80 s after their incident was written.
+// A thread of its own for tasks that must not queue behind the shared cooperative pool: urgent calls (a P0
+// CreateIncident) and the job runner. On the shared pool every step resumes behind the tasks of every RPC in
+// flight; under a flood of creates that queue is long, and p0-flood-bench measured P0 pages waiting 80 s after
+// their incident was written when the job runner shared it.
+internal import CGRPC
 import Foundation
 
-/// Runs the tasks that prefer it, in order, on one dedicated thread.
+/// Runs the tasks that prefer it (`Task(executorPreference:)`), in order, on one dedicated thread.
 @available(macOS 15.0, *)
-final class JobThreadExecutor: TaskExecutor, @unchecked Sendable {
+public final class DedicatedThreadExecutor: TaskExecutor, @unchecked Sendable {
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var queued: [UnownedJob] = []
     private var thread: pthread_t?
+    private let name: String
 
     /// Starts the thread. It lives as long as the process: a task that prefers this executor may resume on it at
     /// any later time, and a job with no thread to run it would hang that task.
-    init(name: String) {
+    public init(name: String) {
+        self.name = name
         let thread = Thread { [self] in run() }
         thread.name = name
         thread.start()
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         condition.lock()
         queued.append(job)
@@ -28,7 +32,7 @@ final class JobThreadExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     /// True on the executor's own thread.
-    var isCurrentThread: Bool {
+    public var isCurrentThread: Bool {
         condition.lock()
         defer { condition.unlock() }
         return thread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
@@ -39,6 +43,8 @@ final class JobThreadExecutor: TaskExecutor, @unchecked Sendable {
         condition.lock()
         thread = pthread_self()
         condition.unlock()
+        // The kernel's name for the thread (what `top -H` and `perf` show); at most 15 bytes.
+        cgrpc_name_current_thread(name)
         while true {
             condition.lock()
             while queued.isEmpty { condition.wait() }

@@ -1,13 +1,14 @@
-// The job runner's own thread: tasks that prefer it run there, before and after they suspend, in order.
+// A dedicated thread (urgent calls, the job runner): tasks that prefer it run there, before and after they
+// suspend, in order.
 import Foundation
-@testable import IncidentServer
+import RPC
 import Testing
 
-@Suite("Job thread executor")
-struct JobThreadExecutorTests {
+@Suite("Dedicated thread executor")
+struct DedicatedThreadExecutorTests {
     @Test("a task that prefers it runs on its thread before and after a suspension")
     func runsOnItsThread() async throws {
-        let executor = JobThreadExecutor(name: "test-jobs")
+        let executor = DedicatedThreadExecutor(name: "test-jobs")
         let onIt = await Task(executorPreference: executor) { () -> [Bool] in
             let before = executor.isCurrentThread
             try? await Task.sleep(for: .milliseconds(20))
@@ -19,7 +20,7 @@ struct JobThreadExecutorTests {
 
     @Test("many tasks preferring it all finish")
     func manyTasksFinish() async {
-        let executor = JobThreadExecutor(name: "test-jobs-many")
+        let executor = DedicatedThreadExecutor(name: "test-jobs-many")
         let total = await withTaskGroup(of: Int.self) { group in
             for index in 0..<200 {
                 group.addTask(executorPreference: executor) {
