@@ -100,7 +100,7 @@ public final class Channel: ClientTransport, @unchecked Sendable {
         BidirectionalCall(call: try makeCoreCall(path: path, options: options), channel: self, path: path)
     }
 
-    private func makeCoreCall(path: String, options: CallOptions) throws(RPCError) -> OpaquePointer {
+    func makeCoreCall(path: String, options: CallOptions) throws(RPCError) -> OpaquePointer {
         let handle = registeredMethods.withLock { methods -> UnsafeMutableRawPointer? in
             if let known = methods[path] { return known.handle }
             let copy = strdup(path)!
@@ -162,7 +162,7 @@ public final class Channel: ClientTransport, @unchecked Sendable {
         return AsyncThrowingStream(unfolding: { try await stream.next() })
     }
 
-    fileprivate func startStream(path: String, request: [UInt8], options: CallOptions) throws(RPCError) -> ClientCall {
+    func startStream(path: String, request: [UInt8], options: CallOptions) throws(RPCError) -> ClientCall {
         let call = try makeCall(path: path, options: options)
         let batch = call.batch
         options.metadata.append(to: batch, trailing: false)

@@ -24,7 +24,10 @@ struct StreamFanout {
 
     func run() async throws -> BenchReport {
         let clock = ContinuousClock()
-        let client = IncidentServiceClient(transport: target.channel(0))
+        // Creates run on connections of their own, as the services that raise incidents are not the clients that
+        // follow them: sharing connections would queue each create's answer behind stream traffic on the client.
+        let creators = try target.separateConnections(target.channels.count)
+        let client = IncidentServiceClient(transport: creators.channel(0))
         let start: CreateIncidentResponse
         do {
             start = try await client.createIncident(events.marker("start"), options: target.callOptions)
@@ -54,20 +57,28 @@ struct StreamFanout {
                                                     ended: "NOT_OPENED")
                         }
                     }
-                    var subscriber = Subscriber(index: index, run: events.run, capacity: capacity, rate: rate,
-                                                warmup: warmup, keepIDs: index == 0)
+                    let subscriber = SubscriberCell(Subscriber(index: index, run: events.run, capacity: capacity,
+                                                               rate: rate, warmup: warmup, keepIDs: index == 0))
+                    var ended: String?
                     do {
-                        for try await bytes in channel.serverStreaming(
+                        // Messages are counted on the completion-queue thread as they arrive: a task switch per
+                        // message would make the client, not the server, what the run measures.
+                        try await channel.receiveStream(
                             path: IncidentServiceMethods.streamIncidents.path, request: requestBytes,
-                            options: streamOptions)
-                        {
-                            subscriber.receive(bytes, shared: shared, deliveries: deliveries, clock: clock)
+                            options: streamOptions
+                        ) { bytes in
+                            subscriber.state.withLock {
+                                $0.receive(bytes, shared: shared, deliveries: deliveries, clock: clock)
+                            }
                         }
-                        if !shared.stopping { subscriber.ended = "ended early (OK)" }
+                        if !shared.stopping { ended = "ended early (OK)" }
                     } catch {
-                        if !shared.stopping { subscriber.ended = LatencySummary.statusName(error) }
+                        if !shared.stopping { ended = LatencySummary.statusName(error) }
                     }
-                    return subscriber.result
+                    return subscriber.state.withLock { subscriber in
+                        subscriber.ended = ended
+                        return subscriber.result
+                    }
                 }
             }
 
@@ -96,7 +107,7 @@ struct StreamFanout {
             }
             var acked: [Int: String] = [:]
             if rate > 0 {
-                acked = await createAtRate(loadStart: loadStart, measureStart: measureStart, end: end,
+                acked = await createAtRate(on: creators, loadStart: loadStart, measureStart: measureStart, end: end,
                                            recorder: creates, counters: counters)
             } else {
                 try? await clock.sleep(until: end)
@@ -139,14 +150,15 @@ struct StreamFanout {
 
     /// Creates at `rate` per second until `end`; returns the acked sequence numbers with their incident ids.
     private func createAtRate(
-        loadStart: ContinuousClock.Instant, measureStart: ContinuousClock.Instant, end: ContinuousClock.Instant,
+        on creators: BenchTarget, loadStart: ContinuousClock.Instant, measureStart: ContinuousClock.Instant,
+        end: ContinuousClock.Instant,
         recorder: LatencyRecorder, counters: LiveCounters
     ) async -> [Int: String] {
         let clock = ContinuousClock()
         let sequence = SequenceCounter()
         return await withTaskGroup(of: [Int: String].self) { group in
             for worker in 0..<workers {
-                let client = IncidentServiceClient(transport: target.channel(worker))
+                let client = IncidentServiceClient(transport: creators.channel(worker))
                 group.addTask { [events, rate, target] in
                     var acked: [Int: String] = [:]
                     while true {
@@ -203,7 +215,16 @@ private struct SubscriberResult: Sendable {
     var ended: String?
 }
 
-/// One subscriber's bookkeeping, owned by its task.
+/// One subscriber's bookkeeping where its stream's completions and its task both reach it.
+private final class SubscriberCell: Sendable {
+    let state: Mutex<Subscriber>
+
+    init(_ subscriber: Subscriber) {
+        state = Mutex(subscriber)
+    }
+}
+
+/// One subscriber's bookkeeping, updated as its messages arrive.
 private struct Subscriber {
     let index: Int
     let prefix: String
