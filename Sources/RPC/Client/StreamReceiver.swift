@@ -11,7 +11,8 @@ extension Channel {
         path: String, request: [UInt8], options: CallOptions = CallOptions(),
         onMessage: @escaping @Sendable ([UInt8]) -> Void
     ) async throws {
-        let receiver = StreamReceiver(call: try makeCoreCall(path: path, options: options), onMessage: onMessage)
+        let receiver = StreamReceiver(
+            call: try makeCoreCall(path: path, options: options), channel: self, onMessage: onMessage)
         try await receiver.run(request: request, options: options)
     }
 }
@@ -26,12 +27,15 @@ private final class StreamReceiver: Completion, @unchecked Sendable {
     }
 
     private let call: OpaquePointer
+    /// Held so the core channel outlives its call.
+    private let channel: Channel
     private let batch = cgrpc_batch_create()!
     private let onMessage: @Sendable ([UInt8]) -> Void
     private let state = Mutex<(ended: Bool, waiter: CheckedContinuation<Void, any Error>?)>((false, nil))
 
-    init(call: OpaquePointer, onMessage: @escaping @Sendable ([UInt8]) -> Void) {
+    init(call: OpaquePointer, channel: Channel, onMessage: @escaping @Sendable ([UInt8]) -> Void) {
         self.call = call
+        self.channel = channel
         self.onMessage = onMessage
     }
 

@@ -233,9 +233,12 @@ final class ServerCall: Completion, @unchecked Sendable {
         let message = state.run[state.runNext]
         state.runNext += 1
         let isLast = state.runNext == state.run.count
+        // Never the hint beside the initial metadata: the core then defers writing the headers, and the batch
+        // (which completes only once they are written) would wait for a write nothing starts.
+        let bufferHint = !isLast && state.initialMetadataSent
         cgrpc_batch_reset(sendBatch)
         addInitialMetadataIfFirst(&state)
-        message.addSend(to: sendBatch, bufferHint: !isLast)
+        message.addSend(to: sendBatch, bufferHint: bufferHint)
         if isLast { state.run = [] }
         if let refusal = startSend() {
             state.run = []
