@@ -23,11 +23,13 @@ struct BenchTarget: Sendable {
         callOptions = CallOptions(timeout: timeout, waitForReady: true)
     }
 
-    /// The same server over `connections` connections of its own (for load that must not share connections
-    /// with other load, as separate clients would not).
+    /// The same server over `connections` connections with a completion queue of their own (for load that must
+    /// share neither connections nor completion-queue threads with other load, as separate clients would not).
     func separateConnections(_ connections: Int) throws(ChannelError) -> BenchTarget {
+        var separate = configuration
+        separate.ownCompletionQueue = true
         var opened: [Channel] = []
-        for _ in 0..<max(1, connections) { opened.append(try Channel(configuration: configuration)) }
+        for _ in 0..<max(1, connections) { opened.append(try Channel(configuration: separate)) }
         return BenchTarget(server: server, channels: opened, callOptions: callOptions, configuration: configuration)
     }
 
