@@ -88,6 +88,26 @@ struct SharedMessageRunTests {
     }
 }
 
+@Suite("Channel with its own completion queue")
+struct OwnCompletionQueueTests {
+    @Test("unary and streamed calls complete on the channel's own queue, and dropping the channel frees it")
+    func ownQueue() async throws {
+        let fixture = try TestServer.start()
+        defer { Task { await fixture.server.shutdown(grace: .zero) } }
+        for round in 0..<3 {
+            let channel = try fixture.channel(ownCompletionQueue: true)
+            let echoed = try await channel.unary(
+                path: TestService.path("Echo"), request: [UInt8(round)], options: .test)
+            #expect(echoed == [UInt8(round)])
+            let received = Collected()
+            try await channel.receiveStream(
+                path: TestService.path("CountInRuns"), request: Array("100,10".utf8), options: .test
+            ) { received.add(String(decoding: $0, as: UTF8.self)) }
+            #expect(received.all == (1...100).map(String.init))
+        }
+    }
+}
+
 /// Messages collected from a completion-queue thread.
 private final class Collected: Sendable {
     private let messages = Mutex<[String]>([])
