@@ -89,7 +89,8 @@ private func entry(_ position: Int64, _ severity: Severity = .high, payload: Int
         description: "", source: "llm-shield", sourceVersion: "", eventType: "", category: "security",
         resource: Resource(), metrics: [:], tags: [:], encryptedPayload: [UInt8](repeating: 7, count: payload),
         requestHash: nil, assignedTeam: "", escalationPolicy: "", eventCount: 1, createdAt: Date(),
-        updatedAt: Date(), acknowledgedAt: nil, resolvedAt: nil, version: 1, position: position, timeline: [], remediationActions: [])
+        updatedAt: Date(), acknowledgedAt: nil, resolvedAt: nil, version: 1, position: position, timeline: [],
+        remediationActions: [])
     return FeedEntry(IncidentChange(position: position, kind: "created", version: 1, committedAt: Date(),
                                     incident: incident))
 }
