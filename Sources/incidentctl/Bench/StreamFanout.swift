@@ -228,7 +228,8 @@ private final class SubscriberCell: Sendable {
 /// One subscriber's bookkeeping, updated as its messages arrive.
 private struct Subscriber {
     let index: Int
-    let prefix: String
+    /// The run's tag prefix (`run/`), as bytes.
+    let prefixBytes: [UInt8]
     let rate: Double
     /// Nanoseconds after the load's start before which creates are warm-up (as the creators count them).
     let warmupNanoseconds: Int64
@@ -241,11 +242,24 @@ private struct Subscriber {
 
     init(index: Int, run: String, capacity: Int, rate: Double, warmup: Double, keepIDs: Bool) {
         self.index = index
-        prefix = run + "/"
+        prefixBytes = Array((run + "/").utf8)
         self.rate = rate
         warmupNanoseconds = Int64(warmup * 1e9)
         self.keepIDs = keepIDs
         received = SequenceSet(capacity: capacity)
+    }
+
+    private static let readyMarker = Array("ready".utf8)
+
+    /// The decimal number `digits` spell, nil for anything else.
+    private static func number(_ digits: ArraySlice<UInt8>) -> Int? {
+        guard !digits.isEmpty, digits.count < 19 else { return nil }
+        var value = 0
+        for digit in digits {
+            guard digit >= 0x30, digit <= 0x39 else { return nil }
+            value = value * 10 + Int(digit - 0x30)
+        }
+        return value
     }
 
     var result: SubscriberResult {
@@ -254,14 +268,14 @@ private struct Subscriber {
 
     mutating func receive(_ bytes: [UInt8], shared: FanoutState, deliveries: LatencyRecorder, clock: ContinuousClock) {
         let now = clock.now
-        guard let scan = IncidentWireScan(bytes), scan.sequenceTag.hasPrefix(prefix) else { return }
-        let marker = scan.sequenceTag.dropFirst(prefix.count)
-        if marker == "ready" {
+        guard let scan = IncidentWireScan(bytes), scan.sequenceTagBytes.starts(with: prefixBytes) else { return }
+        let marker = scan.sequenceTagBytes.dropFirst(prefixBytes.count)
+        if marker.elementsEqual(Self.readyMarker) {
             if !sawReady { shared.ready.add(1, ordering: .relaxed) }
             sawReady = true
             return
         }
-        guard let sequence = Int(marker), rate > 0 else { return }
+        guard let sequence = Self.number(marker), rate > 0 else { return }
         guard received.insert(sequence) else {
             duplicates += 1
             return
