@@ -106,6 +106,15 @@ void cgrpc_batch_send_message(cgrpc_batch *batch, const void *bytes, size_t leng
     next_op(batch, GRPC_OP_SEND_MESSAGE)->data.send_message.send_message = batch->send_message;
 }
 
+void cgrpc_batch_send_shared_message(cgrpc_batch *batch, const grpc_slice *message, int buffer_hint) {
+    if (batch->send_message) grpc_byte_buffer_destroy(batch->send_message);
+    // The byte buffer takes its own reference to the slice: one encoding serves every stream that sends it.
+    batch->send_message = grpc_raw_byte_buffer_create((grpc_slice *)message, 1);
+    grpc_op *op = next_op(batch, GRPC_OP_SEND_MESSAGE);
+    op->flags = buffer_hint ? GRPC_WRITE_BUFFER_HINT : 0;
+    op->data.send_message.send_message = batch->send_message;
+}
+
 void cgrpc_batch_send_close_from_client(cgrpc_batch *batch) { next_op(batch, GRPC_OP_SEND_CLOSE_FROM_CLIENT); }
 
 void cgrpc_batch_send_status(cgrpc_batch *batch, int code, const char *details, size_t details_length) {

@@ -25,6 +25,16 @@ public struct PeerIdentity: Sendable, Hashable {
 public protocol RawResponseWriter: Sendable {
     /// Sends one message; waits until the core accepted the previous one (flow control).
     func write(_ message: [UInt8]) async throws
+    /// Sends `messages` in order; returns once the core accepted the last one. The core's writer sends the run
+    /// without a task switch per message and lets the transport put them in one write.
+    func write(contentsOf messages: [EncodedMessage]) async throws
+}
+
+extension RawResponseWriter {
+    /// One `write` per message, for writers that are not the core's.
+    public func write(contentsOf messages: [EncodedMessage]) async throws {
+        for message in messages { try await write(message.bytes) }
+    }
 }
 
 /// The per-call state a handler sees.

@@ -65,7 +65,8 @@ struct IncidentServerMain {
         // before it is ended as fallen behind.
         let streamBuffer = ProcessInfo.processInfo.environment["INCIDENT_STREAM_BUFFER"].flatMap { Int($0) }
         let streams = ChangeHub(
-            store: store, configuration: ChangeHub.Configuration(subscriberBuffer: streamBuffer ?? 4096), log: log)
+            store: store, configuration: streamBuffer.map { ChangeHub.Configuration(subscriberBuffer: $0) }
+                ?? ChangeHub.Configuration(), log: log)
         streams.start()
         let handler = IncidentServiceHandler(store: store, config: config, log: log, streams: streams)
         let server: Server

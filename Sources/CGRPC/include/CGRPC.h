@@ -72,6 +72,10 @@ void cgrpc_batch_add_metadata(cgrpc_batch *batch, int trailing, const char *key,
                               const void *value, size_t value_length);
 void cgrpc_batch_send_initial_metadata(cgrpc_batch *batch, uint32_t flags);
 void cgrpc_batch_send_message(cgrpc_batch *batch, const void *bytes, size_t length);
+/// Sends a message already held in a slice: the batch takes a reference, the bytes are not copied.
+/// `buffer_hint` lets the core hold the message back (and complete the operation at once) until a later
+/// message without the hint, within the transport's write buffer: how a run of messages shares one write.
+void cgrpc_batch_send_shared_message(cgrpc_batch *batch, const grpc_slice *message, int buffer_hint);
 void cgrpc_batch_send_close_from_client(cgrpc_batch *batch);
 void cgrpc_batch_send_status(cgrpc_batch *batch, int code, const char *details, size_t details_length);
 void cgrpc_batch_recv_close_on_server(cgrpc_batch *batch);

@@ -11,12 +11,20 @@ public final class ChangeHub: @unchecked Sendable {
     public struct Configuration: Sendable {
         /// Entries a live subscriber may have waiting before it is ended as fallen behind.
         public var subscriberBuffer: Int
+        /// Bytes (of the wire forms it sends) a live subscriber may have waiting before it is ended as fallen
+        /// behind. Entries are shared by every stream, so a waiting entry costs a stream a pointer until the stream
+        /// is the last to hold it: this bounds what one stuck stream can keep alive, whatever the payload sizes.
+        public var subscriberBufferBytes: Int
         /// Changes read per query, by the follower and by streams replaying history. Never more than the
         /// subscriber buffer: one fan-out alone cannot end a stream that has taken everything before it.
         public var batchSize: Int
 
-        public init(subscriberBuffer: Int = 4096, batchSize: Int = 500) {
+        // 16384 entries: a stream that is alive but slower than a burst (a thousand streams at a thousand creates a
+        // second on two cores) rides it out for seconds instead of being ended within four; a stuck one costs at most
+        // 128 KiB of pointers and 16 MiB of what only it still holds.
+        public init(subscriberBuffer: Int = 16384, subscriberBufferBytes: Int = 16 << 20, batchSize: Int = 500) {
             self.subscriberBuffer = max(1, subscriberBuffer)
+            self.subscriberBufferBytes = max(1, subscriberBufferBytes)
             self.batchSize = max(1, min(batchSize, self.subscriberBuffer))
         }
     }

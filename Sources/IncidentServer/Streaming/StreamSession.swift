@@ -45,7 +45,9 @@ struct StreamSession {
         var rejoins = 0
         while true {
             try await catchUp()
-            let subscriber = StreamSubscriber(filter: filter, capacity: hub.configuration.subscriberBuffer)
+            let subscriber = StreamSubscriber(
+                filter: filter, capacity: hub.configuration.subscriberBuffer,
+                byteCapacity: hub.configuration.subscriberBufferBytes, includePayload: includePayload)
             guard let joinedAt = hub.join(subscriber) else {
                 if hub.isStopped { throw RPCError(.unavailable, "server is shutting down") }
                 continue
@@ -75,8 +77,8 @@ struct StreamSession {
             }
             if hubPosition - last <= Int64(batch) { return }
             let changes = try await hub.store.changes(after: last, limit: batch)
-            guard !changes.isEmpty else { return }
-            for change in changes { try await deliver(change.position, FeedEntry(change)) }
+            guard let end = changes.last?.position else { return }
+            try await send(encoding(changes, through: end), through: end)
         }
     }
 
@@ -86,9 +88,7 @@ struct StreamSession {
         while last < end {
             try checkCancelled()
             let changes = try await hub.store.changes(after: last, limit: batch)
-            for change in changes where change.position <= end {
-                try await deliver(change.position, FeedEntry(change))
-            }
+            try await send(encoding(changes, through: end), through: min(end, changes.last?.position ?? end))
             if changes.count < batch || (changes.last?.position ?? end) >= end {
                 // Positions up to `end` are all visible; the ones not read do not exist (sequence gaps).
                 last = max(last, end)
@@ -101,10 +101,9 @@ struct StreamSession {
         while true {
             switch await subscriber.take() {
             case .entries(let entries):
-                for entry in entries where entry.position > last {
-                    try await send(entry)
-                    last = entry.position
-                }
+                // The hub offers only matching entries, in order.
+                guard let end = entries.last?.position else { continue }
+                try await send(entries, through: end, filtered: true)
             case .overflowed:
                 throw fellBehind()
             case .hubStopped:
@@ -115,16 +114,31 @@ struct StreamSession {
         }
     }
 
-    private mutating func deliver(_ position: Int64, _ entry: @autoclosure () -> FeedEntry) async throws {
-        guard position > last else { return }
-        let entry = entry()
-        if filter.matches(entry.incident) { try await send(entry) }
-        last = position
+    /// Feed entries for the changes read from the store that this stream sends: after `last`, up to `end`,
+    /// matching its filter (only those are encoded).
+    private func encoding(_ changes: [IncidentChange], through end: Int64) -> [FeedEntry] {
+        changes.compactMap { change in
+            change.position > last && change.position <= end && filter.matches(change.incident)
+                ? FeedEntry(change) : nil
+        }
     }
 
-    private mutating func send(_ entry: FeedEntry) async throws {
-        try await responses.send(entry.message(includePayload: includePayload))
-        lastSent = entry.position
+    /// Sends the entries after `last` that match (in position order) as one run, then records that every
+    /// position up to `end` has been dealt with.
+    private mutating func send(
+        _ entries: [FeedEntry], through end: Int64, filtered: Bool = false
+    ) async throws {
+        var run: [EncodedMessage] = []
+        var runEnd: Int64?
+        for entry in entries where entry.position > last && (filtered || filter.matches(entry.incident)) {
+            run.append(entry.encoded(includePayload: includePayload))
+            runEnd = entry.position
+        }
+        if let runEnd {
+            try await responses.send(encoded: run)
+            lastSent = runEnd
+        }
+        last = max(last, end)
     }
 
     private func checkCancelled() throws {

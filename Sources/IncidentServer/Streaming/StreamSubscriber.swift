@@ -15,22 +15,31 @@ enum SubscriberDelivery {
 
 /// A bounded, single-consumer buffer of matching feed entries. The hub offers; one task takes.
 ///
-/// Memory is bounded by `capacity` entries (each a shared reference): when an offer does not fit, the buffer is
-/// emptied and the subscriber marked overflowed, so nothing is dropped silently and nothing grows.
+/// Memory is bounded by `capacity` entries (each a shared reference) and by `byteCapacity` bytes of the wire forms
+/// this stream would send: the entries are shared, but a stuck stream alone keeps alive what it holds, so the bytes
+/// are what a stuck stream costs. When an offer does not fit, the buffer is emptied and the subscriber marked
+/// overflowed, so nothing is dropped silently and nothing grows. An offer into an empty buffer always fits its
+/// bytes: one fan-out alone never ends a stream that has taken everything before it.
 final class StreamSubscriber: @unchecked Sendable {
     // Everything below `lock` is guarded by it; the hub and the stream's task meet only here.
     let filter: StreamFilter
     let capacity: Int
+    let byteCapacity: Int
+    /// Which wire form the stream sends, and so which size counts.
+    let includePayload: Bool
     private let lock = NSLock()
     private var buffer: [FeedEntry] = []
+    private var bufferedBytes = 0
     private var overflowed = false
     private var hubStopped = false
     private var cancelled = false
     private var waiter: CheckedContinuation<Void, Never>?
 
-    init(filter: StreamFilter, capacity: Int) {
+    init(filter: StreamFilter, capacity: Int, byteCapacity: Int = .max, includePayload: Bool = false) {
         self.filter = filter
         self.capacity = max(1, capacity)
+        self.byteCapacity = max(1, byteCapacity)
+        self.includePayload = includePayload
     }
 
     /// Appends the entries that match; returns false when the subscriber overflowed (the hub then drops it).
@@ -38,13 +47,18 @@ final class StreamSubscriber: @unchecked Sendable {
     func offer(_ entries: [FeedEntry]) -> Bool {
         let matching = filter.matchesEverything ? entries : entries.filter { filter.matches($0.incident) }
         if matching.isEmpty { return true }
+        let bytes = matching.reduce(0) { $0 + $1.encoded(includePayload: includePayload).count }
         let (woken, keep) = lock.withLock { () -> (CheckedContinuation<Void, Never>?, Bool) in
             if overflowed || hubStopped || cancelled { return (nil, false) }
-            if buffer.count + matching.count > capacity {
+            if buffer.count + matching.count > capacity
+                || (!buffer.isEmpty && bufferedBytes + bytes > byteCapacity)
+            {
                 overflowed = true
                 buffer = []
+                bufferedBytes = 0
             } else {
                 buffer.append(contentsOf: matching)
+                bufferedBytes += bytes
             }
             defer { waiter = nil }
             return (waiter, !overflowed)
@@ -96,7 +110,10 @@ final class StreamSubscriber: @unchecked Sendable {
             if overflowed { return .overflowed }
             if cancelled { return .cancelled }
             if !buffer.isEmpty {
-                defer { buffer = [] }
+                defer {
+                    buffer = []
+                    bufferedBytes = 0
+                }
                 return .entries(buffer)
             }
             if hubStopped { return .hubStopped }

@@ -15,6 +15,8 @@ public final class Channel: ClientTransport, @unchecked Sendable {
     private let raw: OpaquePointer
     private let target: String
     private let registeredMethods = Mutex<[String: RegisteredPath]>([:])
+    /// The channel's own completion queue, when configured; shut down in deinit, once every call has ended.
+    private let ownQueue: CompletionQueue?
 
     private struct RegisteredPath: @unchecked Sendable {
         // The core keeps `path` without copying it: it lives until the channel is destroyed.
@@ -43,6 +45,13 @@ public final class Channel: ClientTransport, @unchecked Sendable {
         let channel = arguments.withCoreArguments { grpc_channel_create(configuration.target, credentials, $0) }
         guard let channel else { throw .cannotCreate(target: configuration.target) }
         raw = channel
+        if configuration.ownCompletionQueue {
+            let queue = CompletionQueue(name: "grpc-channel-cq")
+            queue.startPolling()
+            ownQueue = queue
+        } else {
+            ownQueue = nil
+        }
     }
 
     /// Opens a channel to `target`.
@@ -52,6 +61,8 @@ public final class Channel: ClientTransport, @unchecked Sendable {
 
     deinit {
         grpc_channel_destroy(raw)
+        // Every call held the channel, so none is left to complete on the queue.
+        ownQueue?.shutdown()
         for entry in registeredMethods.withLock({ Array($0.values) }) { free(entry.path) }
     }
 
@@ -100,7 +111,7 @@ public final class Channel: ClientTransport, @unchecked Sendable {
         BidirectionalCall(call: try makeCoreCall(path: path, options: options), channel: self, path: path)
     }
 
-    private func makeCoreCall(path: String, options: CallOptions) throws(RPCError) -> OpaquePointer {
+    func makeCoreCall(path: String, options: CallOptions) throws(RPCError) -> OpaquePointer {
         let handle = registeredMethods.withLock { methods -> UnsafeMutableRawPointer? in
             if let known = methods[path] { return known.handle }
             let copy = strdup(path)!
@@ -112,7 +123,7 @@ public final class Channel: ClientTransport, @unchecked Sendable {
             return handle
         }
         guard let handle else { throw RPCError(.internal, "cannot register \(path) with the channel") }
-        let queue = ClientQueues.shared.pick()
+        let queue = ownQueue ?? ClientQueues.shared.pick()
         let deadline = CoreTime.deadline(after: options.timeout)
         guard let call = grpc_channel_create_registered_call(
             raw, nil, cgrpc_propagate_defaults(), queue.raw, handle, deadline, nil)
@@ -162,7 +173,7 @@ public final class Channel: ClientTransport, @unchecked Sendable {
         return AsyncThrowingStream(unfolding: { try await stream.next() })
     }
 
-    fileprivate func startStream(path: String, request: [UInt8], options: CallOptions) throws(RPCError) -> ClientCall {
+    func startStream(path: String, request: [UInt8], options: CallOptions) throws(RPCError) -> ClientCall {
         let call = try makeCall(path: path, options: options)
         let batch = call.batch
         options.metadata.append(to: batch, trailing: false)

@@ -24,6 +24,10 @@ public struct ChannelConfiguration: Sendable {
     public var keepaliveInterval: Duration?
     /// How long a keepalive ping may go unanswered.
     public var keepaliveTimeout: Duration
+    /// Give the channel's calls a completion queue and polling thread of their own instead of the process's
+    /// shared ones: its answers then never wait behind other channels' events (a load generator whose own
+    /// streams keep the shared queues busy).
+    public var ownCompletionQueue = false
 
     public init(
         target: String,

@@ -33,6 +33,10 @@ final class ServerCall: Completion, @unchecked Sendable {
         var initialMetadataSent = false
         var finished = false
         var pendingWrite: CheckedContinuation<Void, any Error>?
+        /// A run of messages being sent: the completion-queue thread starts each next one as the previous
+        /// completes, and resumes `pendingWrite` after the last.
+        var run: [EncodedMessage] = []
+        var runNext = 0
         var pendingReceive: CheckedContinuation<[UInt8]?, any Error>?
         /// The client half-closed: every request has been read.
         var requestsEnded = false
@@ -181,27 +185,85 @@ final class ServerCall: Completion, @unchecked Sendable {
     func write(_ message: [UInt8]) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let refusal = state.withLock { state -> RPCError? in
-                if state.endedByShutdown { return RPCError(.unavailable, "server is shutting down") }
-                if state.clientCancelled { return RPCError(.cancelled, "call cancelled") }
-                if state.finished { return RPCError(.failedPrecondition, "the stream has already ended") }
+                if let refusal = writeRefusal(state) { return refusal }
                 cgrpc_batch_reset(sendBatch)
-                if !state.initialMetadataSent {
-                    state.initialMetadataSent = true
-                    context.initialMetadata.append(to: sendBatch, trailing: false)
-                    cgrpc_batch_send_initial_metadata(sendBatch, 0)
-                }
+                addInitialMetadataIfFirst(&state)
                 message.withUnsafeBytes { cgrpc_batch_send_message(sendBatch, $0.baseAddress, $0.count) }
                 state.pendingWrite = continuation
-                let tag = retainedTag(operation: Operation.write)
-                if cgrpc_batch_start(call, sendBatch, tag) != GRPC_CALL_OK {
-                    releaseTag(tag)
+                if let refusal = startSend() {
                     state.pendingWrite = nil
-                    return RPCError(.internal, "the core refused a stream write")
+                    return refusal
                 }
                 return nil
             }
             if let refusal { continuation.resume(throwing: refusal) }
         }
+    }
+
+    /// Sends a run of shared messages in order and waits until the core took the last one. Each next message
+    /// is started by the completion-queue thread as the previous completes (no task switch per message), and
+    /// all but the last carry the buffer hint, so the transport writes the run together.
+    func write(contentsOf messages: [EncodedMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let refusal = state.withLock { state -> RPCError? in
+                if let refusal = writeRefusal(state) { return refusal }
+                state.run = messages
+                state.runNext = 0
+                state.pendingWrite = continuation
+                if let refusal = sendNextOfRun(&state) {
+                    state.pendingWrite = nil
+                    return refusal
+                }
+                return nil
+            }
+            if let refusal { continuation.resume(throwing: refusal) }
+        }
+    }
+
+    private func writeRefusal(_ state: borrowing State) -> RPCError? {
+        if state.endedByShutdown { return RPCError(.unavailable, "server is shutting down") }
+        if state.clientCancelled { return RPCError(.cancelled, "call cancelled") }
+        if state.finished { return RPCError(.failedPrecondition, "the stream has already ended") }
+        return nil
+    }
+
+    /// Called with the state locked and the send batch idle.
+    private func addInitialMetadataIfFirst(_ state: inout State) {
+        if !state.initialMetadataSent {
+            state.initialMetadataSent = true
+            context.initialMetadata.append(to: sendBatch, trailing: false)
+            cgrpc_batch_send_initial_metadata(sendBatch, 0)
+        }
+    }
+
+    /// Starts the next message of the run; called with the state locked and the send batch idle. On a refusal
+    /// the run is dropped.
+    private func sendNextOfRun(_ state: inout State) -> RPCError? {
+        let message = state.run[state.runNext]
+        state.runNext += 1
+        let isLast = state.runNext == state.run.count
+        // Never the hint beside the initial metadata: the core then defers writing the headers, and the batch
+        // (which completes only once they are written) would wait for a write nothing starts.
+        let bufferHint = !isLast && state.initialMetadataSent
+        cgrpc_batch_reset(sendBatch)
+        addInitialMetadataIfFirst(&state)
+        message.addSend(to: sendBatch, bufferHint: bufferHint)
+        if isLast { state.run = [] }
+        if let refusal = startSend() {
+            state.run = []
+            return refusal
+        }
+        return nil
+    }
+
+    private func startSend() -> RPCError? {
+        let tag = retainedTag(operation: Operation.write)
+        if cgrpc_batch_start(call, sendBatch, tag) != GRPC_CALL_OK {
+            releaseTag(tag)
+            return RPCError(.internal, "the core refused a stream write")
+        }
+        return nil
     }
 
     /// Reads the next request (one `RECV_MESSAGE` in flight at most); nil once the client half-closed.
@@ -263,17 +325,7 @@ final class ServerCall: Completion, @unchecked Sendable {
             context.markCancelled()
             task?.cancel()
         case Operation.write:
-            let (continuation, shutdown) = state.withLock { state in
-                defer { state.pendingWrite = nil }
-                return (state.pendingWrite, state.endedByShutdown)
-            }
-            if success {
-                continuation?.resume()
-            } else {
-                let error = shutdown
-                    ? RPCError(.unavailable, "server is shutting down") : RPCError(.cancelled, "call cancelled")
-                continuation?.resume(throwing: error)
-            }
+            completeWrite(success: success)
         case Operation.receive:
             completeReceive(success: success)
         default:
@@ -283,6 +335,30 @@ final class ServerCall: Completion, @unchecked Sendable {
 }
 
 extension ServerCall {
+    /// Starts the next message of a run right here on the completion-queue thread, or hands the outcome to the
+    /// waiting writer.
+    private func completeWrite(success: Bool) {
+        typealias Writer = CheckedContinuation<Void, any Error>
+        let (continuation, failure) = state.withLock { state -> (Writer?, RPCError?) in
+            var failure: RPCError?
+            if !success {
+                failure = state.endedByShutdown
+                    ? RPCError(.unavailable, "server is shutting down") : RPCError(.cancelled, "call cancelled")
+            } else if !state.run.isEmpty {
+                failure = writeRefusal(state) ?? sendNextOfRun(&state)
+                if failure == nil { return (nil, nil) }
+            }
+            state.run = []
+            defer { state.pendingWrite = nil }
+            return (state.pendingWrite, failure)
+        }
+        if let failure {
+            continuation?.resume(throwing: failure)
+        } else {
+            continuation?.resume()
+        }
+    }
+
     /// Hands the received request (or the end of the requests) to the waiting reader.
     private func completeReceive(success: Bool) {
         guard let receiveBatch else { return }
@@ -317,6 +393,10 @@ struct ServerCallWriter: RawResponseWriter {
 
     func write(_ message: [UInt8]) async throws {
         try await call.write(message)
+    }
+
+    func write(contentsOf messages: [EncodedMessage]) async throws {
+        try await call.write(contentsOf: messages)
     }
 }
 

@@ -7,6 +7,7 @@ struct BenchTarget: Sendable {
     let server: String
     let channels: [Channel]
     let callOptions: CallOptions
+    private let configuration: ChannelConfiguration
 
     init(server: String, security: ChannelSecurity, serverName: String?, connections: Int, timeout: Duration)
         throws(ChannelError)
@@ -17,8 +18,26 @@ struct BenchTarget: Sendable {
         var opened: [Channel] = []
         for _ in 0..<connections { opened.append(try Channel(configuration: configuration)) }
         channels = opened
+        self.configuration = configuration
         // Wait for ready: the first calls of a run must not fail fast while the connections are still handshaking.
         callOptions = CallOptions(timeout: timeout, waitForReady: true)
+    }
+
+    /// The same server over `connections` connections with a completion queue of their own (for load that must
+    /// share neither connections nor completion-queue threads with other load, as separate clients would not).
+    func separateConnections(_ connections: Int) throws(ChannelError) -> BenchTarget {
+        var separate = configuration
+        separate.ownCompletionQueue = true
+        var opened: [Channel] = []
+        for _ in 0..<max(1, connections) { opened.append(try Channel(configuration: separate)) }
+        return BenchTarget(server: server, channels: opened, callOptions: callOptions, configuration: configuration)
+    }
+
+    private init(server: String, channels: [Channel], callOptions: CallOptions, configuration: ChannelConfiguration) {
+        self.server = server
+        self.channels = channels
+        self.callOptions = callOptions
+        self.configuration = configuration
     }
 
     /// The channel of worker (or subscriber) `index`, round-robin.

@@ -17,10 +17,8 @@ struct StreamSubscriberTests {
         #expect(subscriber.offer([entry(4, .high)]))
         guard case .entries(let taken) = await subscriber.take() else { Issue.record("no entries"); return }
         #expect(taken.map(\.position) == [1, 3, 4])
-        let withPayload = try IncidentAPI.Incident(serializedBytes: taken[0].message(includePayload: true)
-            .serializedBytes())
-        let withoutPayload = try IncidentAPI.Incident(serializedBytes: taken[0].message(includePayload: false)
-            .serializedBytes())
+        let withPayload = try IncidentAPI.Incident(serializedBytes: taken[0].encoded(includePayload: true).bytes)
+        let withoutPayload = try IncidentAPI.Incident(serializedBytes: taken[0].encoded(includePayload: false).bytes)
         #expect(withPayload.position == 1 && withPayload.encryptedPayload == [7, 7])
         #expect(withoutPayload.position == 1 && withoutPayload.encryptedPayload.isEmpty)
         #expect(withoutPayload.id == "INC-20261203-00001")
@@ -34,6 +32,29 @@ struct StreamSubscriberTests {
         #expect(subscriber.hasOverflowed)
         #expect(!subscriber.offer([entry(5)]))
         guard case .overflowed = await subscriber.take() else { Issue.record("not overflowed"); return }
+    }
+
+    @Test("the byte bound counts the wire form the stream sends; an offer into an empty buffer always fits")
+    func byteBound() async throws {
+        let filter = try StreamFilter(StreamIncidentsRequest())
+        let large = entry(1, payload: 1000).encoded(includePayload: true).count
+        let small = entry(1, payload: 1000).encoded(includePayload: false).count
+        #expect(large > small + 1000)
+        // Room for two entries with the payload: the third ends the stream.
+        let withPayload = StreamSubscriber(filter: filter, capacity: 100, byteCapacity: 2 * large,
+                                           includePayload: true)
+        #expect(withPayload.offer([entry(1, payload: 1000), entry(2, payload: 1000)]))
+        #expect(!withPayload.offer([entry(3, payload: 1000)]))
+        guard case .overflowed = await withPayload.take() else { Issue.record("not overflowed"); return }
+        // The same bytes hold three entries without the payload; taking empties the count.
+        let withoutPayload = StreamSubscriber(filter: filter, capacity: 100, byteCapacity: 2 * large)
+        #expect(withoutPayload.offer((1...3).map { entry($0, payload: 1000) }))
+        guard case .entries(let taken) = await withoutPayload.take() else { Issue.record("no entries"); return }
+        #expect(taken.count == 3)
+        // A single fan-out larger than the bound still fits an empty buffer; the next offer does not.
+        let many = 2 * large / small + 2
+        #expect(withoutPayload.offer((4...Int64(4 + many)).map { entry($0, payload: 1000) }))
+        #expect(!withoutPayload.offer([entry(Int64(5 + many), payload: 1000)]))
     }
 
     @Test("a waiting take wakes for an offer, for the hub stopping (after what is buffered) and for cancellation")
@@ -61,14 +82,15 @@ struct StreamSubscriberTests {
     }
 }
 
-/// A feed entry at `position` for an incident of `severity` carrying a two-byte payload.
-private func entry(_ position: Int64, _ severity: Severity = .high) -> FeedEntry {
+/// A feed entry at `position` for an incident of `severity` carrying a `payload`-byte payload (two by default).
+private func entry(_ position: Int64, _ severity: Severity = .high, payload: Int = 2) -> FeedEntry {
     let incident = IncidentCore.Incident(
         id: IncidentID("INC-20261203-00001")!, status: .new, severity: severity, priority: .p1, title: "t",
         description: "", source: "llm-shield", sourceVersion: "", eventType: "", category: "security",
-        resource: Resource(), metrics: [:], tags: [:], encryptedPayload: [7, 7], requestHash: nil, assignedTeam: "",
-        escalationPolicy: "", eventCount: 1, createdAt: Date(), updatedAt: Date(), acknowledgedAt: nil,
-        resolvedAt: nil, version: 1, position: position, timeline: [], remediationActions: [])
+        resource: Resource(), metrics: [:], tags: [:], encryptedPayload: [UInt8](repeating: 7, count: payload),
+        requestHash: nil, assignedTeam: "", escalationPolicy: "", eventCount: 1, createdAt: Date(),
+        updatedAt: Date(), acknowledgedAt: nil, resolvedAt: nil, version: 1, position: position, timeline: [],
+        remediationActions: [])
     return FeedEntry(IncidentChange(position: position, kind: "created", version: 1, committedAt: Date(),
                                     incident: incident))
 }

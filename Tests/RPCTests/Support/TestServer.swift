@@ -28,7 +28,9 @@ struct TestServer {
     }
 
     /// A channel presenting `client` (a file stem in the PKI), trusting `trust`; nil client = no certificate.
-    func channel(client: String? = "client", trust: String = "ca.pem") throws -> Channel {
+    func channel(client: String? = "client", trust: String = "ca.pem", ownCompletionQueue: Bool = false) throws
+        -> Channel
+    {
         let security: ChannelSecurity
         if let client {
             security = .mutualTLS(
@@ -37,7 +39,9 @@ struct TestServer {
         } else {
             security = .tls(trustRootsPath: pki.path(trust))
         }
-        return try Channel(configuration: ChannelConfiguration(target: "127.0.0.1:\(port)", security: security))
+        var configuration = ChannelConfiguration(target: "127.0.0.1:\(port)", security: security)
+        configuration.ownCompletionQueue = ownCompletionQueue
+        return try Channel(configuration: configuration)
     }
 
     func insecureChannel() throws -> Channel {

@@ -54,6 +54,28 @@ struct TestService: RegistrableService {
                     try await writer.write(Array(String(index).utf8))
                 }
             }),
+            // "N,R": sends 1 to N as shared messages in runs of R (one write per run).
+            (Self.method("CountInRuns"), .serverStreaming { request, writer, _ in
+                let numbers = String(decoding: request, as: UTF8.self).split(separator: ",").compactMap { Int($0) }
+                guard numbers.count == 2, numbers[0] > 0, numbers[1] > 0 else { return }
+                let messages = (1...numbers[0]).map { EncodedMessage(Array(String($0).utf8)) }
+                for start in stride(from: 0, to: messages.count, by: numbers[1]) {
+                    try await writer.write(contentsOf: Array(messages[start..<min(start + numbers[1], messages.count)]))
+                }
+            }),
+            // Sends runs of 64 shared 1 KiB messages until the call ends; records how it ended.
+            (Self.method("RunsForever"), .serverStreaming { request, writer, context in
+                let tag = String(decoding: request, as: UTF8.self)
+                let run = [EncodedMessage](repeating: EncodedMessage([UInt8](repeating: 0x61, count: 1024)), count: 64)
+                probe.record("runs-started:\(tag)")
+                do {
+                    while true { try await writer.write(contentsOf: run) }
+                } catch {
+                    probe.record("runs-ended:\(tag)")
+                    if context.isCancelled { probe.record("runs-context-cancelled:\(tag)") }
+                    throw error
+                }
+            }),
             // Sends a message every 10 ms until the call ends; records how it ended.
             (Self.method("Forever"), .serverStreaming { request, writer, context in
                 let tag = String(decoding: request, as: UTF8.self)
