@@ -1,6 +1,7 @@
 // The Postgres-backed job queue: claim by priority with a lease, complete, retry with backoff, dead-letter.
 import Foundation
 import IncidentCore
+import Synchronization
 
 /// A job a worker holds a lease on.
 public struct ClaimedJob: Sendable, Hashable {
@@ -61,6 +62,10 @@ public final class JobQueue: Sendable {
     /// Bumped whenever this process commits new jobs, so idle workers here start them at once; jobs enqueued by
     /// other replicas or due later are found by the workers' short poll.
     private let enqueued = ChangeSignal()
+    /// When the expired-lease sweep last ran here: every claim used to run it, one more statement per job.
+    private let lastSweep = Mutex<ContinuousClock.Instant?>(nil)
+    /// Least time between two sweeps by this process; a lease expiring waits at most this much longer.
+    static let sweepInterval: Duration = .milliseconds(250)
 
     init(pool: ConnectionPool) {
         self.pool = pool
@@ -94,8 +99,8 @@ public final class JobQueue: Sendable {
     }
 
     /// Puts running jobs whose lease ran out (their worker died) back to ready, or dead-letters them when that was
-    /// their last attempt; runs before every claim, so it must stay an index scan of the running jobs
-    /// (`jobs_running_lease`), never a read of the whole table.
+    /// their last attempt; runs before a claim (at most every `sweepInterval`), so it must stay an index scan of
+    /// the running jobs (`jobs_running_lease`), never a read of the whole table.
     static let expiredLeaseSweepSQL = """
         UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'ready' END,
                last_error = CASE WHEN attempts >= max_attempts THEN 'lease expired on the final attempt'
@@ -136,8 +141,14 @@ public final class JobQueue: Sendable {
     {
         let token = "\(worker)/\(UUID().uuidString)"
         let leaseMillis = lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000
+        let now = ContinuousClock.now
+        let sweep = lastSweep.withLock { last -> Bool in
+            guard last.map({ now - $0 >= Self.sweepInterval }) ?? true else { return false }
+            last = now
+            return true
+        }
         let result = try await pool.withConnection { connection in
-            try connection.query(Self.expiredLeaseSweepSQL)
+            if sweep { try connection.query(Self.expiredLeaseSweepSQL) }
             return try connection.query(Self.claimSQL, [token, max(1, limit), leaseMillis, through.rawValue])
         }
         let jobs = try decoding {

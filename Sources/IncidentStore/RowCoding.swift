@@ -4,20 +4,31 @@ import IncidentCore
 
 /// JSON for jsonb columns: sorted keys so equal values compare equal as text and in audit hashes.
 enum JSONColumn {
+    // Shared: building an encoder or decoder per column was a visible share of a create's CPU. Both are
+    // thread-safe once configured (their options are copied under a lock for each call).
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return encoder
+    }()
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
+    }()
+
     static func encode<T: Encodable>(_ value: T) throws -> String {
         // Empty collections are common on the hot path and JSONEncoder is not cheap.
         if let collection = value as? any Collection, collection.isEmpty {
             return value is any Sequence & ExpressibleByDictionaryLiteral ? "{}" : "[]"
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .secondsSince1970
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
+        // Empty arrays (no remediation actions, no SLA breaches) are the common case on every read.
+        if text == "[]", let empty = (T.self as? any RangeReplaceableCollection.Type)?.init() as? T { return empty }
         return try decoder.decode(type, from: Data(text.utf8))
     }
 }
