@@ -33,7 +33,10 @@ struct AdmissionTests {
         // The first create is taken by the writer, which then waits for the lock.
         var tasks = [send("p4-in-flight", .info)]
         try await waitForDepths([0, 0, 0, 0, 0])
-        #expect(try await eventually { try await blocker.scalar(
+        // Asked outside the blocker's transaction: a transaction sees pg_stat_activity as it was at its first look.
+        let observer = SQLClient(settings)
+        defer { observer.close() }
+        #expect(try await eventually { try await observer.scalar(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'", as: Int.self) == 1 })
         for index in 0..<4 {
             tasks.append(send("p3-waiting-\(index)", .low))

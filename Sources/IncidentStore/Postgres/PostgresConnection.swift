@@ -15,6 +15,17 @@ struct Statement: Sendable {
         self.binds = binds.map { $0?.postgresText }
         self.preparedName = preparedName
     }
+
+    private init(sql: String, binds: [String?], preparedName: String?) {
+        self.sql = sql
+        self.binds = binds
+        self.preparedName = preparedName
+    }
+
+    /// The same statement, prepared under `name`.
+    func prepared(as name: String) -> Statement {
+        Statement(sql: sql, binds: binds, preparedName: name)
+    }
 }
 
 /// A libpq connection used from exactly one thread. All I/O is non-blocking with `poll`, so every wait has a
@@ -24,6 +35,12 @@ final class PostgresConnection {
     private var handle: OpaquePointer?
     /// Names prepared on the current server session; a new session starts empty.
     private var prepared: Set<String> = []
+    /// Names given to statements with parameters that were not named by their caller: each is prepared on first
+    /// use, so the server parses and plans it once per session instead of on every call (parsing and planning
+    /// were the largest share of Postgres's CPU under a create flood: job claims, settles, reads). Bounded, so
+    /// statements built from varying text (list filters) cannot pile up on the server.
+    private var automaticNames: [String: String] = [:]
+    private static let automaticNameLimit = 256
 
     init(settings: ConnectionSettings) {
         self.settings = settings
@@ -79,6 +96,7 @@ final class PostgresConnection {
     /// Runs one statement and returns its rows; a server error is thrown.
     @discardableResult
     func run(_ statement: Statement) throws -> QueryResult {
+        let statement = named(statement)
         let handle = try openHandle()
         let deadline = ContinuousClock.now + settings.operationTimeout
         if statement.preparedName != nil {
@@ -105,6 +123,7 @@ final class PostgresConnection {
     /// Sends all statements in one pipeline segment (one round trip) and returns each one's outcome in order.
     /// After the first failure the server skips the rest (`pipelineAborted`). A lost connection is thrown.
     func pipeline(_ statements: [Statement]) throws -> [Result<QueryResult, PostgresError>] {
+        let statements = statements.map(named)
         let handle = try openHandle()
         let deadline = ContinuousClock.now + settings.operationTimeout
         try prepareIfNeeded(statements, on: handle, deadline: deadline)
@@ -162,6 +181,16 @@ final class PostgresConnection {
         channels = drainNotifications(handle)
         if PQstatus(handle) != CONNECTION_OK { throw connectionFailure(handle) }
         return channels
+    }
+
+    /// `statement` with a name to prepare it under when it has parameters and none, while names remain.
+    private func named(_ statement: Statement) -> Statement {
+        guard statement.preparedName == nil, !statement.binds.isEmpty else { return statement }
+        if let name = automaticNames[statement.sql] { return statement.prepared(as: name) }
+        guard automaticNames.count < Self.automaticNameLimit else { return statement }
+        let name = "im_auto_\(automaticNames.count)"
+        automaticNames[statement.sql] = name
+        return statement.prepared(as: name)
     }
 
     // MARK: - libpq plumbing
