@@ -131,6 +131,17 @@ public final class Channel: ClientTransport, @unchecked Sendable {
         return call
     }
 
+    /// Adds to `batch` what every call with one request message starts with: the metadata, the message, the
+    /// half-close, and receiving the initial metadata and the first response message.
+    static func addSingleRequest(_ request: [UInt8], options: CallOptions, to batch: OpaquePointer) {
+        options.metadata.append(to: batch, trailing: false)
+        cgrpc_batch_send_initial_metadata(batch, initialMetadataFlags(options))
+        request.withUnsafeBytes { cgrpc_batch_send_message(batch, $0.baseAddress, $0.count) }
+        cgrpc_batch_send_close_from_client(batch)
+        cgrpc_batch_recv_initial_metadata(batch)
+        cgrpc_batch_recv_message(batch)
+    }
+
     static func initialMetadataFlags(_ options: CallOptions) -> UInt32 {
         options.waitForReady
             ? UInt32(GRPC_INITIAL_METADATA_WAIT_FOR_READY | GRPC_INITIAL_METADATA_WAIT_FOR_READY_EXPLICITLY_SET) : 0
@@ -142,12 +153,7 @@ public final class Channel: ClientTransport, @unchecked Sendable {
     {
         let call = try makeCall(path: path, options: options)
         let batch = call.batch
-        options.metadata.append(to: batch, trailing: false)
-        cgrpc_batch_send_initial_metadata(batch, Self.initialMetadataFlags(options))
-        request.withUnsafeBytes { cgrpc_batch_send_message(batch, $0.baseAddress, $0.count) }
-        cgrpc_batch_send_close_from_client(batch)
-        cgrpc_batch_recv_initial_metadata(batch)
-        cgrpc_batch_recv_message(batch)
+        Self.addSingleRequest(request, options: options, to: batch)
         cgrpc_batch_recv_status_on_client(batch)
         let ran = await call.run()
         call.finished = true
@@ -176,12 +182,7 @@ public final class Channel: ClientTransport, @unchecked Sendable {
     func startStream(path: String, request: [UInt8], options: CallOptions) throws(RPCError) -> ClientCall {
         let call = try makeCall(path: path, options: options)
         let batch = call.batch
-        options.metadata.append(to: batch, trailing: false)
-        cgrpc_batch_send_initial_metadata(batch, Self.initialMetadataFlags(options))
-        request.withUnsafeBytes { cgrpc_batch_send_message(batch, $0.baseAddress, $0.count) }
-        cgrpc_batch_send_close_from_client(batch)
-        cgrpc_batch_recv_initial_metadata(batch)
-        cgrpc_batch_recv_message(batch)
+        Self.addSingleRequest(request, options: options, to: batch)
         return call
     }
 }

@@ -46,12 +46,7 @@ private final class StreamReceiver: Completion, @unchecked Sendable {
     }
 
     func run(request: [UInt8], options: CallOptions) async throws {
-        options.metadata.append(to: batch, trailing: false)
-        cgrpc_batch_send_initial_metadata(batch, Channel.initialMetadataFlags(options))
-        request.withUnsafeBytes { cgrpc_batch_send_message(batch, $0.baseAddress, $0.count) }
-        cgrpc_batch_send_close_from_client(batch)
-        cgrpc_batch_recv_initial_metadata(batch)
-        cgrpc_batch_recv_message(batch)
+        Channel.addSingleRequest(request, options: options, to: batch)
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 state.withLock { $0.waiter = continuation }
