@@ -53,7 +53,7 @@ struct IncidentServerMain {
             // The URL may hold a password: it is never logged, only the error's own (secret-free) text.
             // INCIDENT_WRITE_BATCH: most creates written in one transaction (a P0 waits for the batch in flight).
             var storeConfiguration = StoreConfiguration(connection: ConnectionSettings(url: config.databaseURL ?? ""))
-            if let batch = ProcessInfo.processInfo.environment["INCIDENT_WRITE_BATCH"].flatMap({ Int($0) }), batch > 0 {
+            if let batch = environment["INCIDENT_WRITE_BATCH"].flatMap({ Int($0) }), batch > 0 {
                 storeConfiguration.maxBatch = batch
             }
             store = try await IncidentStore.open(storeConfiguration)
@@ -61,12 +61,18 @@ struct IncidentServerMain {
             fail("incident-server: cannot open the database: \(error)", code: 69)
         }
 
-        // One change-log reader for every stream. INCIDENT_STREAM_BUFFER: changes a live stream may have waiting
-        // before it is ended as fallen behind.
-        let streamBuffer = ProcessInfo.processInfo.environment["INCIDENT_STREAM_BUFFER"].flatMap { Int($0) }
-        let streams = ChangeHub(
-            store: store, configuration: streamBuffer.map { ChangeHub.Configuration(subscriberBuffer: $0) }
-                ?? ChangeHub.Configuration(), log: log)
+        // One change-log reader for every stream. INCIDENT_STREAM_BUFFER (changes) and INCIDENT_STREAM_BUFFER_BYTES:
+        // what a live stream may have waiting before it is ended as fallen behind.
+        var hubConfiguration = ChangeHub.Configuration()
+        if let entries = environment["INCIDENT_STREAM_BUFFER"].flatMap({ Int($0) }) {
+            hubConfiguration = ChangeHub.Configuration(subscriberBuffer: entries,
+                                                       subscriberBufferBytes: hubConfiguration.subscriberBufferBytes)
+        }
+        if let bytes = environment["INCIDENT_STREAM_BUFFER_BYTES"].flatMap({ Int($0) }) {
+            hubConfiguration = ChangeHub.Configuration(subscriberBuffer: hubConfiguration.subscriberBuffer,
+                                                       subscriberBufferBytes: bytes)
+        }
+        let streams = ChangeHub(store: store, configuration: hubConfiguration, log: log)
         streams.start()
         let handler = IncidentServiceHandler(store: store, config: config, log: log, streams: streams)
         let server: Server
@@ -80,7 +86,7 @@ struct IncidentServerMain {
                 callObserver: RPCCallMetrics())
             // INCIDENT_ADMISSION_LIMIT: unary calls in flight at which P1 creates are refused (lower ones earlier).
             let admission = CreateAdmission(
-                limit: ProcessInfo.processInfo.environment["INCIDENT_ADMISSION_LIMIT"].flatMap { Int($0) } ?? 512,
+                limit: environment["INCIDENT_ADMISSION_LIMIT"].flatMap { Int($0) } ?? 512,
                 severityMapping: config.severityMapping)
             configuration.admission = { admission.admit($0, $1, $2) }
             server = try Server(configuration: configuration, services: served + reflection.services)

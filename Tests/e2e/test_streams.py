@@ -121,3 +121,26 @@ def test_cut_stream_resumed_from_last_position_gets_every_change_once(api, chann
     received += read_until(rest, max(created))
     rest.cancel()
     assert received == sorted(created)
+
+
+def test_stopped_reader_is_ended_by_the_byte_limit_too(api, pki, database_url, tmp_path):
+    """INCIDENT_STREAM_BUFFER_BYTES bounds what one stuck stream keeps waiting, however few changes that is."""
+    pb2, pb2_grpc = api
+    running = RunningServer(pki, database_url, tmp_path / "server.log",
+                            extra_env={"INCIDENT_STREAM_BUFFER": "100000", "INCIDENT_STREAM_BUFFER_BYTES": "262144"})
+    try:
+        shield = stub_for(running, pki, pb2_grpc, "llm-shield")
+        secops = stub_for(running, pki, pb2_grpc, "secops")
+        base = shield.CreateIncident(event(pb2), timeout=30).position
+        call = secops.StreamIncidents(pb2.StreamIncidentsRequest(since_position=base - 1), timeout=120)
+        received = [next(call).position]
+        # Far fewer changes than the entry limit, but many times 256 KiB beyond the transport's window.
+        created = create_many(shield, pb2, 400, payload_size=32 * 1024)
+        with pytest.raises(grpc.RpcError) as ended:
+            for incident in call:
+                received.append(incident.position)
+        assert ended.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert int(dict(ended.value.trailing_metadata())["resume-position"]) == received[-1]
+        assert len(received) < 1 + len(created)
+    finally:
+        assert running.stop() == 0
