@@ -129,7 +129,8 @@ let package = Package(
         ),
         // P0 create-to-page latency alone and under a flood (run by `make bench-p0`).
         .executableTarget(
-            name: "p0-flood-bench", dependencies: ["RPC", "IncidentAPI"], path: "Tests/Benchmarks/P0FloodBench",
+            name: "p0-flood-bench", dependencies: ["RPC", "IncidentAPI", "HTTPTestSupport"],
+            path: "Tests/Benchmarks/P0FloodBench",
             exclude: ["run-p0-bench.sh"]),
         .executableTarget(
             name: "StoreBenchmark",

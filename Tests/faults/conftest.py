@@ -6,8 +6,10 @@ import sys
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "Support" / "python"))
 
-from harness import ROOT, Cluster, make_pki  # noqa: E402
+from harness import Cluster, make_pki  # noqa: E402
+from incident_stubs import compile_incident_stubs  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -18,20 +20,7 @@ def pki(tmp_path_factory) -> pathlib.Path:
 @pytest.fixture(scope="session")
 def api(tmp_path_factory):
     """The generated Python modules for incident_manager.proto, compiled at test time."""
-    from grpc_tools import protoc
-    import grpc_tools
-
-    out = tmp_path_factory.mktemp("stubs")
-    include = pathlib.Path(grpc_tools.__file__).parent / "_proto"
-    status = protoc.main([
-        "protoc", f"-I{ROOT / 'Protos'}", f"-I{include}", f"--python_out={out}", f"--grpc_python_out={out}",
-        "incident_manager.proto", "incident_types.proto",
-    ])
-    assert status == 0, "protoc failed on Protos/"
-    sys.path.insert(0, str(out))
-    import incident_manager_pb2
-    import incident_manager_pb2_grpc
-    return incident_manager_pb2, incident_manager_pb2_grpc
+    return compile_incident_stubs(tmp_path_factory.mktemp("stubs"))
 
 
 @pytest.fixture(scope="session")

@@ -15,11 +15,9 @@ import uuid
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "Tests" / "e2e"))
-from conftest import PKI_SCRIPT, RunningServer  # noqa: E402
+from conftest import PKI_SCRIPT, RunningServer, compile_incident_stubs  # noqa: E402
 
 import grpc  # noqa: E402
-from grpc_tools import protoc  # noqa: E402
-import grpc_tools  # noqa: E402
 
 STREAMS_PER_CHANNEL = 100
 
@@ -42,12 +40,7 @@ def main():
     work = pathlib.Path(tempfile.mkdtemp(prefix="stream-memory-"))
     pki = work / "pki"
     subprocess.run(["bash", str(PKI_SCRIPT), str(pki)], check=True, capture_output=True)
-    include = pathlib.Path(grpc_tools.__file__).parent / "_proto"
-    assert protoc.main(["protoc", f"-I{ROOT / 'Protos'}", f"-I{include}", f"--python_out={work}",
-                        f"--grpc_python_out={work}", "incident_manager.proto", "incident_types.proto"]) == 0
-    sys.path.insert(0, str(work))
-    import incident_manager_pb2 as pb2
-    import incident_manager_pb2_grpc as pb2_grpc
+    pb2, pb2_grpc = compile_incident_stubs(work)
 
     admin_url = os.environ["DATABASE_URL"]
     name = "im_memory_" + uuid.uuid4().hex
