@@ -14,6 +14,7 @@ import Synchronization
 final class GroupCommitWriter: Sendable {
     private let pending: PendingCreates
     private let maxBatch: Int
+    private let preemption = BatchPreemption()
     /// Creates refused for load so far, per priority (index 0 is P0), for metrics.
     private let refused = Mutex([Int](repeating: 0, count: 5))
 
@@ -21,8 +22,8 @@ final class GroupCommitWriter: Sendable {
         pending = PendingCreates(capacity: queueCapacity)
         self.maxBatch = maxBatch
         for index in 0..<writers {
-            let thread = Thread { [pending, maxBatch] in
-                Self.run(pending: pending, settings: settings, maxBatch: maxBatch)
+            let thread = Thread { [pending, maxBatch, preemption] in
+                Self.run(pending: pending, settings: settings, maxBatch: maxBatch, preemption: preemption)
             }
             thread.name = "pg-writer-\(index)"
             thread.start()
@@ -37,8 +38,9 @@ final class GroupCommitWriter: Sendable {
             let create = PendingCreate(statement: statement, priority: priority, continuation: continuation)
             switch pending.push(create, priority: priority.rawValue) {
             case .admitted:
-                break
+                if priority == .p0 { preemption.preempt() }
             case .admittedDisplacing(let victim):
+                if priority == .p0 { preemption.preempt() }
                 // Resumed outside the lanes' lock (push returned): the victim's caller learns at once.
                 countRefusal(victim.priority.rawValue)
                 victim.continuation.resume(throwing: StoreError.overloaded(refusedPriority: victim.priority))
@@ -61,25 +63,54 @@ final class GroupCommitWriter: Sendable {
         refused.withLock { $0[min(max(priority, 0), $0.count - 1)] += 1 }
     }
 
+    /// How many batches of less urgent creates an arriving P0 preempted since start.
+    var preemptionCount: Int { preemption.preemptionCount }
+
     /// Stops taking creates; queued ones are still written.
     func shutdown() {
         pending.close()
+        preemption.stop()
     }
 
-    private static func run(pending: PendingCreates, settings: ConnectionSettings, maxBatch: Int) {
+    private static func run(pending: PendingCreates, settings: ConnectionSettings, maxBatch: Int,
+                            preemption: BatchPreemption) {
         let connection = PostgresConnection(settings: settings)
         var previousBatch = 0
         while true {
             // Wait briefly for about as many creates as the last batch answered: those callers are coming back.
-            // P0 creates are written in a batch of their own: they wait for the batch being written, not also for
-            // hundreds of others in theirs.
+            // P0 creates are written in a batch of their own, not behind hundreds of others in theirs, and an
+            // arriving P0 preempts the batch of others being written (BatchPreemption).
             let batch = pending.takeBatch(limit: maxBatch, gather: (target: previousBatch, linger: .milliseconds(2)),
                                           alone: Priority.p0.rawValue)
             if batch.isEmpty { break }
             previousBatch = batch.count
-            write(batch, on: connection)
+            // A create preempted once is not preempted again (a stream of P0 cannot starve it), and a cancel of its
+            // write is not taken for a preemption twice.
+            let restorable = !batch.contains { $0.wasPreempted }
+            let preemptible = restorable && !batch.contains { $0.priority == .p0 }
+            switch write(batch, on: connection, preemption: preemption, preemptible: preemptible,
+                           mayRestore: restorable) {
+            case .answered:
+                break
+            case .preempted(let unwritten):
+                pending.restore(unwritten.map { create in
+                    var create = create
+                    create.wasPreempted = true
+                    return (element: create, priority: create.priority.rawValue)
+                })
+                preemption.notePreempted()
+            }
         }
+        preemption.stop()
         connection.close()
+    }
+
+    /// What became of a batch given to `write`.
+    enum WriteOutcome {
+        /// Every caller was answered (written, or failed with its error).
+        case answered
+        /// A P0 preempted the write: these creates were not written nor answered, and go back to the lanes.
+        case preempted([PendingCreate])
     }
 
     /// The batch as one set-based statement (`im_create_batch`); the per-create pipeline is the fallback.
@@ -90,14 +121,40 @@ final class GroupCommitWriter: Sendable {
             $16::text[], $17::text[], $18::text[], $19::jsonb[], $20::jsonb[], $21::jsonb[])
         """
 
-    static func write(_ batch: [PendingCreate], on connection: PostgresConnection) {
-        if batch.count > 1 && writeAsOneStatement(batch, on: connection) { return }
-        writeAsPipeline(batch, on: connection)
+    /// Writes a batch. With `preemptible`, an arriving P0 may cancel it midway. With `mayRestore`, creates whose
+    /// write a preemption cancelled (possibly one meant for an earlier batch) come back `.preempted`.
+    static func write(_ batch: [PendingCreate], on connection: PostgresConnection,
+                      preemption: BatchPreemption? = nil, preemptible: Bool = false,
+                      mayRestore: Bool = false) -> WriteOutcome {
+        let restoring = mayRestore ? preemption : nil
+        if batch.count > 1 {
+            switch writeAsOneStatement(batch, on: connection, preemption: preemptible ? preemption : nil) {
+            case .answered: return .answered
+            case .cancelled:
+                if restoring?.explainsCancel() == true { return .preempted(batch) }
+                return failAll(batch, .unavailable(reason: "the database cancelled the write"))
+            case .fallBack:
+                // Finding a bad create among many is not interrupted.
+                return writeAsPipeline(batch, on: connection, preemption: nil, restoring: restoring)
+            }
+        }
+        return writeAsPipeline(batch, on: connection, preemption: preemptible ? preemption : nil,
+                               restoring: restoring)
     }
 
-    /// Tries the set-based path; true when every caller has been answered. A data error in any create
-    /// returns false so the pipeline path can find the culprit and fail it alone.
-    private static func writeAsOneStatement(_ batch: [PendingCreate], on connection: PostgresConnection) -> Bool {
+    /// What the set-based path did with a batch.
+    private enum OneStatementOutcome {
+        case answered
+        /// The server cancelled a statement: nothing was written, no caller answered.
+        case cancelled
+        /// A data error: nothing was written, the per-create pipeline must find the culprit.
+        case fallBack
+    }
+
+    /// Tries the set-based path. A data error in any create falls back to the pipeline path, which finds the
+    /// culprit and fails it alone.
+    private static func writeAsOneStatement(_ batch: [PendingCreate], on connection: PostgresConnection,
+                                            preemption: BatchPreemption?) -> OneStatementOutcome {
         let columns = batch[0].statement.binds.indices.map { column in
             TextArray(elements: batch.map { $0.statement.binds[column] })
         }
@@ -105,62 +162,97 @@ final class GroupCommitWriter: Sendable {
         let outcomes: [Result<QueryResult, PostgresError>]
         do {
             try connection.connectIfNeeded()
+            if let preemption, let canceller = connection.canceller {
+                preemption.writing(preemptibleThrough: canceller)
+            }
             outcomes = try connection.pipeline([Statement("BEGIN"), statement, Statement("COMMIT")])
+            preemption?.finished()
         } catch {
+            preemption?.finished()
             let failure = (error as? PostgresError)?.storeError ?? .unavailable(reason: "connection lost")
             batch.forEach { $0.continuation.resume(throwing: failure) }
-            return true
+            return .answered
         }
         if let failed = outcomes.first(where: { if case .failure = $0 { true } else { false } }),
            case .failure(let error) = failed {
-            if connection.isConnected && connection.isInTransaction { _ = try? connection.query("ROLLBACK") }
-            return !error.isDataError && !error.isTransient ? failAll(batch, error.storeError) : false
+            rollBack(connection)
+            if error.isCancellation { return .cancelled }
+            if !error.isDataError && !error.isTransient {
+                failAll(batch, error.storeError)
+                return .answered
+            }
+            return .fallBack
         }
         guard case .success(let result) = outcomes[1], result.rows.count == batch.count else {
-            return failAll(batch, .internalFailure(reason: "batch create returned the wrong number of rows"))
+            failAll(batch, .internalFailure(reason: "batch create returned the wrong number of rows"))
+            return .answered
         }
         for (create, row) in zip(batch, result.allRows) {
             create.continuation.resume(with: Result { try decodeRow(row) })
         }
-        return true
+        return .answered
     }
 
-    private static func failAll(_ batch: [PendingCreate], _ error: StoreError) -> Bool {
+    /// Ends a failed transaction. A cancel meant for the statement before may land on the ROLLBACK itself, so a
+    /// second try follows a first that left the session in the transaction.
+    private static func rollBack(_ connection: PostgresConnection) {
+        for _ in 0..<2 where connection.isConnected && connection.isInTransaction {
+            _ = try? connection.query("ROLLBACK")
+        }
+    }
+
+    @discardableResult
+    private static func failAll(_ batch: [PendingCreate], _ error: StoreError) -> WriteOutcome {
         batch.forEach { $0.continuation.resume(throwing: error) }
-        return true
+        return .answered
     }
 
-    private static func writeAsPipeline(_ batch: [PendingCreate], on connection: PostgresConnection) {
+    /// One statement per create in one transaction; a data error fails its create alone and the rest are written
+    /// again. With `preemption`, the first attempt may be cancelled by an arriving P0; with `restoring`, creates
+    /// whose write a preemption cancelled are returned `.preempted` instead of failed.
+    private static func writeAsPipeline(_ batch: [PendingCreate], on connection: PostgresConnection,
+                                        preemption: BatchPreemption?, restoring: BatchPreemption?) -> WriteOutcome {
         var remaining = batch
         var transientRetries = 0
+        var preemption = preemption
         while !remaining.isEmpty {
             let outcomes: [Result<QueryResult, PostgresError>]
             do {
                 try connection.connectIfNeeded()
+                if let preemption, let canceller = connection.canceller {
+                    preemption.writing(preemptibleThrough: canceller)
+                }
+                defer {
+                    preemption?.finished()
+                    preemption = nil
+                }
                 outcomes = try connection.pipeline(
                     [Statement("BEGIN")] + remaining.map(\.statement) + [Statement("COMMIT")])
             } catch {
                 let failure = (error as? PostgresError)?.storeError ?? .unavailable(reason: "connection lost")
                 remaining.forEach { $0.continuation.resume(throwing: failure) }
-                return
+                return .answered
             }
             guard let failed = outcomes.firstIndex(where: { if case .failure = $0 { true } else { false } }),
                   case .failure(let error) = outcomes[failed] else {
                 for (index, create) in remaining.enumerated() {
                     create.continuation.resume(with: Result { try decode(outcomes[index + 1]) })
                 }
-                return
+                return .answered
             }
-            if connection.isConnected && connection.isInTransaction { _ = try? connection.query("ROLLBACK") }
+            rollBack(connection)
             if error.isDataError && (1...remaining.count).contains(failed) {
                 remaining.remove(at: failed - 1).continuation.resume(throwing: error.storeError)
             } else if error.isTransient && error.kind == .server && transientRetries < 3 {
                 transientRetries += 1
+            } else if error.isCancellation, restoring?.explainsCancel() == true {
+                return .preempted(remaining)
             } else {
                 remaining.forEach { $0.continuation.resume(throwing: error.storeError) }
-                return
+                return .answered
             }
         }
+        return .answered
     }
 
     private static func decode(_ outcome: Result<QueryResult, PostgresError>) throws -> CreateIncidentResult {

@@ -68,6 +68,9 @@ public final class IncidentStore: Sendable {
     /// Creates refused for load since start, per priority (index 0 is P0).
     public var writeRefusals: [Int] { writer.refusalCounts }
 
+    /// Commit batches of less urgent creates that an arriving P0 cancelled and had written again after it.
+    public var writePreemptions: Int { writer.preemptionCount }
+
     /// The short-operation pool's busy connections and size, sampled now.
     public var poolUsage: (busy: Int, size: Int) { (pool.busyCount, pool.size) }
 

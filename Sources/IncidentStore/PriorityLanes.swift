@@ -7,6 +7,8 @@ struct PendingCreate: Sendable {
     let statement: Statement
     let priority: Priority
     let continuation: CheckedContinuation<CreateIncidentResult, any Error>
+    /// A P0 preempted this create's write once: it is not preempted again, so a stream of P0 cannot starve it.
+    var wasPreempted = false
 }
 
 /// The creates waiting for a writer.
@@ -77,6 +79,15 @@ final class PriorityLanes<Element: Sendable>: @unchecked Sendable {
             }
         }
         return lanes.takeBatch(maxCount: limit, alone: alone)
+    }
+
+    /// Puts a taken batch back at the head of its lanes (a preempted write), even when closed: these were
+    /// admitted, and writers drain what is queued before they stop.
+    func restore(_ entries: [(element: Element, priority: Int)]) {
+        condition.lock()
+        defer { condition.unlock() }
+        lanes.restore(entries)
+        condition.broadcast()
     }
 
     /// Refuses new creates; writers drain what is queued and then stop.

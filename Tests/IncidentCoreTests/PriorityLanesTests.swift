@@ -66,6 +66,21 @@ import Testing
         #expect(lanes.takeBatch(maxCount: 10) == [3, 1, 5])
     }
 
+    @Test func restoredEntriesGoBackToTheHeadOfTheirLanesPastTheCapacity() {
+        var lanes = PriorityLanes<String>(capacity: 3)
+        for (name, priority) in [("p3a", 3), ("p2a", 2), ("p3b", 3)] { _ = lanes.offer(name, priority: priority) }
+        let taken = lanes.takeBatch(maxCount: 2)
+        #expect(taken == ["p2a", "p3a"])
+        for (name, priority) in [("p3c", 3), ("p2b", 2)] { _ = lanes.offer(name, priority: priority) }
+        #expect(lanes.count == 3)
+        lanes.restore([(element: "p2a", priority: 2), (element: "p3a", priority: 3)])
+        #expect(lanes.count == 5)
+        #expect(lanes.depths == [0, 0, 2, 3, 0])
+        // Full, and past it: a P3 arriving is refused, the restored entries stay first in their lanes.
+        guard case .refused = lanes.offer("p3d", priority: 3) else { Issue.record("p3d admitted past capacity"); return }
+        #expect(lanes.takeBatch(maxCount: 10) == ["p2a", "p2b", "p3a", "p3b", "p3c"])
+    }
+
     @Test func dequeStaysCorrectAcrossCompaction() {
         var deque = Deque<Int>()
         var expected = 0

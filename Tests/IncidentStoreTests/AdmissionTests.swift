@@ -1,6 +1,7 @@
 // Admission by priority on a real, slowed-down Postgres: a small write queue fills while the writer waits for a
-// lock another connection holds; low priorities are refused (arriving or displaced), P0 always gets in, and
-// every create that was acknowledged is in the database once the lock is released.
+// lock another connection holds; low priorities are refused (arriving or displaced, including one whose write a
+// P0 preempted), P0 always gets in, and every create that was acknowledged is in the database once the lock is
+// released.
 import Foundation
 import IncidentCore
 import Testing
@@ -37,7 +38,8 @@ struct AdmissionTests {
         let observer = SQLClient(settings)
         defer { observer.close() }
         #expect(try await eventually { try await observer.scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'", as: Int.self) == 1 })
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                + "AND datname = current_database()", as: Int.self) == 1 })
         for index in 0..<4 {
             tasks.append(send("p3-waiting-\(index)", .low))
             try await waitForDepths([0, 0, 0, index + 1, 0])
@@ -50,18 +52,25 @@ struct AdmissionTests {
         // A P2 displaces the newest waiting P3.
         tasks.append(send("p2", .medium))
         try await waitForDepths([0, 0, 1, 3, 0])
-        // P0s displace the remaining P3s, then the P2, then go past the bound.
-        for index in 0..<5 {
+        // The first P0 displaces the newest waiting P3 and preempts the P4 being written, which waits again in
+        // its lane; the P0 is written next (and waits for the lock in turn).
+        tasks.append(send("p0-0", .critical))
+        #expect(try await eventually { store.writePreemptions == 1 }, "the P0 did not preempt the write in flight")
+        try await waitForDepths([0, 0, 1, 2, 1])
+        // The next P0s displace the least urgent waiting: the preempted P4, the P3s, then the P2; then they go past
+        // the bound.
+        for index in 1..<5 {
             tasks.append(send("p0-\(index)", .critical))
         }
-        try await waitForDepths([5, 0, 0, 0, 0])
+        try await waitForDepths([4, 0, 0, 0, 0])
 
         try await blocker.execute("COMMIT")
         for task in tasks { await task.value }
         let results = await outcomes.all
 
         let refused = results.filter { if case .failure = $0.value { true } else { false } }
-        #expect(Set(refused.keys) == Set((0..<4).map { "p3-waiting-\($0)" } + ["p3-arriving-0", "p3-arriving-1", "p2"]))
+        #expect(Set(refused.keys) == Set((0..<4).map { "p3-waiting-\($0)" }
+            + ["p3-arriving-0", "p3-arriving-1", "p2", "p4-in-flight"]))
         for (label, outcome) in refused {
             guard case .failure(let error) = outcome, let storeError = error as? StoreError,
                   case .overloaded(let priority) = storeError else {
@@ -69,11 +78,11 @@ struct AdmissionTests {
                 continue
             }
             #expect(storeError.isRetryable)
-            #expect(priority == (label == "p2" ? .p2 : .p3))
+            #expect(priority == (label == "p2" ? .p2 : label == "p4-in-flight" ? .p4 : .p3))
             #expect(storeError.description == "write queue full; \(priority) refused")
         }
         let acknowledged = results.compactMap { label, outcome in (try? outcome.get()).map { (label, $0) } }
-        #expect(Set(acknowledged.map(\.0)) == Set(["p4-in-flight"] + (0..<5).map { "p0-\($0)" }))
+        #expect(Set(acknowledged.map(\.0)) == Set((0..<5).map { "p0-\($0)" }))
 
         // Acknowledged means committed; refused means not written.
         let sql = SQLClient(settings)

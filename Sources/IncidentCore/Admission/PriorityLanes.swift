@@ -83,6 +83,17 @@ public struct PriorityLanes<Element: Sendable>: Sendable {
         return batch
     }
 
+    /// Puts taken entries back at the head of their lanes, in their order, whatever the capacity: they were
+    /// admitted already (a write that was preempted gives its batch back).
+    public mutating func restore(_ entries: [(element: Element, priority: Int)]) {
+        for lane in lanes.indices {
+            let returning = entries.filter { min(max($0.priority, 0), lanes.count - 1) == lane }.map(\.element)
+            guard !returning.isEmpty else { continue }
+            lanes[lane] = Deque(returning + lanes[lane].elements)
+            count += returning.count
+        }
+    }
+
     /// Removes every waiting entry matching `predicate` (a cancelled caller), returning them.
     public mutating func removeAll(where predicate: (Element) -> Bool) -> [Element] {
         var removed: [Element] = []

@@ -12,6 +12,8 @@ public final class ServiceGauges: Sendable {
     private let laneDepth: [Gauge]
     private let laneRefusals: [Counter]
     private let refusalsSeen = Mutex([Int](repeating: 0, count: 5))
+    private let preemptions: Counter
+    private let preemptionsSeen = Mutex(0)
     private let subscribers: Gauge
     private let poolBusy: Gauge
     private let poolSize: Gauge
@@ -28,6 +30,7 @@ public final class ServiceGauges: Sendable {
         laneRefusals = (0..<5).map {
             Counter(label: "incident_admission_refusals_total", dimensions: [("priority", "P\($0)")], factory: factory)
         }
+        preemptions = Counter(label: "incident_write_batches_preempted_total", factory: factory)
         subscribers = Gauge(label: "incident_stream_subscribers", factory: factory)
         poolBusy = Gauge(label: "incident_db_pool_connections_busy", factory: factory)
         poolSize = Gauge(label: "incident_db_pool_connections", factory: factory)
@@ -47,6 +50,12 @@ public final class ServiceGauges: Sendable {
         for (priority, delta) in deltas.prefix(laneRefusals.count).enumerated() where delta > 0 {
             laneRefusals[priority].increment(by: delta)
         }
+        let preempted = store.writePreemptions
+        let newPreemptions = preemptionsSeen.withLock { seen in
+            defer { seen = preempted }
+            return max(0, preempted - seen)
+        }
+        if newPreemptions > 0 { preemptions.increment(by: newPreemptions) }
         subscribers.record(streams?.subscriberCount ?? 0)
         let pool = store.poolUsage
         poolBusy.record(pool.busy)

@@ -28,11 +28,34 @@ struct Statement: Sendable {
     }
 }
 
+/// Cancels the statement a connection's server session runs, from any thread (`PQcancel` is thread-safe). The
+/// server ignores a cancel that reaches a session between statements; one that reaches a later statement than the
+/// one meant cancels that one instead, so callers must treat a cancelled statement as possibly not theirs.
+final class QueryCanceller: @unchecked Sendable {
+    private let cancel: OpaquePointer
+
+    fileprivate init(_ cancel: OpaquePointer) {
+        self.cancel = cancel
+    }
+
+    deinit { PQfreeCancel(cancel) }
+
+    /// Sends the cancel request and returns once the server took it; false when it could not be sent. Blocks for
+    /// a connection to the server: keep it off threads that answer callers.
+    @discardableResult
+    func send() -> Bool {
+        var message = [CChar](repeating: 0, count: 256)
+        return PQcancel(cancel, &message, Int32(message.count)) == 1
+    }
+}
+
 /// A libpq connection used from exactly one thread. All I/O is non-blocking with `poll`, so every wait has a
 /// deadline: a dead server yields a retryable error, never a hang.
 final class PostgresConnection {
     let settings: ConnectionSettings
     private var handle: OpaquePointer?
+    /// The current session's canceller, made on first use.
+    private var currentCanceller: QueryCanceller?
     /// Names prepared on the current server session; a new session starts empty.
     private var prepared: Set<String> = []
     /// Names given to statements with parameters that were not named by their caller: each is prepared on first
@@ -84,7 +107,16 @@ final class PostgresConnection {
     func close() {
         if let handle { PQfinish(handle) }
         handle = nil
+        currentCanceller = nil
         prepared.removeAll()
+    }
+
+    /// Stops the statement this session runs, from another thread; nil when not connected.
+    var canceller: QueryCanceller? {
+        if currentCanceller == nil, let handle, let cancel = PQgetCancel(handle) {
+            currentCanceller = QueryCanceller(cancel)
+        }
+        return currentCanceller
     }
 
     /// Runs one statement and returns its rows; a server error is thrown.

@@ -37,6 +37,9 @@ struct PostgresError: Error, Sendable, CustomStringConvertible {
         return sqlState.hasPrefix("22") || sqlState.hasPrefix("23") || sqlState == "P0001"
     }
 
+    /// The server cancelled the statement (`query_canceled`: a cancel request or a statement timeout).
+    var isCancellation: Bool { kind == .server && sqlState == "57014" }
+
     /// Errors where running the same transaction again can succeed.
     var isTransient: Bool {
         switch kind {
