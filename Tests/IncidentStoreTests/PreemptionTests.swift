@@ -36,7 +36,7 @@ struct PreemptionTests {
         // The low create's statement is cancelled and it waits in its lane again; the P0 now waits on the lock.
         #expect(try await eventually { store.writePreemptions == 1 }, "the P0 did not preempt the write in flight")
         #expect(try await eventually { store.writeQueueDepths == [0, 0, 0, 1, 0] })
-        #expect(try await lockWaiters() == 1)
+        #expect(try await eventually { try await lockWaiters() == 1 }, "the P0 is not the write waiting for the lock")
 
         try await blocker.execute("COMMIT")
         let p0Result = try await p0.value
