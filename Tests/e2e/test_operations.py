@@ -199,3 +199,56 @@ def test_json_log_lines_carry_ids_and_no_secrets(api, stub, ops_server):
     text = "\n".join(lines)
     for secret in (API_KEY, EMAIL, PHONE, PAYLOAD.decode(), base64.b64encode(PAYLOAD).decode(), "victim."):
         assert secret not in text, f"{secret!r} reached the log"
+
+
+def test_p0_preempts_a_flood_batch_and_nothing_acknowledged_is_lost(api, stub, ops_server):
+    """grpcio callers keep the group-commit writer busy with low-severity batches while P0 events arrive: the P0s
+    preempt batches in flight (the counter moves), no caller sees anything but OK, and every acknowledged incident
+    is in the store, once."""
+    pb2, _ = api
+    before = value(scrape(ops_server.metrics_url), "incident_write_batches_preempted_total") or 0
+    flood_stubs = [stub("llm-shield") for _ in range(4)]
+    acknowledged, failures = [], []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def flood(shield):
+        while not stop.is_set():
+            try:
+                response = shield.CreateIncident(event(pb2, severity="low"), timeout=30)
+                with lock:
+                    acknowledged.append(response.incident_id)
+            except grpc.RpcError as error:
+                with lock:
+                    failures.append((error.code(), error.details()))
+
+    threads = [threading.Thread(target=flood, args=(flood_stubs[i % 4],)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    p0_shield = stub("llm-shield")
+    p0_ids = []
+    try:
+        time.sleep(0.5)
+        for _ in range(40):
+            p0_ids.append(p0_shield.CreateIncident(event(pb2, severity="critical"), timeout=30).incident_id)
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert not failures, f"flood calls failed: {failures[:5]}"
+    assert len(acknowledged) > 100, "the flood did not keep the writer busy"
+    preempted = value(scrape(ops_server.metrics_url), "incident_write_batches_preempted_total") - before
+    assert preempted > 0, "no P0 preempted a batch in flight"
+
+    listed, token = [], ""
+    secops = stub("secops")
+    while True:
+        page = secops.ListIncidents(pb2.ListIncidentsRequest(page_size=500, page_token=token), timeout=30)
+        listed.extend(incident.id for incident in page.incidents)
+        token = page.next_page_token
+        if not token:
+            break
+    missing = set(acknowledged + p0_ids) - set(listed)
+    assert not missing, f"{len(missing)} acknowledged incidents are not in the store"
+    assert len(listed) == len(set(listed)), "an incident was listed twice"
