@@ -161,14 +161,9 @@ final class GroupCommitWriter: Sendable {
         let statement = Statement(batchSQL, columns, preparedAs: "im_create_batch")
         let outcomes: [Result<QueryResult, PostgresError>]
         do {
-            try connection.connectIfNeeded()
-            if let preemption, let canceller = connection.canceller {
-                preemption.writing(preemptibleThrough: canceller)
-            }
-            outcomes = try connection.pipeline([Statement("BEGIN"), statement, Statement("COMMIT")])
-            preemption?.finished()
+            outcomes = try pipeline([Statement("BEGIN"), statement, Statement("COMMIT")], on: connection,
+                                    preemptibleBy: preemption)
         } catch {
-            preemption?.finished()
             let failure = (error as? PostgresError)?.storeError ?? .unavailable(reason: "connection lost")
             batch.forEach { $0.continuation.resume(throwing: failure) }
             return .answered
@@ -191,6 +186,20 @@ final class GroupCommitWriter: Sendable {
             create.continuation.resume(with: Result { try decodeRow(row) })
         }
         return .answered
+    }
+
+    /// Runs one pipeline; with `preemption`, an arriving P0 may cancel it meanwhile, and no cancel meant for it is
+    /// still on its way when this returns.
+    private static func pipeline(_ statements: [Statement], on connection: PostgresConnection,
+                                 preemptibleBy preemption: BatchPreemption?) throws
+        -> [Result<QueryResult, PostgresError>]
+    {
+        try connection.connectIfNeeded()
+        if let preemption, let canceller = connection.canceller {
+            preemption.writing(preemptibleThrough: canceller)
+        }
+        defer { preemption?.finished() }
+        return try connection.pipeline(statements)
     }
 
     /// Ends a failed transaction. A cancel meant for the statement before may land on the ROLLBACK itself, so a
@@ -218,21 +227,15 @@ final class GroupCommitWriter: Sendable {
         while !remaining.isEmpty {
             let outcomes: [Result<QueryResult, PostgresError>]
             do {
-                try connection.connectIfNeeded()
-                if let preemption, let canceller = connection.canceller {
-                    preemption.writing(preemptibleThrough: canceller)
-                }
-                defer {
-                    preemption?.finished()
-                    preemption = nil
-                }
-                outcomes = try connection.pipeline(
-                    [Statement("BEGIN")] + remaining.map(\.statement) + [Statement("COMMIT")])
+                outcomes = try pipeline([Statement("BEGIN")] + remaining.map(\.statement) + [Statement("COMMIT")],
+                                        on: connection, preemptibleBy: preemption)
             } catch {
                 let failure = (error as? PostgresError)?.storeError ?? .unavailable(reason: "connection lost")
                 remaining.forEach { $0.continuation.resume(throwing: failure) }
                 return .answered
             }
+            // Only the first attempt may be preempted: a retry is finishing what was begun.
+            preemption = nil
             guard let failed = outcomes.firstIndex(where: { if case .failure = $0 { true } else { false } }),
                   case .failure(let error) = outcomes[failed] else {
                 for (index, create) in remaining.enumerated() {

@@ -15,11 +15,9 @@ struct AdmissionTests {
         let store = try await IncidentStore.open(StoreConfiguration(
             connection: settings, poolSize: 2, writers: 1, maxBatch: 16, writeQueueCapacity: 4))
         defer { store.shutdown() }
-        // Every create takes the chain head's row lock first (im_begin_changes): holding it stalls the writer.
         let blocker = SQLClient(settings)
         defer { blocker.close() }
-        try await blocker.execute("BEGIN")
-        try await blocker.execute("SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE")
+        try await blocker.begin(holding: holdChainHead)
 
         let outcomes = Outcomes()
         func send(_ label: String, _ severity: Severity) -> Task<Void, Never> {
@@ -34,12 +32,9 @@ struct AdmissionTests {
         // The first create is taken by the writer, which then waits for the lock.
         var tasks = [send("p4-in-flight", .info)]
         try await waitForDepths([0, 0, 0, 0, 0])
-        // Asked outside the blocker's transaction: a transaction sees pg_stat_activity as it was at its first look.
         let observer = SQLClient(settings)
         defer { observer.close() }
-        #expect(try await eventually { try await observer.scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                + "AND datname = current_database()", as: Int.self) == 1 })
+        #expect(try await eventually { try await observer.lockWaiters() == 1 })
         for index in 0..<4 {
             tasks.append(send("p3-waiting-\(index)", .low))
             try await waitForDepths([0, 0, 0, index + 1, 0])

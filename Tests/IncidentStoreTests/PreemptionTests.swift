@@ -3,6 +3,7 @@
 // is written after it, once, with nothing lost.
 import Foundation
 import IncidentCore
+import Synchronization
 import Testing
 @testable import IncidentStore
 
@@ -10,137 +11,135 @@ import Testing
 struct PreemptionTests {
     @Test("a P0 cancels the lower-priority write in flight, commits first, and the cancelled create follows once")
     func p0PreemptsTheWriteInFlight() async throws {
-        let settings = try await TestDatabase.fresh()
-        let store = try await IncidentStore.open(StoreConfiguration(connection: settings, poolSize: 2, writers: 1))
-        defer { store.shutdown() }
-        // Every create takes the chain head's row lock first (im_begin_changes): holding it stalls the writer.
-        let blocker = SQLClient(settings)
-        defer { blocker.close() }
-        try await blocker.execute("BEGIN")
-        try await blocker.execute("SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE")
-        let observer = SQLClient(settings)
-        defer { observer.close() }
-        func lockWaiters() async throws -> Int {
-            try await observer.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                + "AND datname = current_database()",
-                                      as: Int.self)
-        }
+        let writer = try await OneWriter()
+        defer { writer.close() }
+        let blocker = writer.client()
+        try await blocker.begin(holding: holdChainHead)
 
-        let low = Task { try await store.createIncident(Sample.request(Sample.draft(eventID: "low", severity: .low))) }
-        #expect(try await eventually { try await lockWaiters() == 1 }, "the low create never reached the lock")
-        #expect(store.writeQueueDepths == [0, 0, 0, 0, 0])
+        let low = writer.create("low", .low)
+        #expect(try await eventually { try await writer.observer.lockWaiters() == 1 },
+                "the low create never reached the lock")
+        #expect(writer.store.writeQueueDepths == [0, 0, 0, 0, 0])
 
-        let p0 = Task {
-            try await store.createIncident(Sample.request(Sample.draft(eventID: "p0", severity: .critical)))
-        }
+        let p0 = writer.create("p0", .critical)
         // The low create's statement is cancelled and it waits in its lane again; the P0 now waits on the lock.
-        #expect(try await eventually { store.writePreemptions == 1 }, "the P0 did not preempt the write in flight")
-        #expect(try await eventually { store.writeQueueDepths == [0, 0, 0, 1, 0] })
-        #expect(try await eventually { try await lockWaiters() == 1 }, "the P0 is not the write waiting for the lock")
+        #expect(try await eventually { writer.store.writePreemptions == 1 },
+                "the P0 did not preempt the write in flight")
+        #expect(try await eventually { writer.store.writeQueueDepths == [0, 0, 0, 1, 0] })
+        #expect(try await eventually { try await writer.observer.lockWaiters() == 1 },
+                "the P0 is not the write waiting for the lock")
 
         try await blocker.execute("COMMIT")
         let p0Result = try await p0.value
         let lowResult = try await low.value
         #expect(!p0Result.duplicate && !lowResult.duplicate)
         #expect(p0Result.position < lowResult.position, "the P0 was not written first")
-        #expect(store.writePreemptions == 1)
+        #expect(writer.store.writePreemptions == 1)
 
-        let sql = SQLClient(settings)
-        defer { sql.close() }
-        let events = try await sql.execute("SELECT event_id FROM events ORDER BY event_id").allRows
+        let events = try await writer.observer.execute("SELECT event_id FROM events ORDER BY event_id").allRows
             .map { try $0.decode("event_id", as: String.self) }
         #expect(events == ["low", "p0"])
-        let changes = try await sql.scalar("SELECT count(*) FROM change_log", as: Int.self)
+        let changes = try await writer.observer.scalar("SELECT count(*) FROM change_log", as: Int.self)
         #expect(changes == 2)
     }
 
     @Test("a create preempted once is not preempted again: a stream of P0 creates cannot starve it")
     func preemptedCreateIsNotPreemptedTwice() async throws {
-        let settings = try await TestDatabase.fresh()
-        let store = try await IncidentStore.open(StoreConfiguration(connection: settings, poolSize: 2, writers: 1))
-        defer { store.shutdown() }
+        let writer = try await OneWriter()
+        defer { writer.close() }
         // An uncommitted event row with the low create's key stalls only that create's write (on the key), while
         // it holds the chain head: the P0 creates are stalled by it, not by the blocker.
-        let blocker = SQLClient(settings)
-        defer { blocker.close() }
-        try await blocker.execute("BEGIN")
-        try await blocker.execute(
-            "INSERT INTO events (source, event_id, content_hash) VALUES ('llm-shield', 'low', '\\x00')")
-        let observer = SQLClient(settings)
-        defer { observer.close() }
-        func lockWaiters() async throws -> Int {
-            try await observer.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                + "AND datname = current_database()", as: Int.self)
-        }
-        func create(_ eventID: String, _ severity: Severity) -> Task<CreateIncidentResult, any Error> {
-            Task { try await store.createIncident(Sample.request(Sample.draft(eventID: eventID, severity: severity))) }
-        }
+        let blocker = writer.client()
+        try await blocker.begin(holding: OneWriter.holdEventKey("low"))
 
-        let low = create("low", .low)
-        #expect(try await eventually { try await lockWaiters() == 1 })
+        let low = writer.create("low", .low)
+        #expect(try await eventually { try await writer.observer.lockWaiters() == 1 })
         // The first P0 preempts it and is written at once.
-        let first = try await create("p0-first", .critical).value
-        #expect(store.writePreemptions == 1)
+        let first = try await writer.create("p0-first", .critical).value
+        #expect(writer.store.writePreemptions == 1)
         // The low create is written again and stalls again; a second P0 must now wait (in its lane) for it.
-        #expect(try await eventually { try await lockWaiters() == 1 })
-        let second = create("p0-second", .critical)
-        #expect(try await eventually { store.writeQueueDepths == [1, 0, 0, 0, 0] })
+        #expect(try await eventually { try await writer.observer.lockWaiters() == 1 })
+        let second = writer.create("p0-second", .critical)
+        #expect(try await eventually { writer.store.writeQueueDepths == [1, 0, 0, 0, 0] })
         try await Task.sleep(for: .milliseconds(300))
-        #expect(store.writeQueueDepths == [1, 0, 0, 0, 0], "the second P0 did not wait for the low create")
-        #expect(try await lockWaiters() == 1)
-        #expect(store.writePreemptions == 1)
+        #expect(writer.store.writeQueueDepths == [1, 0, 0, 0, 0], "the second P0 did not wait for the low create")
+        #expect(try await writer.observer.lockWaiters() == 1)
+        #expect(writer.store.writePreemptions == 1)
 
         try await blocker.execute("ROLLBACK")
         let lowResult = try await low.value
         let secondResult = try await second.value
         #expect(first.position < lowResult.position && lowResult.position < secondResult.position)
-        #expect(store.writePreemptions == 1)
+        #expect(writer.store.writePreemptions == 1)
     }
 
     @Test("a P0 cancels a set-based batch in flight; the whole batch is written after it, each create once")
     func p0PreemptsABatch() async throws {
-        let settings = try await TestDatabase.fresh()
-        let store = try await IncidentStore.open(StoreConfiguration(connection: settings, poolSize: 2, writers: 1))
-        defer { store.shutdown() }
-        let observer = SQLClient(settings)
-        defer { observer.close() }
-        func lockWaiters() async throws -> Int {
-            try await observer.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                + "AND datname = current_database()", as: Int.self)
-        }
-        func create(_ eventID: String, _ severity: Severity) -> Task<CreateIncidentResult, any Error> {
-            Task { try await store.createIncident(Sample.request(Sample.draft(eventID: eventID, severity: severity))) }
-        }
+        let writer = try await OneWriter()
+        defer { writer.close() }
         // The chain head's lock stalls a first create while three more queue up behind it; an uncommitted event row
         // with b2's key then stalls the batch of those three.
-        let chainBlocker = SQLClient(settings)
-        defer { chainBlocker.close() }
-        try await chainBlocker.execute("BEGIN")
-        try await chainBlocker.execute("SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE")
-        let keyBlocker = SQLClient(settings)
-        defer { keyBlocker.close() }
-        try await keyBlocker.execute("BEGIN")
-        try await keyBlocker.execute(
-            "INSERT INTO events (source, event_id, content_hash) VALUES ('llm-shield', 'b2', '\\x00')")
-        let first = create("first", .low)
-        #expect(try await eventually { try await lockWaiters() == 1 })
-        let batch = ["b1", "b2", "b3"].map { create($0, .low) }
-        #expect(try await eventually { store.writeQueueDepths == [0, 0, 0, 3, 0] })
+        let chainBlocker = writer.client()
+        try await chainBlocker.begin(holding: holdChainHead)
+        let keyBlocker = writer.client()
+        try await keyBlocker.begin(holding: OneWriter.holdEventKey("b2"))
+        let first = writer.create("first", .low)
+        #expect(try await eventually { try await writer.observer.lockWaiters() == 1 })
+        let batch = ["b1", "b2", "b3"].map { writer.create($0, .low) }
+        #expect(try await eventually { writer.store.writeQueueDepths == [0, 0, 0, 3, 0] })
         try await chainBlocker.execute("COMMIT")
         _ = try await first.value
         #expect(try await eventually {
-            guard store.writeQueueDepths == [0, 0, 0, 0, 0] else { return false }
-            return try await lockWaiters() == 1
+            guard writer.store.writeQueueDepths == [0, 0, 0, 0, 0] else { return false }
+            return try await writer.observer.lockWaiters() == 1
         })
 
-        let p0 = try await create("p0", .critical).value
-        #expect(store.writePreemptions == 1)
+        let p0 = try await writer.create("p0", .critical).value
+        #expect(writer.store.writePreemptions == 1)
         try await keyBlocker.execute("ROLLBACK")
         var positions: [Int64] = []
         for task in batch { positions.append(try await task.value.position) }
         #expect(positions.allSatisfy { $0 > p0.position }, "the P0 was not written before the batch")
-        #expect(store.writePreemptions == 1)
-        let events = try await observer.scalar("SELECT count(*) FROM events", as: Int.self)
+        #expect(writer.store.writePreemptions == 1)
+        let events = try await writer.observer.scalar("SELECT count(*) FROM events", as: Int.self)
         #expect(events == 5)
+    }
+}
+
+/// A fresh store with one group-commit writer, a connection watching it, and the test's other connections.
+private final class OneWriter: Sendable {
+    let settings: ConnectionSettings
+    let store: IncidentStore
+    let observer: SQLClient
+    private let clients = Mutex<[SQLClient]>([])
+
+    init() async throws {
+        settings = try await TestDatabase.fresh()
+        store = try await IncidentStore.open(StoreConfiguration(connection: settings, poolSize: 2, writers: 1))
+        observer = SQLClient(settings)
+    }
+
+    /// An uncommitted event row with this key: the create of that event waits on it, holding the chain head.
+    static func holdEventKey(_ eventID: String) -> String {
+        "INSERT INTO events (source, event_id, content_hash) VALUES ('llm-shield', '\(eventID)', '\\x00')"
+    }
+
+    /// Another connection, closed with the fixture.
+    func client() -> SQLClient {
+        let client = SQLClient(settings)
+        clients.withLock { $0.append(client) }
+        return client
+    }
+
+    func create(_ eventID: String, _ severity: Severity) -> Task<CreateIncidentResult, any Error> {
+        Task { [store] in
+            try await store.createIncident(Sample.request(Sample.draft(eventID: eventID, severity: severity)))
+        }
+    }
+
+    func close() {
+        clients.withLock { $0.forEach { $0.close() } }
+        observer.close()
+        store.shutdown()
     }
 }

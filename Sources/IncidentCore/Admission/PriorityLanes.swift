@@ -34,12 +34,12 @@ public struct PriorityLanes<Element: Sendable>: Sendable {
 
     /// How many entries wait at one priority (clamped like `offer`).
     public func depth(of priority: Int) -> Int {
-        lanes[min(max(priority, 0), lanes.count - 1)].count
+        lanes[lane(for: priority)].count
     }
 
     /// Offers an entry at a priority (clamped to the lanes that exist).
     public mutating func offer(_ element: Element, priority: Int) -> AdmissionOutcome<Element> {
-        let priority = min(max(priority, 0), lanes.count - 1)
+        let priority = lane(for: priority)
         if count < capacity {
             lanes[priority].append(element)
             count += 1
@@ -86,12 +86,17 @@ public struct PriorityLanes<Element: Sendable>: Sendable {
     /// Puts taken entries back at the head of their lanes, in their order, whatever the capacity: they were
     /// admitted already (a write that was preempted gives its batch back).
     public mutating func restore(_ entries: [(element: Element, priority: Int)]) {
-        for lane in lanes.indices {
-            let returning = entries.filter { min(max($0.priority, 0), lanes.count - 1) == lane }.map(\.element)
-            guard !returning.isEmpty else { continue }
-            lanes[lane] = Deque(returning + lanes[lane].elements)
-            count += returning.count
+        var returning = [[Element]](repeating: [], count: lanes.count)
+        for entry in entries { returning[lane(for: entry.priority)].append(entry.element) }
+        for lane in lanes.indices where !returning[lane].isEmpty {
+            lanes[lane] = Deque(returning[lane] + lanes[lane].elements)
         }
+        count += entries.count
+    }
+
+    /// The lane of a priority, clamped to the lanes that exist.
+    private func lane(for priority: Int) -> Int {
+        min(max(priority, 0), lanes.count - 1)
     }
 
     /// Removes every waiting entry matching `predicate` (a cancelled caller), returning them.

@@ -78,7 +78,23 @@ final class SQLClient: Sendable {
     }
 
     func close() { worker.stop() }
+
+    /// Opens a transaction and runs `sql` in it (taking a lock another test connection will then wait for).
+    func begin(holding sql: String) async throws {
+        try await execute("BEGIN")
+        try await execute(sql)
+    }
+
+    /// Connections of this database waiting for a lock. Ask from a connection outside any transaction: a
+    /// transaction sees pg_stat_activity as it was at its first look.
+    func lockWaiters() async throws -> Int {
+        try await scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            + "AND datname = current_database()", as: Int.self)
+    }
 }
+
+/// Holds the chain head's row lock, which every create takes first (im_begin_changes): it stalls the writer.
+let holdChainHead = "SELECT 1 FROM chain_head WHERE id = 1 FOR UPDATE"
 
 /// Builders for test incidents.
 enum Sample {
