@@ -81,6 +81,10 @@ struct SharedMessageRunTests {
             }
         }
         #expect(await fixture.probe.wait(for: "runs-started:r"))
+        // The handler starts before its first run reaches the client: cancel only once a message has arrived, so
+        // the test checks that a call that was delivering is cancelled (under load the first run can take a while).
+        let deadline = ContinuousClock.now + .seconds(10)
+        while received.all.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         reader.cancel()
         #expect(await reader.value?.code == .cancelled)
         #expect(!received.all.isEmpty)
