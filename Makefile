@@ -187,7 +187,7 @@ bench-scenarios: deps certs pyenv bench-pyenv $(DEV)/rpc-reference-server
 	$(MAKE) --no-print-directory db-stop; exit $$status
 
 # Every benchmark, one after the other (each reports beside its reference on the same machine).
-bench: bench-scenarios bench-rpc bench-codec bench-store bench-p0
+bench: bench-scenarios bench-rpc bench-codec bench-store bench-p0 bench-create-cpu
 
 .PHONY: bench-p0
 # P0 create-to-page latency (p50/p99/max) alone and under an open-loop flood of low-severity creates at twice what
@@ -199,6 +199,20 @@ bench-p0: deps certs
 	$(SWIFT) build -c release --product p0-flood-bench
 	bash Tests/Benchmarks/P0FloodBench/run-p0-bench.sh "$$($(SWIFT) build -c release --show-bin-path)" \
 	  $(PG_BIN) "$(DB_URL)" $(P0_BENCH_FLAGS)
+
+.PHONY: bench-create-cpu
+# What one durable create costs: server and Postgres CPU per create (/proc, under incidentctl bench at 64 callers),
+# server thread switches per create, and server instructions per create (callgrind around a fixed batch), beside
+# the C++ reference's CPU per call; table in bench-results/create-cpu.md. CPU_SECONDS, CPU_CONCURRENCY,
+# CALLGRIND_CREATES (0 skips callgrind) tune it (see Tests/Benchmarks/CreateCPU/run-create-cpu.sh).
+bench-create-cpu: deps certs pyenv $(DEV)/rpc-reference-server
+	@command -v valgrind >/dev/null || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq valgrind >/dev/null
+	$(SWIFT) build -c release --product incident-server
+	$(SWIFT) build -c release --product incidentctl
+	@$(MAKE) --no-print-directory db-start
+	@status=0; bash Tests/Benchmarks/CreateCPU/run-create-cpu.sh "$$($(SWIFT) build -c release --show-bin-path)" \
+	  $(DEV)/rpc-reference-server "$(DB_URL)" $(ROOT)/bench-results $(PY) || status=$$?; \
+	$(MAKE) --no-print-directory db-stop; exit $$status
 
 # ---- protobuf codec: benchmark beside libprotobuf-c, fuzzing ---------------
 CODEC_WORK := $(ROOT)/.build-codec-tools
