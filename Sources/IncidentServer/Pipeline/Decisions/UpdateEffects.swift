@@ -99,14 +99,17 @@ struct UpdateEffects {
         default:
             throw RPCError(.invalidArgument, "resolution: must be RESOLUTION_FIXED or RESOLUTION_FALSE_POSITIVE")
         }
+        // These fan out into one event per PagerDuty alert once the incident's triggers went out; a trigger retried
+        // through a PagerDuty outage keeps them waiting, so they get the attempts to outwait it.
+        let fanOutAttempts = 30
         if paged && status == .acknowledged {
             jobs.append(JobRequest(kind: JobKind.pageAcknowledge.rawValue, key: "page.acknowledge",
-                                   priority: priority, payload: ["actor": actor]))
+                                   priority: priority, maxAttempts: fanOutAttempts, payload: ["actor": actor]))
         }
         if paged && autoResolve && status == .resolved {
             // A reopened incident can be resolved again: one resolve per resolution.
             jobs.append(JobRequest(kind: JobKind.pageResolve.rawValue, key: "page.resolve:v\(current.version + 1)",
-                                   priority: priority, payload: ["actor": actor]))
+                                   priority: priority, maxAttempts: fanOutAttempts, payload: ["actor": actor]))
         }
         if status == .resolved {
             for name in resolvedWebhooks {
