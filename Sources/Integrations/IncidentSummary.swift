@@ -18,11 +18,15 @@ public struct IncidentSummary: Sendable, Hashable {
     public var url: String
     /// RFC 3339.
     public var createdAt: String
+    /// What the incident is about, as people name it (the resource's name, else its id, else its type).
+    public var resource: String
+    /// The event's measurements (`p95_latency_ms`, ...).
+    public var metrics: [String: Double]
 
     public init(
         id: String, title: String, description: String, status: String, severity: Severity, priority: Priority,
         category: String, source: String, eventType: String, team: String, escalationPolicy: String, url: String,
-        createdAt: String
+        createdAt: String, resource: String = "", metrics: [String: Double] = [:]
     ) {
         self.id = id
         self.title = title
@@ -37,5 +41,7 @@ public struct IncidentSummary: Sendable, Hashable {
         self.escalationPolicy = escalationPolicy
         self.url = url
         self.createdAt = createdAt
+        self.resource = resource
+        self.metrics = metrics
     }
 }

@@ -90,6 +90,34 @@ import Testing
         #expect(config.sla.targets[1] == SLAPolicy.defaults.targets[1])
     }
 
+    @Test func levelsNameTheirOwnPagerDutyKeys() throws {
+        let config = try ServiceConfig.parse(yaml: """
+            integrations:
+              llm-shield:
+                routing:
+                  escalation_policies:
+                    security-critical:
+                      repeats: 1
+                      levels:
+                        - {targets: [security-oncall], timeout: 15m, integration_key: "${PD_L1_KEY}"}
+                        - {targets: [security-lead], timeout: 30m, routing_key: "${PD_L2_KEY}"}
+                        - {targets: [ciso], timeout: 1h}
+            """, file: "levels.yaml")
+        let policy = try #require(config.escalationPolicies["security-critical"])
+        #expect(policy.levels.map(\.integrationKey) == ["${PD_L1_KEY}", "${PD_L2_KEY}", nil])
+        #expect(policy.step(1).integrationKey == "${PD_L2_KEY}")
+        // The first page keeps the incident id; each later step is an alert of its own, repeats too.
+        let id = "INC-20261207-00001"
+        #expect((0..<6).map { policy.step($0).pageDedupKey(incidentID: id) } == [
+            id, "\(id):L2", "\(id):L3", "\(id):L1:R2", "\(id):L2:R2", "\(id):L3:R2"])
+        // A policy frozen into a timer before levels had keys still decodes.
+        let old = #"{"name":"p","repeats":0,"levels":[{"targets":["a"],"timeoutMinutes":1}]}"#
+        let decoded = try JSONDecoder().decode(EscalationPolicy.self, from: Data(old.utf8))
+        #expect(decoded.levels[0].integrationKey == nil)
+        #expect(PagerDutyConfig.keyName("${PD_L2_KEY}") == "PD_L2_KEY")
+        #expect(PagerDutyConfig.keyName("0123456789abcdef0123456789abcdef") == "a key written in the config")
+    }
+
     @Test func undefinedPolicyPagesTheTeamEvery15Minutes() {
         let policy = ServiceConfig.defaults.escalationPolicy(named: "sentinel-escalation", team: "ml-platform")
         #expect(policy.name == "sentinel-escalation")
@@ -104,6 +132,10 @@ import Testing
          "routing.escalation_policies.p.levels[0].timeout"),
         ("routing:\n      escalation_policies:\n        p: {levels: [{targets: [a], timeout: 1m}], repeats: 1.5}",
          "routing.escalation_policies.p.repeats"),
+        ("routing:\n      escalation_policies:\n        p: {levels: [{targets: [a], timeout: 1m, integration_key: abc123}]}",
+         "routing.escalation_policies.p.levels[0].integration_key"),
+        ("routing:\n      escalation_policies:\n        p: {levels: [{targets: [a], timeout: 1m, integration_key: \"${A}\", "
+            + "routing_key: \"${B}\"}]}", "routing.escalation_policies.p.levels[0]"),
         ("sla:\n      P9: {acknowledge: 1m}", "sla.P9"),
         ("sla:\n      P0: {acknowledge: 1m, respond: 2m}", "sla.P0.respond"),
         ("sla:\n      P0: {acknowledge: 0s}", "sla.P0"),

@@ -96,6 +96,32 @@ import Testing
         #expect(config.jobs.leaseSeconds == 60)
     }
 
+    @Test func serviceRoutingTakesIntegrationOrRoutingKeysAndAutoResolveTurnsOff() throws {
+        let config = try ServiceConfig.parse(yaml: """
+            notifications:
+              pagerduty:
+                service_routing:
+                  - {severity: [P0], integration_key: "${PD_P0_KEY}"}
+                  - {severity: [P1], routing_key: "${PD_P1_KEY}"}
+                  - default: "${PD_OTHER_KEY}"
+                auto_resolve: false
+            """, file: "pd.yaml")
+        let pagerDuty = config.notifications.pagerDuty
+        #expect(pagerDuty.integrationKey(for: .p0) == "${PD_P0_KEY}")
+        #expect(pagerDuty.integrationKey(for: .p1) == "${PD_P1_KEY}")
+        #expect(pagerDuty.integrationKey(for: .p3) == "${PD_OTHER_KEY}")
+        #expect(!pagerDuty.autoResolve)
+        #expect(try ServiceConfig.parse(yaml: "notifications:\n  pagerduty:\n    enabled: true\n", file: "d.yaml")
+                    .notifications.pagerDuty.autoResolve)
+        #expect(throws: ConfigError.self) {
+            try ServiceConfig.parse(yaml: """
+                notifications:
+                  pagerduty:
+                    service_routing: [{severity: [P0], integration_key: "${A}", routing_key: "${B}"}]
+                """, file: "both.yaml")
+        }
+    }
+
     @Test func unknownKeysAndValuesNameThemselves() {
         func problem(_ yaml: String) -> String {
             do {

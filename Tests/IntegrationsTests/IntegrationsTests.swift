@@ -70,13 +70,47 @@ func json(_ bytes: [UInt8]) -> [String: Any] {
         #expect(body["event_action"] as? String == "trigger")
         let payload = body["payload"] as? [String: Any]
         #expect(payload?["severity"] as? String == "critical")
-        #expect(payload?["summary"] as? String == "[P0] Prompt Injection Detected")
+        #expect(payload?["summary"] as? String == "P0: Prompt Injection Detected")
         #expect((body["links"] as? [[String: String]])?.first?["href"] == incident.url)
         let resolve = json(events.request(.resolve, for: incident, attemptKey: "x")!.body)
         #expect(resolve["event_action"] as? String == "resolve" && resolve["payload"] == nil)
         var p3 = incident
         p3.priority = .p3
         #expect(events.request(.trigger, for: p3, attemptKey: "x") == nil)
+    }
+
+    /// The integration guide's PagerDuty Event Format example, field by field.
+    @Test func pagerDutyTriggerHasTheGuidesShape() throws {
+        let sentinel = IncidentSummary(
+            id: "INC-20251111-00042", title: "Latency Spike Detected", description: "p95 over threshold",
+            status: "NEW", severity: .high, priority: .p1, category: "performance", source: "llm-sentinel",
+            eventType: "anomaly", team: "platform-team", escalationPolicy: "sentinel-escalation",
+            url: "https://incidents.example.com/incidents/INC-20251111-00042", createdAt: "2025-11-11T10:30:00Z",
+            resource: "/v1/chat/completions", metrics: ["p95_latency_ms": 5400, "threshold_ms": 2000])
+        let request = PagerDutyEvents(endpoint: "http://pd.test/v2/enqueue").request(
+            .trigger, for: sentinel, routingKey: "key-level-2", dedupKey: "INC-20251111-00042:L2", attemptKey: "a")
+        let body = json(request.body)
+        #expect(body["routing_key"] as? String == "key-level-2")
+        #expect(body["event_action"] as? String == "trigger")
+        #expect(body["dedup_key"] as? String == "INC-20251111-00042:L2")
+        let payload = try #require(body["payload"] as? [String: Any])
+        #expect(payload["summary"] as? String == "P1: Latency Spike Detected")
+        #expect(payload["source"] as? String == "llm-sentinel")
+        #expect(payload["severity"] as? String == "critical")
+        #expect(payload["timestamp"] as? String == "2025-11-11T10:30:00Z")
+        let details = try #require(payload["custom_details"] as? [String: Any])
+        #expect(details["incident_id"] as? String == "INC-20251111-00042")
+        #expect(details["category"] as? String == "performance")
+        #expect(details["resource"] as? String == "/v1/chat/completions")
+        let metrics = try #require(details["metrics"] as? [String: Any])
+        #expect((metrics["p95_latency_ms"] as? NSNumber)?.doubleValue == 5400)
+        #expect((metrics["threshold_ms"] as? NSNumber)?.doubleValue == 2000)
+        let links = try #require(body["links"] as? [[String: String]])
+        #expect(links == [["href": "https://incidents.example.com/incidents/INC-20251111-00042",
+                           "text": "View Incident"]])
+        // The rest of the mapping: P0 and P1 critical, then error, warning, info.
+        #expect([Priority.p0, .p1, .p2, .p3, .p4].map(PagerDutyEvents.severity(forPriority:))
+                    == ["critical", "critical", "error", "warning", "info"])
     }
 
     @Test func slackMessageHasTheSpecsBlocksRoutingAndMentions() {

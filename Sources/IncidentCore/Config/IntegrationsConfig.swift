@@ -18,9 +18,9 @@ public struct PagerDutyConfig: Sendable, Hashable {
     public var endpoint = "https://events.pagerduty.com/v2/enqueue"
     /// The key for priorities no `service_routing` entry names (may be `${VARIABLE}`).
     public var integrationKey: String? = "${PAGERDUTY_INTEGRATION_KEY}"
-    /// `service_routing`: priorities → integration key, first match wins.
+    /// `service_routing`: priorities → integration (routing) key, first match wins.
     public var serviceRouting: [PagerDutyRoute] = []
-    /// Send `resolve` when the incident is resolved.
+    /// Send `resolve` for every alert of the incident when it is resolved (`auto_resolve`, default true).
     public var autoResolve = true
     /// Start the escalation timer when a page goes out.
     public var escalateOnTimeout = true
@@ -35,6 +35,12 @@ public struct PagerDutyConfig: Sendable, Hashable {
     public func integrationKey(for priority: Priority) -> String? {
         serviceRouting.first { $0.priorities.isEmpty || $0.priorities.contains(priority) }?.integrationKey
             ?? integrationKey
+    }
+
+    /// How the timeline names a key: its variable (`PD_L2_KEY` for `${PD_L2_KEY}`), never its value.
+    public static func keyName(_ raw: String?) -> String {
+        guard let raw else { return "no key" }
+        return secretReferenceName(raw) ?? "a key written in the config"
     }
 }
 
@@ -156,6 +162,14 @@ public struct JobRunnerConfig: Sendable, Hashable {
     public var breakerCoolOffSeconds: Double = 30
 
     public init() {}
+}
+
+/// `NAME` when `text` is exactly one `${NAME}` reference, else `nil`.
+public func secretReferenceName(_ text: String) -> String? {
+    guard text.hasPrefix("${"), text.hasSuffix("}"), text.count > 3 else { return nil }
+    let name = text.dropFirst(2).dropLast()
+    let allowed = name.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+    return allowed && !(name.first?.isNumber ?? true) ? String(name) : nil
 }
 
 /// Expands `${NAME}` references from an environment; unknown names expand to nothing.

@@ -37,18 +37,25 @@ extension ConfigReader {
             for (index, item) in try nodes(routes, path: "\(path).service_routing").enumerated() {
                 let itemPath = "\(path).service_routing[\(index)]"
                 let route = try mapping(item, path: itemPath)
-                try expectOnly(["severity", "service_id", "integration_key", "default"], in: route, path: itemPath)
+                try expectOnly(["severity", "service_id", "integration_key", "routing_key", "default"], in: route,
+                               path: itemPath)
                 if let fallback = route["default"] {
                     result.serviceRouting.append(PagerDutyRoute(
                         priorities: [], integrationKey: try string(fallback, path: "\(itemPath).default")))
                     continue
                 }
-                guard let keyNode = route["integration_key"] ?? route["service_id"] else {
-                    throw error(item, itemPath, "needs integration_key (or service_id) or default")
+                // Events API v2 routes by a service's integration key; `service_id` is the guide's older name for
+                // the same value, still read so configs written from the guide keep loading.
+                let names = ["integration_key", "routing_key", "service_id"].filter { route[$0] != nil }
+                guard let name = names.first, let keyNode = route[name] else {
+                    throw error(item, itemPath, "needs integration_key (or routing_key) or default")
+                }
+                guard names.count == 1 else {
+                    throw error(item, itemPath, "gives both \(names.joined(separator: " and ")); keep one")
                 }
                 result.serviceRouting.append(PagerDutyRoute(
                     priorities: try priorities(route["severity"], path: "\(itemPath).severity"),
-                    integrationKey: try string(keyNode, path: itemPath)))
+                    integrationKey: try string(keyNode, path: "\(itemPath).\(name)")))
             }
         }
         return result

@@ -401,17 +401,19 @@ struct ConfigReader {
             for (index, item) in try nodes(map["levels"] ?? Node([Node]()), path: "\(policyPath).levels").enumerated() {
                 let levelPath = "\(policyPath).levels[\(index)]"
                 let level = try mapping(item, path: levelPath)
-                try expectOnly(["targets", "timeout"], in: level, path: levelPath)
+                try expectOnly(["targets", "timeout", "integration_key", "routing_key"], in: level, path: levelPath)
                 guard let targetsNode = level["targets"], let timeoutNode = level["timeout"] else {
                     throw error(item, levelPath, "needs targets and timeout")
                 }
+                let integrationKey = try levelIntegrationKey(level, path: levelPath)
                 let targets = try strings(targetsNode, path: "\(levelPath).targets")
                 let timeout = try duration(timeoutNode, path: "\(levelPath).timeout")
                 guard !targets.isEmpty else {
                     throw error(targetsNode, "\(levelPath).targets", "needs at least one target")
                 }
                 guard timeout > 0 else { throw error(timeoutNode, "\(levelPath).timeout", "must be longer than 0") }
-                levels.append(EscalationLevel(targets: targets, timeoutMinutes: timeout / 60))
+                levels.append(EscalationLevel(targets: targets, timeoutMinutes: timeout / 60,
+                                              integrationKey: integrationKey))
             }
             guard !levels.isEmpty else { throw error(body, "\(policyPath).levels", "needs at least one level") }
             let repeats = try map["repeats"].map { n throws(ConfigError) in
@@ -423,6 +425,20 @@ struct ConfigReader {
             policies[name] = EscalationPolicy(name: name, levels: levels, repeats: Int(repeats))
         }
         return policies
+    }
+
+    /// A level's own PagerDuty key: a `${VARIABLE}` reference only, because the policy is frozen into queued jobs
+    /// and the timeline names the key by its variable.
+    private func levelIntegrationKey(_ level: [String: Node], path: String) throws(ConfigError) -> String? {
+        let names = ["integration_key", "routing_key"].filter { level[$0] != nil }
+        guard let name = names.first, let node = level[name] else { return nil }
+        guard names.count == 1 else { throw error(node, path, "gives both integration_key and routing_key; keep one") }
+        let raw = try string(node, path: "\(path).\(name)")
+        guard secretReferenceName(raw) != nil else {
+            throw error(node, "\(path).\(name)",
+                        "must be an environment reference like \"${PD_L2_KEY}\", not the key itself")
+        }
+        return raw
     }
 
     /// `P0: {acknowledge: 5m, resolve: 4h}` per priority; what a priority does not set keeps its default.

@@ -7,10 +7,14 @@ public struct EscalationLevel: Sendable, Hashable, Codable {
     public var targets: [String]
     /// How long this level has to acknowledge before the next one is paged.
     public var timeoutMinutes: Double
+    /// Where this level pages: a PagerDuty integration key as a `${VARIABLE}` reference (never the key itself,
+    /// since the policy travels frozen in the job queue). `nil`: the key `service_routing` gives the incident.
+    public var integrationKey: String?
 
-    public init(targets: [String], timeoutMinutes: Double) {
+    public init(targets: [String], timeoutMinutes: Double, integrationKey: String? = nil) {
         self.targets = targets
         self.timeoutMinutes = timeoutMinutes
+        self.integrationKey = integrationKey
     }
 }
 
@@ -43,7 +47,8 @@ public struct EscalationPolicy: Sendable, Hashable, Codable {
     public func step(_ index: Int) -> EscalationStep {
         let level = levels[index % levels.count]
         return EscalationStep(index: index, level: index % levels.count, targets: level.targets,
-                              timeoutSeconds: level.timeoutMinutes * 60)
+                              timeoutSeconds: level.timeoutMinutes * 60, integrationKey: level.integrationKey,
+                              round: index / levels.count)
     }
 }
 
@@ -54,4 +59,17 @@ public struct EscalationStep: Sendable, Hashable {
     public var targets: [String]
     /// After this long without acknowledgement, escalate.
     public var timeoutSeconds: Double
+    /// The level's own integration key reference (`${VARIABLE}`), if it has one.
+    public var integrationKey: String? = nil
+    /// Which walk through the levels this step belongs to: 0 the first, 1 the first repeat, ...
+    public var round: Int = 0
+
+    /// PagerDuty's dedup key for this step's page. The first page keeps the incident id (alerts opened before
+    /// levels had keys of their own stay addressable); each later step is a new alert, `<id>:L<level>` (level
+    /// counted from 1), `<id>:L<level>:R<round>` on a repeat, because a trigger under an open alert's dedup key
+    /// is folded into that alert and pages nobody new.
+    public func pageDedupKey(incidentID: String) -> String {
+        if index == 0 { return incidentID }
+        return "\(incidentID):L\(level + 1)" + (round == 0 ? "" : ":R\(round + 1)")
+    }
 }

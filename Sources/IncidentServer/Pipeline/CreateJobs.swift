@@ -28,11 +28,18 @@ struct CreateJobs: Sendable {
 
         let pagerDuty = config.notifications.pagerDuty
         if plan.page && pagerDuty.enabled {
-            add(.pageTrigger, "page.trigger", ["reason": plan.pageReasons.joined(separator: "; ")])
+            // The policy in force now travels frozen in the timers; its first level's timeout starts now.
+            let policy = config.escalationPolicy(named: plan.escalationPolicy, team: plan.team,
+                                                 timeoutMinutes: pagerDuty.escalationTimeoutMinutes)
+            var payload = ["reason": plan.pageReasons.joined(separator: "; ")]
+            // A first level with a key of its own is paged there (its `${VARIABLE}` reference travels in the job).
+            if let key = policy.levels[0].integrationKey {
+                payload["integration_key"] = key
+                payload["level"] = "1"
+                payload["targets"] = policy.levels[0].targets.joined(separator: ", ")
+            }
+            add(.pageTrigger, "page.trigger", payload)
             if pagerDuty.escalateOnTimeout {
-                // The policy in force now travels frozen in the timers; its first level's timeout starts now.
-                let policy = config.escalationPolicy(named: plan.escalationPolicy, team: plan.team,
-                                                     timeoutMinutes: pagerDuty.escalationTimeoutMinutes)
                 jobs.append(EscalationTimer.first(of: policy, priority: priority))
             }
         }

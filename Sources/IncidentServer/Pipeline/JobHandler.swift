@@ -5,11 +5,13 @@ import IncidentStore
 
 /// The kinds of background job the service enqueues; the raw value is what the `jobs` table stores.
 enum JobKind: String, Sendable, CaseIterable {
-    /// PagerDuty `trigger` for a P0/P1. Payload: `reason`.
+    /// PagerDuty `trigger` for a P0/P1 or an escalation. Payload: `reason`; optionally `dedup_key` (default the
+    /// incident id), `integration_key` (a `${VARIABLE}` reference; default `service_routing`'s), `level`, `targets`.
     case pageTrigger = "page.trigger"
-    /// PagerDuty `acknowledge`, after the incident was acknowledged. Payload: `actor`.
+    /// PagerDuty `acknowledge`, after the incident was acknowledged. Payload: `actor`; without `dedup_key` it fans
+    /// out into one such job per alert the triggers opened, with the trigger's `dedup_key` and `integration_key`.
     case pageAcknowledge = "page.acknowledge"
-    /// PagerDuty `resolve`, after the incident was resolved. Payload: `actor`.
+    /// PagerDuty `resolve`, after the incident was resolved; fans out as `page.acknowledge` does.
     case pageResolve = "page.resolve"
     /// A Slack message to one channel. Payload: `channel`, `event` (`incident_created`, `escalated`, ...).
     case slackNotify = "notify.slack"

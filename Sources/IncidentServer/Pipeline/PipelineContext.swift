@@ -58,7 +58,10 @@ struct PipelineContext: Sendable {
             status: incident.status.rawValue, severity: incident.severity, priority: incident.priority,
             category: incident.category, source: incident.source, eventType: incident.eventType,
             team: incident.assignedTeam, escalationPolicy: incident.escalationPolicy,
-            url: "\(publicURL)/incidents/\(incident.id)", createdAt: APITime.format(incident.createdAt))
+            url: "\(publicURL)/incidents/\(incident.id)", createdAt: APITime.format(incident.createdAt),
+            resource: [incident.resource.name, incident.resource.id, incident.resource.type]
+                .first { !$0.isEmpty } ?? "",
+            metrics: incident.metrics)
     }
 
     /// Writes a job's outcome onto its incident: timeline entries, and optionally one action's new state.

@@ -87,8 +87,9 @@ struct UpdateEffects {
 
     /// PagerDuty follows the status of a paged incident, `resolvedWebhooks` (their names) hear of a resolution, and a
     /// false-positive resolution undoes what acted.
+    /// `autoResolve` false (`notifications.pagerduty.auto_resolve`) leaves PagerDuty's alerts open on resolution.
     mutating func statusChange(to status: IncidentStatus?, resolution: Resolution, paged: Bool,
-                               resolvedWebhooks: [String] = []) throws(RPCError) {
+                               autoResolve: Bool = true, resolvedWebhooks: [String] = []) throws(RPCError) {
         switch resolution {
         case .unspecified: break
         case .fixed, .falsePositive:
@@ -98,14 +99,17 @@ struct UpdateEffects {
         default:
             throw RPCError(.invalidArgument, "resolution: must be RESOLUTION_FIXED or RESOLUTION_FALSE_POSITIVE")
         }
+        // These fan out into one event per PagerDuty alert once the incident's triggers went out; a trigger retried
+        // through a PagerDuty outage keeps them waiting, so they get the attempts to outwait it.
+        let fanOutAttempts = 30
         if paged && status == .acknowledged {
             jobs.append(JobRequest(kind: JobKind.pageAcknowledge.rawValue, key: "page.acknowledge",
-                                   priority: priority, payload: ["actor": actor]))
+                                   priority: priority, maxAttempts: fanOutAttempts, payload: ["actor": actor]))
         }
-        if paged && status == .resolved {
+        if paged && autoResolve && status == .resolved {
             // A reopened incident can be resolved again: one resolve per resolution.
             jobs.append(JobRequest(kind: JobKind.pageResolve.rawValue, key: "page.resolve:v\(current.version + 1)",
-                                   priority: priority, payload: ["actor": actor]))
+                                   priority: priority, maxAttempts: fanOutAttempts, payload: ["actor": actor]))
         }
         if status == .resolved {
             for name in resolvedWebhooks {
@@ -156,6 +160,7 @@ extension IncidentServiceHandler {
         let resolvedWebhooks = update.status != .resolved ? [] : config.webhooks
             .filter { $0.fires(on: "incident_resolved", priority: priority) }.map { $0.name }
         try effects.statusChange(to: update.status, resolution: request.resolution, paged: paged,
+                                 autoResolve: config.notifications.pagerDuty.autoResolve,
                                  resolvedWebhooks: resolvedWebhooks)
         update.timelineEntries += effects.entries
         update.jobs += effects.jobs

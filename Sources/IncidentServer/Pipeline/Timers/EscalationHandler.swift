@@ -1,7 +1,7 @@
 // Escalation: when an `escalate` timer fires and the incident is still NEW (nobody acknowledged), the next step of
-// its frozen policy is paged: an `escalated` timeline entry, a re-page under the same PagerDuty dedup key, the
-// `escalated` webhooks and Slack, and the next timer, all in one transaction with the recorded step, so a timer
-// that runs twice escalates once.
+// its frozen policy is paged: an `escalated` timeline entry, a new PagerDuty alert (dedup key `<id>:L<level>`)
+// toward the level's own integration key, the `escalated` webhooks and Slack, and the next timer, all in one
+// transaction with the recorded step, so a timer that runs twice (or a restart between levels) escalates once.
 import Foundation
 import IncidentCore
 import IncidentStore
@@ -35,13 +35,22 @@ struct EscalationHandler: JobHandler {
                     policy: EscalationPolicy) -> TimerChange {
         let targets = next.targets.joined(separator: ", ")
         let last = policy.step(after: next.index) == nil
+        let reference = next.integrationKey
+            ?? settings.config.notifications.pagerDuty.integrationKey(for: incident.priority)
+        let dedupKey = next.pageDedupKey(incidentID: incident.id.description)
         let reason = "not acknowledged within \(EscalationTimer.describe(seconds: timedOut.timeoutSeconds)): "
             + "escalated to level \(next.level + 1) of \(policy.name) (step \(next.index)), paging \(targets)"
-        let entry = TimelineEntry(at: Date(), actor: "system", kind: "escalated",
-                                  message: reason + (last ? "; last step of the policy" : ""))
+        let entry = TimelineEntry(
+            at: Date(), actor: "system", kind: "escalated",
+            message: reason + " via \(PagerDutyConfig.keyName(reference)) (dedup key \(dedupKey))"
+                + (last ? "; last step of the policy" : ""))
+        var payload = ["reason": reason, "step": String(next.index), "targets": targets, "level": String(next.level + 1),
+                       "dedup_key": dedupKey]
+        // Only a level's own key travels in the job, and only as its `${VARIABLE}` reference.
+        payload["integration_key"] = next.integrationKey
         var jobs = [JobRequest(
             kind: JobKind.pageTrigger.rawValue, key: "page.trigger:step-\(next.index)", priority: incident.priority,
-            payload: ["reason": reason, "step": String(next.index), "targets": targets])]
+            payload: payload)]
         jobs += settings.notifications(of: "escalated", occurrence: "step-\(next.index)", for: incident)
         if !last { jobs.append(EscalationTimer.job(after: next, of: policy, priority: incident.priority)) }
         return TimerChange(incidentID: incident.id, expectedVersion: incident.version, actor: "system",
