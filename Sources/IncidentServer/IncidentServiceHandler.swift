@@ -54,6 +54,12 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         do {
             let identity = try authorizer.authorize(context, for: .eventCreate)
             let event = try validator.validate(SecurityEvent(request))
+            // Dedupe is per (source, event_id): an identity speaking for another source could trigger that
+            // source's rules or claim its event ids first, so the real event would be refused as a conflict.
+            guard identity.mayReport(source: event.event.source) else {
+                throw RPCError(.permissionDenied, "source: identity \"\(identity.name)\" may not report source "
+                               + "\"\(event.event.source.prefix(128))\"")
+            }
             let priority = config.severityMapping[event.severity] ?? event.severity.defaultPriority
             let now = Date()
             // The plan reserves its cooldowns and blast-radius counts; a replay or a failed write gives them back.
