@@ -13,7 +13,7 @@ identities:
   llm-shield: {permissions: [event:create]}
   secops: {permissions: [event:create, incident:read], sources: [collector-a, collector-b]}
   viewer: {permissions: [incident:read]}
-  stranger: {permissions: [event:create], sources: ["*"]}
+  stranger: {permissions: [event:create, incident:update], sources: ["*"]}
 """
 
 
@@ -86,3 +86,17 @@ def test_the_default_config_binds_llm_shield_to_its_name(api, channel_for):
         shield.CreateIncident(event(pb2, "other-detector"), timeout=30)
     assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert "source:" in refused.value.details()
+
+
+def test_update_answers_only_id_version_and_position_without_incident_read(api, stub_for):
+    pb2, _ = api
+    stranger = stub_for("stranger")
+    created = stranger.CreateIncident(event(pb2, "anything"), timeout=30)
+    answer = stranger.UpdateIncident(pb2.UpdateIncidentRequest(incident_id=created.incident_id, note="seen"),
+                                     timeout=30)
+    assert (answer.id, answer.version) == (created.incident_id, created.version + 1)
+    assert answer.position > created.position
+    assert answer.title == "" and answer.source == "" and not answer.timeline and not answer.tags
+    # A reader sees the note the update added.
+    full = stub_for("secops").GetIncident(pb2.GetIncidentRequest(incident_id=created.incident_id), timeout=30)
+    assert full.title == "Prompt Injection Detected" and full.timeline[-1].message == "seen"
