@@ -75,6 +75,35 @@ struct ReadBudgetTests {
         #expect(light.changes.count == 5 && !light.stoppedAtByteBudget)
     }
 
+    @Test("a database at version 6 upgrades to 7 keeping every payload byte; an old long timeline folds on its next update")
+    func upgradesFromVersion6() async throws {
+        let settings = try await TestDatabase.fresh()
+        let sql = SQLClient(settings)
+        defer { sql.close() }
+        let worker = ConnectionWorker(settings: settings, name: "migrate-v6", capacity: 1)
+        #expect(try await worker.run { try Migrator.migrate($0, migrations: [.v1, .v2, .v3, .v4, .v5, .v6]) } == 6)
+        worker.stop()
+        let payload = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 3) }
+        let timeline = "[" + (0..<700).map { #"{"at": 1700000000, "actor": "a", "kind": "note", "message": "\#($0)"}"# }
+            .joined(separator: ",") + "]"
+        try await sql.execute("""
+            SELECT * FROM im_create_incident('llm-shield', 'old-event', '\\x00'::bytea, 'llm-shield', 'high',
+                1::smallint, 'old', '', '', '', 'security', '{"type": "", "id": "", "name": "", "metadata": {}}',
+                '{}', '{}', $1::bytea, NULL, 'team', 'policy', $2::jsonb, '[]', '[]')
+            """, [ByteaValue(payload), timeline])
+        let store = try await IncidentStore.open(StoreConfiguration(connection: settings, poolSize: 2))
+        defer { store.shutdown() }
+        #expect(try await sql.scalar("SELECT max(version) FROM schema_versions", as: Int.self) == 7)
+        let old = try #require(try await store.listIncidents(IncidentQuery()).incidents.first)
+        #expect(try await store.incident(old.id, includePayload: true).encryptedPayload == payload)
+        #expect(old.timeline.count == 700)
+        _ = try await store.updateIncident(IncidentUpdate(incidentID: old.id, expectedVersion: old.version, actor: "a",
+                                                          status: .acknowledged))
+        let updated = try await store.incident(old.id, includePayload: true)
+        #expect(updated.timeline.count == 400 && updated.timeline[5].kind == "timeline_folded")
+        #expect(updated.encryptedPayload == payload)
+    }
+
     @Test("past 500 entries the timeline folds its middle into one entry; the head and the newest stay")
     func timelineFoldsByEntries() async throws {
         let (store, settings) = try await TestDatabase.freshStore()
