@@ -145,13 +145,20 @@ public final class ChangeHub: @unchecked Sendable {
             readingWithoutPayload = !wanted
             return wanted
         }
-        defer { lock.withLock { readingWithoutPayload = false } }
-        let batch = try await store.changeBatch(after: from, limit: configuration.batchSize, includePayload: withPayload)
+        let batch: IncidentChangeBatch
+        do {
+            batch = try await store.changeBatch(after: from, limit: configuration.batchSize, includePayload: withPayload)
+        } catch {
+            lock.withLock { readingWithoutPayload = false }
+            throw error
+        }
         let changes = batch.changes
         if let last = changes.last {
             let entries = changes.map(FeedEntry.init)
             fanOut(entries, through: last.position)
             if changes.count == configuration.batchSize || batch.stoppedAtByteBudget { return }
+        } else {
+            lock.withLock { readingWithoutPayload = false }
         }
         // Bounded, so a missed notification costs at most this long; a listener reconnect also wakes us.
         _ = try await store.waitForChanges(after: changes.last?.position ?? from, timeout: .seconds(5))
@@ -165,6 +172,8 @@ public final class ChangeHub: @unchecked Sendable {
             }
             for id in dropped { subscribers.removeValue(forKey: id) }
             position = last
+            // Streams joining from now on start after this batch: any may join.
+            readingWithoutPayload = false
         }
     }
 }
