@@ -13,7 +13,8 @@ enum APITime {
 }
 
 extension IncidentAPI.Incident {
-    /// The API view of a stored incident; the encrypted payload is left out unless `includePayload`.
+    /// The API view of a stored incident; the encrypted payload and the request's SHA-256 (a hash of the same
+    /// secret-bearing request, so as sensitive) are left out unless `includePayload`.
     init(_ incident: IncidentCore.Incident, includePayload: Bool) {
         self.init()
         id = incident.id.description
@@ -25,7 +26,7 @@ extension IncidentAPI.Incident {
         updatedAt = APITime.format(incident.updatedAt)
         source = incident.source
         eventId = incident.eventID
-        requestSha256 = incident.requestHash ?? ""
+        requestSha256 = includePayload ? incident.requestHash ?? "" : ""
         eventType = incident.eventType
         category = incident.category
         resource = IncidentAPI.Resource(incident.resource)

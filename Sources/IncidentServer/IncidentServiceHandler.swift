@@ -54,6 +54,12 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         do {
             let identity = try authorizer.authorize(context, for: .eventCreate)
             let event = try validator.validate(SecurityEvent(request))
+            // Dedupe is per (source, event_id): an identity speaking for another source could trigger that
+            // source's rules or claim its event ids first, so the real event would be refused as a conflict.
+            guard identity.mayReport(source: event.event.source) else {
+                throw RPCError(.permissionDenied, "source: identity \"\(identity.name)\" may not report source "
+                               + "\"\(event.event.source.prefix(128))\"")
+            }
             let priority = config.severityMapping[event.severity] ?? event.severity.defaultPriority
             let now = Date()
             // The plan reserves its cooldowns and blast-radius counts; a replay or a failed write gives them back.
@@ -104,8 +110,9 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         do {
             let identity = try authorizer.authorize(context, for: .incidentRead)
             let id = try Self.incidentID(request.incidentId)
-            let incident = try await store.incident(id)
-            return IncidentAPI.Incident(incident, includePayload: authorizer.mayReadPayload(identity))
+            let payload = authorizer.mayReadPayload(identity)
+            let incident = try await store.incident(id, includePayload: payload)
+            return IncidentAPI.Incident(incident, includePayload: payload)
         } catch {
             throw RPCError.from(error, log: log, method: "GetIncident")
         }
@@ -185,7 +192,7 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
                 try await addPipelineEffects(of: request, to: &update, current: current, now: now)
                 if update.timelineEntries.isEmpty && status == nil && team == nil {
                     // Only the severity it already has: answer the incident as it is rather than bump its version.
-                    return IncidentAPI.Incident(current, includePayload: authorizer.mayReadPayload(identity))
+                    return updateAnswer(current, to: identity)
                 }
                 do {
                     let result = try await store.updateIncident(update)
@@ -199,11 +206,24 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
                     continue
                 }
             }
-            let updated = try await store.incident(id)
-            return IncidentAPI.Incident(updated, includePayload: authorizer.mayReadPayload(identity))
+            let updated = try await store.incident(id, includePayload: authorizer.mayReadPayload(identity))
+            return updateAnswer(updated, to: identity)
         } catch {
             throw RPCError.from(error, log: log, method: "UpdateIncident")
         }
+    }
+
+    /// What UpdateIncident answers: the incident for callers that may read it; for the others (`incident:update`
+    /// alone) only its id, version and position, so an update right cannot be used to read incidents.
+    private func updateAnswer(_ incident: IncidentCore.Incident, to identity: IdentityPolicy) -> IncidentAPI.Incident {
+        guard identity.permissions.contains(.incidentRead) else {
+            var minimal = IncidentAPI.Incident()
+            minimal.id = incident.id.description
+            minimal.version = UInt64(max(0, incident.version))
+            minimal.position = UInt64(max(0, incident.position))
+            return minimal
+        }
+        return IncidentAPI.Incident(incident, includePayload: authorizer.mayReadPayload(identity))
     }
 
     /// Parses `ACKNOWLEDGED`, `acknowledged`, `in-progress`, ... as a status.
@@ -261,8 +281,9 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             query.createdBefore = try Self.time(request.createdBefore, field: "created_before")
             if !request.assignedTeam.isEmpty { query.assignedTeam = request.assignedTeam }
             if !request.pageToken.isEmpty { query.cursor = request.pageToken }
-            let page = try await store.listIncidents(query)
             let payload = authorizer.mayReadPayload(identity)
+            query.includePayload = payload
+            let page = try await store.listIncidents(query)
             var response = ListIncidentsResponse()
             response.incidents = page.incidents.map { IncidentAPI.Incident($0, includePayload: payload) }
             response.nextPageToken = page.nextCursor ?? ""

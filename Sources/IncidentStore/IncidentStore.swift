@@ -1,6 +1,7 @@
 // The store's front door: open (migrating), create, update, read, list, follow changes, verify the audit chain.
 import Foundation
 import IncidentCore
+import Synchronization
 
 /// Incidents in Postgres. Creates go through group commit; everything else through a small pool.
 public final class IncidentStore: Sendable {
@@ -9,6 +10,8 @@ public final class IncidentStore: Sendable {
     private let writer: GroupCommitWriter
     private let signal = ChangeSignal()
     private let listener: NotificationListener?
+    /// The incidents columns the change feed reads without the payload (see `incidentColumnsWithoutPayload`).
+    private let payloadFreeColumns = Mutex<String?>(nil)
     /// The background job queue kept in the same database.
     public let jobs: JobQueue
 
@@ -114,16 +117,24 @@ public final class IncidentStore: Sendable {
 
     // MARK: - Reads
 
-    /// The incident with this id.
-    public func incident(_ id: IncidentID) async throws -> Incident {
+    /// Byte budget of a ListIncidents page: with the incident that crosses it (at most ~1.6 MiB: a 1 MiB payload
+    /// and a timeline capped at 512 KiB) a page stays under gRPC's 4 MiB message limit.
+    public static let pageByteBudget = 2 << 20
+    /// Byte budget of one change-feed batch (streams and the hub read the log in such batches).
+    public static let feedByteBudget = 8 << 20
+
+    /// The incident with this id; its encrypted payload only when `includePayload`.
+    public func incident(_ id: IncidentID, includePayload: Bool = false) async throws -> Incident {
+        let columns = incidentColumns(payload: includePayload ? "i.encrypted_payload" : nil)
         let result = try await pool.withConnection { connection in
-            try connection.query("SELECT \(incidentColumns) FROM incidents i WHERE i.id = $1", [id.description])
+            try connection.query("SELECT \(columns) FROM incidents i WHERE i.id = $1", [id.description])
         }
         guard let row = result.first else { throw StoreError.notFound(incidentID: id.description) }
         return try decoding { try Incident(row: row) }
     }
 
-    /// A page of incidents matching the filters, newest first, with a keyset cursor for the next page.
+    /// A page of incidents matching the filters, newest first, with a keyset cursor for the next page. The page
+    /// ends at `query.limit` incidents or once `query.byteBudget` is used up, whichever comes first.
     public func listIncidents(_ query: IncidentQuery) async throws -> IncidentPage {
         let limit = max(1, min(query.limit, 1000))
         var cursorTime: String?
@@ -139,28 +150,41 @@ public final class IncidentStore: Sendable {
             query.status?.rawValue, query.severity?.rawValue, query.maxPriority?.rawValue, query.source,
             query.assignedTeam, cursorTime, cursorID, limit + 1, list(query.statuses.map(\.rawValue)),
             list(query.severities.map(\.rawValue)), list(query.categories), query.createdAfter.map(EpochMicros.init),
-            query.createdBefore.map(EpochMicros.init),
+            query.createdBefore.map(EpochMicros.init), Int64(max(1, query.byteBudget)),
         ]
+        let payload = query.includePayload ? "i.encrypted_payload" : nil
+        // Rows past the budget are filtered above the LIMIT: their columns (the payload above all) are never
+        // read, since values are fetched from TOAST only when sent.
         let statement = Statement("""
-                SELECT \(incidentColumns) FROM incidents i
-                WHERE ($1::text IS NULL OR i.status = $1) AND ($2::text IS NULL OR i.severity = $2)
-                  AND ($3::smallint IS NULL OR i.priority <= $3) AND ($4::text IS NULL OR i.source = $4)
-                  AND ($5::text IS NULL OR i.assigned_team = $5)
-                  AND ($9::text[] IS NULL OR i.status = ANY($9)) AND ($10::text[] IS NULL OR i.severity = ANY($10))
-                  AND ($11::text[] IS NULL OR i.category = ANY($11))
-                  AND ($12::double precision IS NULL OR i.created_at >= to_timestamp($12))
-                  AND ($13::double precision IS NULL OR i.created_at < to_timestamp($13))
-                  AND ($6::timestamptz IS NULL OR (i.created_at, i.id) < ($6::timestamptz, $7::text))
-                ORDER BY i.created_at DESC, i.id DESC
-                LIMIT $8
+                SELECT * FROM (
+                    SELECT \(incidentColumns(payload: payload)), \(incidentRowBytes(payload: payload)) AS row_bytes,
+                           sum(\(incidentRowBytes(payload: payload))) OVER (ORDER BY i.created_at DESC, i.id DESC)
+                               AS running_bytes
+                    FROM incidents i
+                    WHERE ($1::text IS NULL OR i.status = $1) AND ($2::text IS NULL OR i.severity = $2)
+                      AND ($3::smallint IS NULL OR i.priority <= $3) AND ($4::text IS NULL OR i.source = $4)
+                      AND ($5::text IS NULL OR i.assigned_team = $5)
+                      AND ($9::text[] IS NULL OR i.status = ANY($9)) AND ($10::text[] IS NULL OR i.severity = ANY($10))
+                      AND ($11::text[] IS NULL OR i.category = ANY($11))
+                      AND ($12::double precision IS NULL OR i.created_at >= to_timestamp($12))
+                      AND ($13::double precision IS NULL OR i.created_at < to_timestamp($13))
+                      AND ($6::timestamptz IS NULL OR (i.created_at, i.id) < ($6::timestamptz, $7::text))
+                    ORDER BY i.created_at DESC, i.id DESC
+                    LIMIT $8
+                ) page
+                WHERE running_bytes - row_bytes < $14
+                ORDER BY running_bytes
                 """, binds)
         let result = try await pool.withConnection { try $0.run(statement) }
         let rows = result.allRows
         let incidents = try decoding { try rows.prefix(limit).map(Incident.init(row:)) }
         var next: String?
-        if rows.count > limit, let last = rows.prefix(limit).last {
-            next = try decoding {
-                "\(try last.decode("cursor_time", as: String.self))|\(try last.decode("id", as: String.self))"
+        if let last = rows.prefix(limit).last {
+            let overBudget = try decoding { try last.decode("running_bytes", as: Int64.self) } >= query.byteBudget
+            if rows.count > limit || overBudget {
+                next = try decoding {
+                    "\(try last.decode("cursor_time", as: String.self))|\(try last.decode("id", as: String.self))"
+                }
             }
         }
         return IncidentPage(incidents: incidents, nextCursor: next)
@@ -171,30 +195,69 @@ public final class IncidentStore: Sendable {
     /// Changes after `position`, in position order, each with the incident as it was right after that change
     /// (the snapshot kept when the row moved on, else the current row: see `Migration.v3`). Positions become
     /// visible strictly in order (see `im_begin_changes`), so reading on from the last position seen never
-    /// skips one.
-    public func changes(after position: Int64, limit: Int = 500) async throws -> [IncidentChange] {
+    /// skips one. Payloads only when `includePayload`; no byte budget (see `changeBatch` for one).
+    public func changes(after position: Int64, limit: Int = 500, includePayload: Bool = false)
+        async throws -> [IncidentChange] {
+        try await changeBatch(after: position, limit: limit, includePayload: includePayload, byteBudget: .max).changes
+    }
+
+    /// Like `changes`, ending the batch once the changes' estimated size reaches `byteBudget` (it holds at least
+    /// one change, and the one that crosses the budget).
+    public func changeBatch(after position: Int64, limit: Int = 500, includePayload: Bool = false,
+                            byteBudget: Int = IncidentStore.feedByteBudget) async throws -> IncidentChangeBatch {
+        let columns = try await incidentColumnsWithoutPayload()
+        let payload = includePayload ? "cur.encrypted_payload" : nil
+        let rowBytes = incidentRowBytes(payload: payload)
         let result = try await pool.withConnection { connection in
-            // jsonb_populate_record takes the current row as the base: what a snapshot lacks (the payload,
-            // columns added after it was written) comes from there.
+            // The snapshot supplies what changed; the current row the rest (columns added after the snapshot was
+            // written). The current row goes in as its listed columns, not as a whole row: a whole-row value
+            // fetches every TOASTed column, so each change read its incident's payload even when nobody sent it.
             try connection.query("""
-                SELECT c.position AS change_position, c.kind, c.version AS change_version,
-                       extract(epoch FROM c.committed_at) AS committed_at_epoch, \(incidentColumns)
-                FROM change_log c
-                JOIN incidents cur ON cur.id = c.incident_id
-                LEFT JOIN change_snapshots s ON s.position = c.position
-                CROSS JOIN LATERAL jsonb_populate_record(cur, coalesce(s.incident, '{}'::jsonb)) AS i
-                WHERE c.position > $1 ORDER BY c.position LIMIT $2
-                """, [position, max(1, min(limit, 10_000))])
+                SELECT * FROM (
+                    SELECT c.position AS change_position, c.kind, c.version AS change_version,
+                           extract(epoch FROM c.committed_at) AS committed_at_epoch, \(incidentColumns(payload: payload)),
+                           \(rowBytes) AS row_bytes, sum(\(rowBytes)) OVER (ORDER BY c.position) AS running_bytes
+                    FROM change_log c
+                    JOIN incidents cur ON cur.id = c.incident_id
+                    LEFT JOIN change_snapshots s ON s.position = c.position
+                    CROSS JOIN LATERAL (SELECT \(columns)) AS light
+                    CROSS JOIN LATERAL jsonb_populate_record(
+                        NULL::incidents, to_jsonb(light) || coalesce(s.incident - 'encrypted_payload', '{}'::jsonb)) AS i
+                    WHERE c.position > $1 ORDER BY c.position LIMIT $2
+                ) feed
+                WHERE running_bytes - row_bytes < $3
+                ORDER BY change_position
+                """, [position, max(1, min(limit, 10_000)), Int64(clamping: max(1, byteBudget))])
         }
         return try decoding {
-            try result.allRows.map { row in
+            let changes = try result.allRows.map { row in
                 IncidentChange(
                     position: try row.decode("change_position"), kind: try row.decode("kind"),
                     version: try row.decode("change_version"),
                     committedAt: try row.decode("committed_at_epoch", as: EpochMicros.self).date,
                     incident: try Incident(row: row))
             }
+            let stopped = try result.allRows.last.map { try $0.decode("running_bytes", as: Int64.self) }
+                .map { $0 >= Int64(clamping: byteBudget) } ?? false
+            return IncidentChangeBatch(changes: changes, stoppedAtByteBudget: stopped)
         }
+    }
+
+    /// `cur.<column>` for every incidents column but the payload, read from the catalog once: a migration that
+    /// adds a column needs no change here.
+    private func incidentColumnsWithoutPayload() async throws -> String {
+        if let known = payloadFreeColumns.withLock({ $0 }) { return known }
+        let result = try await pool.withConnection { connection in
+            try connection.query("""
+                SELECT string_agg('cur.' || quote_ident(attname), ', ' ORDER BY attnum) AS columns
+                FROM pg_attribute
+                WHERE attrelid = 'incidents'::regclass AND attnum > 0 AND NOT attisdropped
+                  AND attname <> 'encrypted_payload'
+                """)
+        }
+        let columns = try decoding { try result.first!.decode("columns", as: String.self) }
+        payloadFreeColumns.withLock { $0 = columns }
+        return columns
     }
 
     /// The newest committed change position (0 when there is none).

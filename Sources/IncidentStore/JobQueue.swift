@@ -222,6 +222,22 @@ public final class JobQueue: Sendable {
         return result.affectedRows == 1
     }
 
+    /// The payload of the earliest job of an incident's action (`action_id`) with a key starting with `prefix`;
+    /// nil when there is none. Where remediation jobs enqueued after the create find the executor's inputs.
+    public func payloadCarryingInputs(incidentID: String, actionID: String, prefix: String) async throws
+        -> [String: String]? {
+        let result = try await pool.withConnection { connection in
+            try connection.query("""
+                SELECT payload::text AS payload FROM jobs
+                WHERE incident_id = $1 AND payload->>'action_id' = $2
+                  AND EXISTS (SELECT 1 FROM jsonb_object_keys(payload) AS k WHERE starts_with(k, $3))
+                ORDER BY id LIMIT 1
+                """, [incidentID, actionID, prefix])
+        }
+        guard let row = result.first else { return nil }
+        return try decoding { try JSONColumn.decode([String: String].self, from: row.decode("payload")) }
+    }
+
     /// How many jobs are in each state (optionally for one incident).
     public func counts(incidentID: IncidentID? = nil) async throws -> JobCounts {
         let result = try await pool.withConnection { connection in

@@ -115,6 +115,11 @@ public struct IncidentQuery: Sendable, Hashable {
     /// The `nextCursor` of the previous page; nil starts at the newest.
     public var cursor: String?
     public var limit: Int
+    /// Whether to read each incident's encrypted payload: only for callers allowed to see it.
+    public var includePayload = false
+    /// The page stops adding incidents once their estimated size reaches this many bytes (it holds at least one,
+    /// and the one that crosses the budget), and pages on: a page then always fits one gRPC message.
+    public var byteBudget = IncidentStore.pageByteBudget
 
     public init(status: IncidentStatus? = nil, severity: Severity? = nil, maxPriority: Priority? = nil,
                 source: String? = nil, assignedTeam: String? = nil, cursor: String? = nil, limit: Int = 50) {
@@ -133,6 +138,14 @@ public struct IncidentPage: Sendable, Hashable {
     public var incidents: [Incident]
     /// Opaque; nil when this was the last page.
     public var nextCursor: String?
+}
+
+/// Consecutive change-feed entries read in one go, and whether the read stopped early at its byte budget.
+public struct IncidentChangeBatch: Sendable, Hashable {
+    public var changes: [IncidentChange]
+    /// True when more changes may follow right after the last one although fewer than the limit came: the byte
+    /// budget ended the batch. Readers must not take a short batch for the end of the log then.
+    public var stoppedAtByteBudget: Bool
 }
 
 /// One entry of the change feed with the incident as that change left it.

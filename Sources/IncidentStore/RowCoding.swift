@@ -74,9 +74,26 @@ extension CreateIncidentRequest {
 }
 
 /// The incident columns every read selects, timestamps as epoch seconds so decoding ignores session settings.
-let incidentColumns = """
+/// The encrypted payload (up to 1 MiB) is read only when `payload` says from where: most callers may not see it,
+/// and reading it for them made a page of 1,000 incidents cost a gigabyte.
+func incidentColumns(payload: String? = nil) -> String {
+    incidentColumnList.replacingOccurrences(of: "$PAYLOAD", with: payload ?? "NULL::bytea")
+}
+
+/// The estimated wire size of a row selected as `i` (payload included only when `payload` is): what byte budgets
+/// of pages and feed batches count. Stored sizes (pg_column_size) stand for the jsonb columns; they are compressed,
+/// so this undercounts text-heavy rows, but the payload, the column that can be big, is incompressible ciphertext.
+func incidentRowBytes(payload: String? = nil) -> String {
+    """
+    (256 + octet_length(i.title) + octet_length(i.description) + pg_column_size(i.resource) + pg_column_size(i.tags)
+     + pg_column_size(i.metrics) + pg_column_size(i.timeline) + pg_column_size(i.remediation_actions)
+     + pg_column_size(i.sla_breaches) + coalesce(octet_length(\(payload ?? "NULL::bytea")), 0))
+    """
+}
+
+private let incidentColumnList = """
     i.id, i.status, i.severity, i.priority, i.title, i.description, i.source, i.source_version, i.event_type,
-    i.category, i.resource, i.metrics, i.tags, i.encrypted_payload, i.request_hash, i.assigned_team,
+    i.category, i.resource, i.metrics, i.tags, $PAYLOAD AS encrypted_payload, i.request_hash, i.assigned_team,
     i.escalation_policy, i.event_count, extract(epoch FROM i.created_at) AS created_at,
     extract(epoch FROM i.updated_at) AS updated_at, extract(epoch FROM i.acknowledged_at) AS acknowledged_at,
     extract(epoch FROM i.resolved_at) AS resolved_at, i.version, i.position, i.timeline, i.remediation_actions,
@@ -86,7 +103,7 @@ let incidentColumns = """
     """
 
 extension Incident {
-    /// Decodes a row selected with `incidentColumns`.
+    /// Decodes a row selected with `incidentColumns()`.
     init(row: Row) throws {
         func enumValue<T: RawRepresentable>(_ column: String, _ type: T.Type) throws -> T where T.RawValue == String {
             guard let value = T(rawValue: try row.decode(column, as: String.self)) else {
@@ -124,7 +141,7 @@ extension Incident {
 }
 
 extension IncidentTimers {
-    /// Decodes the timer columns of a row selected with `incidentColumns`.
+    /// Decodes the timer columns of a row selected with `incidentColumns()`.
     init(row: Row) throws {
         self.init(escalationStep: try row.decode("escalation_step"),
                   slaBreaches: try JSONColumn.decode([SLABreach].self, from: row.decode("sla_breaches")))

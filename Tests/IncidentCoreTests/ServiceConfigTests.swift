@@ -64,6 +64,8 @@ import Testing
          "integrations.llm-shield.authentication.verify_client_cert", "always verified"),
         ("server:\n  listen: []\n", "server.listen", "at least one"),
         ("integrations:\n  llm-shield:\n    security:\n      redact_pii: maybe\n", "integrations.llm-shield.security.redact_pii", "true or false"),
+        ("identities:\n  x:\n    sources: []\n", "identities.x.sources", "at least one"),
+        ("identities:\n  x:\n    sources: [\"\"]\n", "identities.x.sources", "empty"),
     ])
     func refusesBadConfigNamingTheKey(yaml: String, key: String, problem: String) {
         #expect {
@@ -76,6 +78,24 @@ import Testing
 
     @Test func reportsInvalidYAML() {
         #expect(throws: ConfigError.self) { _ = try ServiceConfig.parse(yaml: "server: [unclosed", file: "x.yaml") }
+    }
+
+    @Test func anIdentityReportsItsOwnNameUnlessItsSourcesSayOtherwise() throws {
+        let yaml = """
+        identities:
+          llm-shield: {permissions: [event:create]}
+          collector: {permissions: [event:create], sources: [a, b]}
+          relay: {permissions: [event:create], sources: ["*"]}
+        """
+        let config = try ServiceConfig.parse(yaml: yaml, file: "im.yaml")
+        let byName = Dictionary(uniqueKeysWithValues: config.identities.map { ($0.name, $0) })
+        #expect(byName["llm-shield"]!.mayReport(source: "llm-shield"))
+        #expect(!byName["llm-shield"]!.mayReport(source: "other-detector"))
+        #expect(byName["collector"]!.mayReport(source: "a") && byName["collector"]!.mayReport(source: "b"))
+        #expect(!byName["collector"]!.mayReport(source: "collector"))
+        #expect(byName["relay"]!.mayReport(source: "anything"))
+        let defaults = ServiceConfig.defaults.identities
+        #expect(defaults.first { $0.name == "llm-shield" }!.sources == ["llm-shield"])
     }
 
     @Test func sanMatchingComesBeforeTheCommonName() {

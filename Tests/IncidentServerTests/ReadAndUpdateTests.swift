@@ -1,6 +1,7 @@
 // GetIncident, UpdateIncident and ListIncidents through the real server and Postgres.
 import Foundation
 import IncidentAPI
+import IncidentCore
 import RPC
 import Testing
 
@@ -33,6 +34,40 @@ struct ReadAndUpdateTests {
         let listed = try await harness.client("viewer").listIncidents(ListIncidentsRequest(), options: .test)
         #expect(listed.incidents.count == 1)
         #expect(listed.incidents.allSatisfy { $0.encryptedPayload.isEmpty })
+        await harness.stop()
+    }
+
+    @Test("UpdateIncident answers only id, version and position to a caller without incident:read")
+    func updateAnswerNeedsReadPermission() async throws {
+        var config = ServiceHarness.defaultConfig
+        config.identities.append(IdentityPolicy(name: "stranger", permissions: [.incidentUpdate]))
+        let harness = try await ServiceHarness.start(config: config)
+        let created = try await harness.client("llm-shield").createIncident(Sample.event(), options: .test)
+        let answer = try await harness.client("stranger").updateIncident(
+            .with(id: created.incidentId, status: "ACKNOWLEDGED"), options: .test)
+        var expected = IncidentAPI.Incident()
+        expected.id = created.incidentId
+        expected.version = created.version + 1
+        expected.position = answer.position
+        #expect(answer == expected)
+        #expect(answer.position > created.position)
+        // A reader still gets the whole incident.
+        let full = try await harness.client("secops").updateIncident(
+            .with(id: created.incidentId, note: "looking"), options: .test)
+        #expect(full.title == Sample.event().title && full.status == "ACKNOWLEDGED")
+        await harness.stop()
+    }
+
+    @Test("request_sha256 is shown only to identities holding incident:read_payload")
+    func requestHashVisibility() async throws {
+        let harness = try await ServiceHarness.start()
+        let created = try await harness.client("llm-shield").createIncident(Sample.event(), options: .test)
+        let forSecops = try await harness.client("secops").getIncident(.with(id: created.incidentId), options: .test)
+        #expect(forSecops.requestSha256.count == 64)
+        let forViewer = try await harness.client("viewer").getIncident(.with(id: created.incidentId), options: .test)
+        #expect(forViewer.requestSha256.isEmpty)
+        let listed = try await harness.client("viewer").listIncidents(ListIncidentsRequest(), options: .test)
+        #expect(listed.incidents.allSatisfy { $0.requestSha256.isEmpty })
         await harness.stop()
     }
 

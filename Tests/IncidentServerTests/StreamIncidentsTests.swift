@@ -201,6 +201,39 @@ struct StreamIncidentsTests {
         await harness.stop()
     }
 
+    @Test("a stream allowed payloads joining while the hub reads without them gets every payload; others none")
+    func payloadsFollowTheStreamsThatMaySeeThem() async throws {
+        let harness = try await ServiceHarness.start()
+        let shield = try harness.client("llm-shield")
+        let first = try await shield.createIncident(Sample.event(), options: .test)
+        // The viewer follows live: the hub reads the log without payloads for it.
+        var viewerStream = try harness.client("viewer").streamIncidents(
+            StreamIncidentsRequest(), options: CallOptions(timeout: .seconds(120))).makeAsyncIterator()
+        #expect(try await viewerStream.next()?.id == first.incidentId)
+        try await waitUntil { harness.streams.subscriberCount == 1 }
+        // Creates keep the hub reading while secops (incident:read_payload) joins live.
+        let writers = Task {
+            var ids: [String] = []
+            for _ in 0..<20 { ids.append(try await shield.createIncident(Sample.event(), options: .test).incidentId) }
+            return ids
+        }
+        var request = StreamIncidentsRequest()
+        request.sincePosition = first.position
+        var seen: [IncidentAPI.Incident] = []
+        for try await incident in try harness.client("secops").streamIncidents(request, options: .test) {
+            seen.append(incident)
+            if seen.count == 20 { break }
+        }
+        let created = try await writers.value
+        #expect(seen.map(\.id) == created)
+        #expect(seen.allSatisfy { $0.encryptedPayload == [0x00, 0x01, 0xfe, 0xff, 0x42] && $0.requestSha256.count == 64 })
+        var forViewer: [IncidentAPI.Incident] = []
+        while forViewer.count < 20, let next = try await viewerStream.next() { forViewer.append(next) }
+        #expect(forViewer.map(\.id) == created)
+        #expect(forViewer.allSatisfy { $0.encryptedPayload.isEmpty && $0.requestSha256.isEmpty })
+        await harness.stop()
+    }
+
     @Test("a stream that stops reading is ended with RESOURCE_EXHAUSTED and resume-position; resuming misses nothing")
     func slowConsumer() async throws {
         let harness = try await ServiceHarness.start(streams: ChangeHub.Configuration(subscriberBuffer: 16))

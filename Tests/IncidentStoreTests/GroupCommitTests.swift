@@ -140,7 +140,7 @@ struct GroupCommitTests {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         for (draft, created) in results {
-            let incident = try await store.incident(created.incidentID)
+            let incident = try await store.incident(created.incidentID, includePayload: true)
             #expect(incident.status == .new)
             #expect(incident.severity == .critical)
             #expect(incident.priority == .p0)

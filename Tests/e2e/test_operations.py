@@ -35,7 +35,7 @@ identities:
   llm-shield: {{permissions: [event:create]}}
   secops: {{permissions: [event:create, incident:read, incident:read_payload, incident:update, incident:stream]}}
   viewer: {{permissions: [incident:read, incident:stream]}}
-  ci-bot: {{permissions: [event:create, incident:read]}}
+  ci-bot: {{permissions: [event:create, incident:read], sources: [llm-shield]}}  # files events for llm-shield
 tokens:
   api_keys:
     - identity: ci-bot

@@ -73,3 +73,67 @@ def test_an_event_id_reused_with_other_content_is_already_exists(api, channel_fo
             event_id=event_id, source="llm-shield", severity="medium", title="other content"), timeout=30)
     assert refused.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert first.incident_id in refused.value.details()
+
+
+def test_pii_in_action_parameters_and_the_resource_is_masked_for_every_reader(api, approvals_channel_for):
+    """The approvals config plans a block_user action for P0s: its user_id parameter copies the tag, and the
+    resource names the user and a host. Get, List and Stream all show them masked."""
+    pb2, pb2_grpc = api
+    shield = pb2_grpc.IncidentServiceStub(approvals_channel_for("llm-shield"))
+    created = shield.CreateIncident(pb2.CreateIncidentRequest(
+        event_id="pii-res-" + uuid.uuid4().hex, source="llm-shield", severity="critical", category="privacy",
+        title="Account abuse", tags={"user_id": EMAIL, "environment": "production"},
+        resource={"type": "account", "id": f"user:{EMAIL}", "name": f"session from {IP}",
+                  "metadata": {"owner_phone": PHONE, "region": "eu-west-1"}},
+    ), timeout=30)
+    secops = pb2_grpc.IncidentServiceStub(approvals_channel_for("secops"))
+    got = secops.GetIncident(pb2.GetIncidentRequest(incident_id=created.incident_id), timeout=30)
+    listed = [i for i in secops.ListIncidents(pb2.ListIncidentsRequest(page_size=100), timeout=30).incidents
+              if i.id == created.incident_id]
+    stream = secops.StreamIncidents(pb2.StreamIncidentsRequest(since_position=max(0, got.position - 1)), timeout=30)
+    streamed = next(i for i in stream if i.id == created.incident_id)
+    stream.cancel()
+    assert len(listed) == 1
+    for incident in (got, listed[0], streamed):
+        assert incident.actions and incident.actions[0].type == "block_user"
+        assert incident.actions[0].parameters["user_id"] == "[REDACTED:email]"
+        assert incident.resource.id == "user:[REDACTED:email]"
+        assert incident.resource.name == "session from [REDACTED:ip]"
+        assert incident.resource.metadata["region"] == "eu-west-1"
+        wire = incident.SerializeToString()
+        for secret in (EMAIL, PHONE, IP):
+            assert secret.encode() not in wire, secret
+
+
+def test_a_list_page_of_large_payloads_fits_one_message_and_pages_on(api, channel_for):
+    """Five incidents with 900 KiB payloads are 4.5 MiB: one page of them would pass gRPC's 4 MiB message limit.
+    The page stops at its byte budget instead; every incident is listed once, each with its payload."""
+    pb2, pb2_grpc = api
+    shield = pb2_grpc.IncidentServiceStub(channel_for("llm-shield"))
+    category = "bulk" + uuid.uuid4().hex[:12]
+    created = []
+    for n in range(5):
+        payload = bytes([n]) * (900 * 1024)
+        created.append(shield.CreateIncident(pb2.CreateIncidentRequest(
+            event_id=f"big-{uuid.uuid4().hex}", source="llm-shield", severity="low", title=f"big {n}",
+            category=category, encrypted_payload=payload), timeout=30).incident_id)
+    secops = pb2_grpc.IncidentServiceStub(channel_for("secops"))
+    seen, token, pages = [], "", 0
+    while True:
+        page = secops.ListIncidents(pb2.ListIncidentsRequest(page_size=100, categories=[category], page_token=token),
+                                    timeout=30)
+        pages += 1
+        assert page.ByteSize() < 4 * 1024 * 1024
+        for incident in page.incidents:
+            assert len(incident.encrypted_payload) == 900 * 1024
+            seen.append(incident.id)
+        token = page.next_page_token
+        if not token:
+            break
+    assert sorted(seen) == sorted(created) and len(seen) == len(set(seen))
+    assert pages >= 2
+    # Callers without incident:read_payload get every incident on one page, without payloads.
+    viewer = pb2_grpc.IncidentServiceStub(channel_for("viewer"))
+    light = viewer.ListIncidents(pb2.ListIncidentsRequest(page_size=100, categories=[category]), timeout=30)
+    assert len(light.incidents) == 5 and not light.next_page_token
+    assert all(i.encrypted_payload == b"" and i.request_sha256 == "" for i in light.incidents)

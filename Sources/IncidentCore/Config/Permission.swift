@@ -23,6 +23,9 @@ public struct IdentityPolicy: Sendable, Hashable {
     public var permissions: Set<Permission>
     /// Its request budget; `nil` means no per-identity limit (admission by priority still applies).
     public var rateLimit: RateLimit?
+    /// The event `source` values it may report; `*` allows any. Defaults to its own name, so one detector
+    /// cannot speak for another (trigger its rules, or claim its event ids first).
+    public var sources: [String]
 
     public init(
         name: String,
@@ -30,7 +33,8 @@ public struct IdentityPolicy: Sendable, Hashable {
         uris: [String] = [],
         dnsNames: [String] = [],
         permissions: Set<Permission>,
-        rateLimit: RateLimit? = nil
+        rateLimit: RateLimit? = nil,
+        sources: [String]? = nil
     ) {
         self.name = name
         self.commonNames = commonNames.isEmpty && uris.isEmpty && dnsNames.isEmpty ? [name] : commonNames
@@ -38,6 +42,12 @@ public struct IdentityPolicy: Sendable, Hashable {
         self.dnsNames = dnsNames
         self.permissions = permissions
         self.rateLimit = rateLimit
+        self.sources = sources ?? [name]
+    }
+
+    /// Whether events from this identity may name `source`.
+    public func mayReport(source: String) -> Bool {
+        sources.contains(source) || sources.contains("*")
     }
 
     /// True when a certificate with these names is this identity. SANs are checked before the common

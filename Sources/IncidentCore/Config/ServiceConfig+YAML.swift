@@ -65,7 +65,8 @@ struct ConfigReader {
             let name = try string(nameNode, path: "identities")
             let path = "identities.\(name)"
             let map = try mapping(body, path: path)
-            try expectOnly(["common_names", "uris", "dns_names", "permissions", "rate_limit"], in: map, path: path)
+            try expectOnly(["common_names", "uris", "dns_names", "permissions", "rate_limit", "sources"], in: map,
+                           path: path)
             var permissions = Set<Permission>()
             if let list = map["permissions"] {
                 for item in try nodes(list, path: "\(path).permissions") {
@@ -90,13 +91,23 @@ struct ConfigReader {
                 guard rpm > 0, burst >= 1 else { throw error(rate, ratePath, "requests_per_minute must be > 0 and burst >= 1") }
                 limit = RateLimit(requestsPerMinute: rpm, burst: burst)
             }
+            let sources = try map["sources"].map { n throws(ConfigError) in try strings(n, path: "\(path).sources") }
+            if let sources, let node = map["sources"] {
+                guard !sources.isEmpty else {
+                    throw error(node, "\(path).sources", "must name at least one source (or \"*\" for any)")
+                }
+                guard !sources.contains(where: \.isEmpty) else {
+                    throw error(node, "\(path).sources", "sources must not be empty strings")
+                }
+            }
             policies.append(IdentityPolicy(
                 name: name,
                 commonNames: try map["common_names"].map { n throws(ConfigError) in try strings(n, path: "\(path).common_names") } ?? [],
                 uris: try map["uris"].map { n throws(ConfigError) in try strings(n, path: "\(path).uris") } ?? [],
                 dnsNames: try map["dns_names"].map { n throws(ConfigError) in try strings(n, path: "\(path).dns_names") } ?? [],
                 permissions: permissions,
-                rateLimit: limit))
+                rateLimit: limit,
+                sources: sources))
         }
         return policies
     }

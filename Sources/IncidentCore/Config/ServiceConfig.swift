@@ -51,7 +51,9 @@ public struct ServiceConfig: Sendable, Hashable {
             certificateChain: "certs/server.crt", privateKey: "certs/server.key", clientCA: "certs/ca.crt"),
         identities: [
             IdentityPolicy(name: "llm-shield", permissions: [.eventCreate]),
-            IdentityPolicy(name: "secops", permissions: Set(Permission.allCases)),
+            // The operators' identity files events by hand (`incidentctl create`, source `incidentctl` or a
+            // detector's name when replaying one), so it may name any source; detectors only their own.
+            IdentityPolicy(name: "secops", permissions: Set(Permission.allCases), sources: ["*"]),
             IdentityPolicy(name: "viewer", permissions: [.incidentRead, .incidentStream]),
         ],
         severityMapping: Dictionary(uniqueKeysWithValues: Severity.allCases.map { ($0, $0.defaultPriority) }),

@@ -18,7 +18,7 @@ public struct DraftBuilder: Sendable {
         now: Date
     ) -> IncidentDraft {
         let e = event.event
-        var title = e.title, description = e.description, tags = e.tags
+        var title = e.title, description = e.description, tags = e.tags, resource = e.resource
         var redacted = Set<PIIKind>()
         if security.redactPII {
             let t = redactor.redact(title), d = redactor.redact(description), g = redactor.redact(tags)
@@ -26,6 +26,13 @@ public struct DraftBuilder: Sendable {
             description = d.text
             tags = g.map
             redacted = t.found.union(d.found).union(g.found)
+            // The resource is as free-form as the tags (a user's mailbox, a host's address).
+            let id = redactor.redact(resource.id), name = redactor.redact(resource.name)
+            let metadata = redactor.redact(resource.metadata)
+            resource.id = id.text
+            resource.name = name.text
+            resource.metadata = metadata.map
+            redacted.formUnion(id.found.union(name.found).union(metadata.found))
         }
         var timeline = [TimelineEntry(at: now, actor: actor, kind: "created",
                                       message: "\(e.eventType.isEmpty ? "event" : e.eventType) from \(e.source), \(event.severity.rawValue) (\(priority))")]
@@ -42,7 +49,11 @@ public struct DraftBuilder: Sendable {
         }
         var actions: [RemediationAction] = []
         for (index, planned) in plan.actions.enumerated() {
+            // Parameters copy event values (`user_id` from the tags): stored redacted like the tags. The
+            // executor's unredacted inputs travel in the action's job payloads instead (`ExecutorInputs`),
+            // which no read of the API returns.
             var params = planned.parameters
+            if security.redactPII { params = redactor.redact(params).map }
             params["rule"] = planned.rule
             if let ttl = planned.compensateAfterSeconds { params["compensate_after_seconds"] = String(Int(ttl)) }
             if case .awaitingApproval(let expires) = planned.state { params["approval_ttl_seconds"] = String(Int(expires)) }
@@ -54,7 +65,7 @@ public struct DraftBuilder: Sendable {
         return IncidentDraft(
             source: e.source, eventID: e.eventID, contentHash: Self.contentHash(of: e), severity: event.severity,
             title: title, priority: priority, description: description, sourceVersion: e.sourceVersion,
-            eventType: e.eventType, category: e.category, resource: e.resource, metrics: e.metrics, tags: tags,
+            eventType: e.eventType, category: e.category, resource: resource, metrics: e.metrics, tags: tags,
             encryptedPayload: e.encryptedPayload.isEmpty ? nil : e.encryptedPayload,
             requestHash: security.includeRequestHash ? requestBytes.map { Digest.hex(Digest.sha256($0)) } : nil,
             assignedTeam: plan.team, escalationPolicy: plan.escalationPolicy, timeline: timeline,

@@ -53,16 +53,18 @@ struct CreateJobs: Sendable {
         }
         for (action, planned) in zip(draft.remediationActions, plan.actions) {
             let attempts = config.remediation.executors[action.kind]?.maxAttempts ?? 5
+            // The stored action's parameters may be redacted; the executor gets the plan's own values.
+            let payload = ExecutorInputs.payload(planned.parameters).merging(["action_id": action.id]) { $1 }
             switch planned.state {
             case .pending:
-                add(.remediate, "remediate:\(action.id)", attempts: attempts, ["action_id": action.id])
+                add(.remediate, "remediate:\(action.id)", attempts: attempts, payload)
                 if let ttl = planned.compensateAfterSeconds, planned.kind.compensation != nil {
                     add(.compensate, "remediate.compensate:\(action.id)", delaySeconds: ttl, attempts: attempts,
-                        ["action_id": action.id])
+                        payload)
                 }
             case .awaitingApproval(let expiresAfter):
                 add(.approvalExpiry, "approval.expire:\(action.id)", delaySeconds: expiresAfter, attempts: 5,
-                    ["action_id": action.id])
+                    payload)
             case .dryRun, .skipped, .suppressedByCooldown, .cappedByBlastRadius:
                 break
             }

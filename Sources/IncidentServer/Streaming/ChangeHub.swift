@@ -38,6 +38,11 @@ public final class ChangeHub: @unchecked Sendable {
     private var subscribers: [ObjectIdentifier: StreamSubscriber] = [:]
     private var follower: Task<Void, Never>?
     private var stopped = false
+    /// True while the follower reads a batch without payloads (no joined stream wanted them): a stream that
+    /// wants payloads cannot join then, or it would be offered that batch without them.
+    private var readingWithoutPayload = false
+    /// A stream that wants payloads waits to join: read the next batch with them.
+    private var payloadWanted = false
 
     public init(store: IncidentStore, configuration: Configuration = Configuration(), log: ServerLog = ServerLog()) {
         self.store = store
@@ -78,6 +83,10 @@ public final class ChangeHub: @unchecked Sendable {
     func join(_ subscriber: StreamSubscriber) -> Int64? {
         lock.withLock {
             guard let position, !stopped else { return nil }
+            if subscriber.includePayload && readingWithoutPayload {
+                payloadWanted = true
+                return nil
+            }
             subscribers[ObjectIdentifier(subscriber)] = subscriber
             return position
         }
@@ -129,11 +138,27 @@ public final class ChangeHub: @unchecked Sendable {
                 return
             }
         }
-        let changes = try await store.changes(after: from, limit: configuration.batchSize)
+        // Payloads (up to 1 MiB each) are read only when a joined stream may see them.
+        let withPayload = lock.withLock { () -> Bool in
+            let wanted = payloadWanted || subscribers.values.contains { $0.includePayload }
+            payloadWanted = false
+            readingWithoutPayload = !wanted
+            return wanted
+        }
+        let batch: IncidentChangeBatch
+        do {
+            batch = try await store.changeBatch(after: from, limit: configuration.batchSize, includePayload: withPayload)
+        } catch {
+            lock.withLock { readingWithoutPayload = false }
+            throw error
+        }
+        let changes = batch.changes
         if let last = changes.last {
             let entries = changes.map(FeedEntry.init)
             fanOut(entries, through: last.position)
-            if changes.count == configuration.batchSize { return }
+            if changes.count == configuration.batchSize || batch.stoppedAtByteBudget { return }
+        } else {
+            lock.withLock { readingWithoutPayload = false }
         }
         // Bounded, so a missed notification costs at most this long; a listener reconnect also wakes us.
         _ = try await store.waitForChanges(after: changes.last?.position ?? from, timeout: .seconds(5))
@@ -147,6 +172,8 @@ public final class ChangeHub: @unchecked Sendable {
             }
             for id in dropped { subscribers.removeValue(forKey: id) }
             position = last
+            // Streams joining from now on start after this batch: any may join.
+            readingWithoutPayload = false
         }
     }
 }

@@ -21,8 +21,11 @@ final class FeedEntry: Sendable {
         message.position = UInt64(max(0, change.position))
         message.version = UInt64(max(0, change.version))
         withoutPayload = EncodedMessage(message.serializedBytes())
-        if let payload = change.incident.encryptedPayload, !payload.isEmpty {
+        let payload = change.incident.encryptedPayload ?? []
+        let requestHash = change.incident.requestHash ?? ""
+        if !payload.isEmpty || !requestHash.isEmpty {
             message.encryptedPayload = payload
+            message.requestSha256 = requestHash
             withPayload = EncodedMessage(message.serializedBytes())
         } else {
             withPayload = withoutPayload

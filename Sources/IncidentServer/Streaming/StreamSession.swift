@@ -50,6 +50,8 @@ struct StreamSession {
                 byteCapacity: hub.configuration.subscriberBufferBytes, includePayload: includePayload)
             guard let joinedAt = hub.join(subscriber) else {
                 if hub.isStopped { throw RPCError(.unavailable, "server is shutting down") }
+                // The hub is reading a batch without payloads, which this stream needs: join after it.
+                try await Task.sleep(for: .milliseconds(5))
                 continue
             }
             defer { hub.leave(subscriber) }
@@ -76,7 +78,8 @@ struct StreamSession {
                 continue
             }
             if hubPosition - last <= Int64(batch) { return }
-            let changes = try await hub.store.changes(after: last, limit: batch)
+            let changes = try await hub.store.changeBatch(after: last, limit: batch,
+                                                          includePayload: includePayload).changes
             guard let end = changes.last?.position else { return }
             try await send(encoding(changes, through: end), through: end)
         }
@@ -87,9 +90,11 @@ struct StreamSession {
         let batch = hub.configuration.batchSize
         while last < end {
             try checkCancelled()
-            let changes = try await hub.store.changes(after: last, limit: batch)
+            let read = try await hub.store.changeBatch(after: last, limit: batch, includePayload: includePayload)
+            let changes = read.changes
             try await send(encoding(changes, through: end), through: min(end, changes.last?.position ?? end))
-            if changes.count < batch || (changes.last?.position ?? end) >= end {
+            // A batch cut short by its byte budget is not the end of what is visible.
+            if (changes.count < batch && !read.stoppedAtByteBudget) || (changes.last?.position ?? end) >= end {
                 // Positions up to `end` are all visible; the ones not read do not exist (sequence gaps).
                 last = max(last, end)
             }

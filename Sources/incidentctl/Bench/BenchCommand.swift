@@ -58,6 +58,9 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .long, help: "Fraction of creates (0...1) that repeat an event id already sent.")
     var duplicates = 0.0
 
+    @Option(name: .long, help: "The source of created events; the identity must be allowed to report it.")
+    var source = EventFactory.defaultSource
+
     @Option(name: .long, help: "--method stream: StreamIncidents subscribers.")
     var subscribers = 1000
 
@@ -105,7 +108,8 @@ struct Bench: AsyncParsableCommand {
             BenchTarget.complain("\(error)")
             throw ExitCode(ExitStatus.config)
         }
-        let events = EventFactory(mix: try SeverityMix(parsing: severityMix), duplicateRatio: duplicates)
+        let events = EventFactory(mix: try SeverityMix(parsing: severityMix), duplicateRatio: duplicates,
+                                  source: source)
         let progress = ProgressLine(enabled: !json && isatty(STDERR_FILENO) == 1)
         let report: BenchReport
         do {

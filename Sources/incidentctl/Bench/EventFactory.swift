@@ -45,17 +45,21 @@ struct SeverityMix: Sendable {
 struct EventFactory: Sendable {
     /// The tag whose value is `RUN/SEQUENCE`.
     static let sequenceTag = "bench_seq"
-    /// The source of every benchmark event (stream subscribers filter on it).
-    static let source = "incidentctl-bench"
+    /// The default source of benchmark events.
+    static let defaultSource = "incidentctl-bench"
 
     let mix: SeverityMix
     let duplicateRatio: Double
+    /// The source of every event of the run (stream subscribers filter on it); the identity the calls are made as
+    /// must be allowed to report it (by default an identity reports only its own name).
+    let source: String
     /// Random per run, so event ids never collide with an earlier run's on the same database.
     let run: String
 
-    init(mix: SeverityMix, duplicateRatio: Double) {
+    init(mix: SeverityMix, duplicateRatio: Double, source: String = EventFactory.defaultSource) {
         self.mix = mix
         self.duplicateRatio = duplicateRatio
+        self.source = source
         run = String(UInt64.random(in: 0...UInt64(UInt32.max)) | 0x1_0000_0000, radix: 36)
     }
 
@@ -79,7 +83,7 @@ struct EventFactory: Sendable {
     private func request(eventID: String, marker: String, severity: Severity) -> CreateIncidentRequest {
         var request = CreateIncidentRequest()
         request.eventId = eventID
-        request.source = Self.source
+        request.source = source
         request.sourceVersion = "1"
         request.timestamp = "2026-01-01T00:00:00Z"
         request.eventType = "violation"

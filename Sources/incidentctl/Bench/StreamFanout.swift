@@ -42,7 +42,7 @@ struct StreamFanout {
         let counters = LiveCounters()
         var request = StreamIncidentsRequest()
         request.sincePosition = start.position
-        request.sources = [EventFactory.source]
+        request.sources = [events.source]
         let requestBytes = request.serializedBytes()
         let streamOptions = CallOptions(timeout: nil, waitForReady: true)
 

@@ -112,7 +112,7 @@ scenario_durable_creates() {
     for concurrency in 64 256; do
         for round in $(seq 1 "$rounds"); do
             for label in ours cpp; do
-                bench "2-create-$concurrency" "$label" "$round" llm-shield --method create \
+                bench "2-create-$concurrency" "$label" "$round" llm-shield --method create --source llm-shield \
                     --concurrency "$concurrency" --connections "$connections" --duration "$seconds" \
                     --warmup "$warmup" --severity-mix critical=1,high=4,medium=20,low=75 --duplicates 0
             done
@@ -149,13 +149,13 @@ scenario_memory() {
 
     echo "(5b) memory: RSS before and after a soak of $soak_seconds s at $soak_rate creates/s"
     start_ours
-    bench 5-soak-warm ours 1 llm-shield --method create --rate "$soak_rate" --concurrency 64 \
+    bench 5-soak-warm ours 1 llm-shield --method create --source llm-shield --rate "$soak_rate" --concurrency 64 \
         --connections "$connections" --duration 20 --warmup 0
     local soak_before; soak_before=$(rss_kb "$PID_ours")
     ( while kill -0 "$PID_ours" 2>/dev/null; do echo "$(date +%s) $(rss_kb "$PID_ours")"; sleep 5; done ) \
         > "$out/soak-rss.txt" 2>/dev/null &
     local sampler=$!
-    bench 5-soak ours 1 llm-shield --method create --rate "$soak_rate" --concurrency 64 \
+    bench 5-soak ours 1 llm-shield --method create --source llm-shield --rate "$soak_rate" --concurrency 64 \
         --connections "$connections" --duration "$soak_seconds" --warmup 0
     kill "$sampler" 2>/dev/null || true
     printf 'soak\t%s\t%s\t%s\t%s\n' "$soak_seconds" "$soak_rate" "$soak_before" "$(rss_kb "$PID_ours")" \

@@ -76,6 +76,34 @@ struct DeliveryTests {
         await harness.stop()
     }
 
+    @Test("the executor gets the unredacted user_id, directly and after an approval; the stored action keeps it masked")
+    func executorInputsBypassTheRedactedCopy() async throws {
+        let user = "alice@example.com"
+        let harness = try await PipelineHarness.start()
+        let created = try await harness.create(severity: "critical", user: user)
+        #expect(try await eventually { harness.receiver.received(path: "/shield/block").count == 1 })
+        let sent = json(harness.receiver.received(path: "/shield/block")[0].body)
+        #expect((sent["parameters"] as? [String: String])?["user_id"] == user)
+        let stored = try await harness.incident(created.incidentId)
+        #expect(stored.remediationActions.first?.params["user_id"] == "[REDACTED:email]")
+        #expect(!"\(stored)".contains(user))
+        await harness.stop()
+
+        // An approved action's job is enqueued by the update: it finds the inputs in the action's expiry job.
+        let approving = try await PipelineHarness.start { config in
+            config.remediation.rules = [RemediationRule(name: "block", kind: .blockUser,
+                                                        conditions: RuleConditions(priorities: [.p0]),
+                                                        requiresApproval: true)]
+        }
+        let waiting = try await approving.create(severity: "critical", user: user)
+        _ = try await approving.client("secops").updateIncident(
+            .deciding(waiting.incidentId, action: "A1", .approve), options: .test)
+        #expect(try await eventually { approving.receiver.received(path: "/shield/block").count == 1 })
+        let approved = json(approving.receiver.received(path: "/shield/block")[0].body)
+        #expect((approved["parameters"] as? [String: String])?["user_id"] == user)
+        await approving.stop()
+    }
+
     @Test("a remediation call is retried after a 500 and after a timeout, with the same idempotency key, and acts once")
     func retriesAfter500AndTimeout() async throws {
         let harness = try await PipelineHarness.start()

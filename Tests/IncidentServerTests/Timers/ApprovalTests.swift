@@ -87,7 +87,9 @@ struct ApprovalTests {
         _ = try await secops.updateIncident(.deciding(decided.description, action: "A1", .approve), options: .test)
         for id in [expiring, decided] {
             let expiry = try await harness.jobs(for: id).filter { $0.kind == "approval.expire" }
-            #expect(expiry.map(\.payload) == [["action_id": "A1"]])
+            // The expiry job also carries the executor's inputs, for the remediation an approval enqueues.
+            #expect(expiry.map { $0.payload["action_id"] } == ["A1"])
+            #expect(expiry.allSatisfy { $0.payload["input.user_id"]?.hasPrefix("user-") == true })
             #expect(expiry.allSatisfy { abs($0.dueAfterCreation - 1) < 0.05 }, "due at the approval's 1 s TTL")
         }
         try await Task.sleep(for: .seconds(1.2))

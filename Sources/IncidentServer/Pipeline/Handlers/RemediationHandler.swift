@@ -39,8 +39,10 @@ struct RemediationHandler: JobHandler {
                 action: (action.id, "failed", ["error": "no executor configured"]))
             return .failed(reason: "no executor configured for \(action.kind)")
         }
+        let parameters = try await ExecutorInputs.parameters(of: (action.id, action.params), job: job,
+                                                             jobs: context.store.jobs)
         let outcome = await call(executor, action: action.kind, actionID: action.id, incident: incident,
-                                 parameters: action.params, job: job)
+                                 parameters: parameters, job: job)
         let (result, final) = context.result(of: outcome, job: job)
         guard final else { return result }
         switch result {
@@ -77,8 +79,10 @@ struct RemediationHandler: JobHandler {
                 "compensation_failed", "\(label) cannot be undone: no executor configured for its compensation")])
             return .failed(reason: "no executor configured for the compensation of \(action.kind)")
         }
+        let parameters = try await ExecutorInputs.parameters(of: (action.id, action.params), job: job,
+                                                             jobs: context.store.jobs)
         let outcome = await call(executor, action: undo, actionID: action.id, incident: incident,
-                                 parameters: action.params, job: job)
+                                 parameters: parameters, job: job)
         let (result, final) = context.result(of: outcome, job: job)
         guard final else { return result }
         switch result {
