@@ -63,7 +63,8 @@ wait_for_port() { # LOG PID: the port from "serving IncidentService on HOST:PORT
 load() { # PORT SECONDS WARMUP
     "$bin/incidentctl" bench --server "127.0.0.1:$1" --ca "$pki/ca.pem" --cert "$pki/llm-shield.pem" \
         --key "$pki/llm-shield.key" --json --method create --concurrency "$concurrency" \
-        --connections "$connections" --duration "$2" --warmup "$3" --severity-mix "$mix" --duplicates 0
+        --connections "$connections" --duration "$2" --warmup "$3" --severity-mix "$mix" --duplicates 0 \
+        --source llm-shield
 }
 
 # ---- (1) CPU per create ---------------------------------------------------------------
@@ -95,6 +96,9 @@ kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
 ref_calls=$("$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["calls_ok"])' "$out/reference.json")
 ref_us=$(per $((r1 - r0)) "$ref_calls" "$us")
 ref_rate=$("$python" -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["calls_per_s"]))' "$out/reference.json")
+
+echo "  ours: $rate creates/s, p99 $ours_p99 ms; server $server_us µs, Postgres $postgres_us µs, $switches_per switches per create"
+echo "  C++ reference: $ref_rate calls/s, $ref_us µs per call"
 
 # ---- (2) instructions per create --------------------------------------------------------
 ir_per="-"; cg_done=0
