@@ -139,14 +139,15 @@ public final class IncidentStore: Sendable {
             query.status?.rawValue, query.severity?.rawValue, query.maxPriority?.rawValue, query.source,
             query.assignedTeam, cursorTime, cursorID, limit + 1, list(query.statuses.map(\.rawValue)),
             list(query.severities.map(\.rawValue)), list(query.categories), query.createdAfter.map(EpochMicros.init),
-            query.createdBefore.map(EpochMicros.init),
+            query.createdBefore.map(EpochMicros.init), list(query.levels.map { String($0.rawValue) }),
         ]
         let statement = Statement("""
                 SELECT \(incidentColumns) FROM incidents i
                 WHERE ($1::text IS NULL OR i.status = $1) AND ($2::text IS NULL OR i.severity = $2)
                   AND ($3::smallint IS NULL OR i.priority <= $3) AND ($4::text IS NULL OR i.source = $4)
                   AND ($5::text IS NULL OR i.assigned_team = $5)
-                  AND ($9::text[] IS NULL OR i.status = ANY($9)) AND ($10::text[] IS NULL OR i.severity = ANY($10))
+                  AND ($9::text[] IS NULL OR i.status = ANY($9)) AND (($10::text[] IS NULL AND $14::text[] IS NULL) OR i.severity = ANY($10)
+                       OR i.priority = ANY($14::text[]::smallint[]))
                   AND ($11::text[] IS NULL OR i.category = ANY($11))
                   AND ($12::double precision IS NULL OR i.created_at >= to_timestamp($12))
                   AND ($13::double precision IS NULL OR i.created_at < to_timestamp($13))
