@@ -230,7 +230,7 @@ def test_grpcurl_with_an_api_key(server, pki):
                        "incident_manager.IncidentService/UpdateIncident")
     assert with_key.returncode == 0, with_key.stderr
     answer = json.loads(with_key.stdout)
-    assert (answer["severity"], answer["priority"]) == ("high", "P1")
+    assert (answer["severity"], answer["eventSeverity"], answer["priority"]) == ("P1", "high", "P1")
     assert answer["timeline"][-1]["actor"] == "ci-bot"
     wrong = grpcurl("viewer", "-H", "authorization: Bearer not-a-key", "-d", update, target,
                     "incident_manager.IncidentService/UpdateIncident")
