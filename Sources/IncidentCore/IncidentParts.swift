@@ -32,7 +32,7 @@ public struct TimelineEntry: Sendable, Hashable, Codable {
     public var message: String
     /// What happened, for programs: e.g. `from`/`to` of a status change, `action_id` of an action's step.
     public var details: [String: String]
-    /// The change-log position of the change that wrote the entry; the store stamps it when the change commits
+    /// The change-log position of the change that wrote the entry; the store supplies it when the change commits
     /// (0 for entries written before schema version 7, and for drafts not yet written).
     public var position: Int64
 
@@ -61,8 +61,8 @@ public struct TimelineEntry: Sendable, Hashable, Codable {
         position = try container.decodeIfPresent(Int64.self, forKey: .position) ?? 0
     }
 
-    // An unstamped entry is written without `position`, so the store's stamp (which fills only entries that
-    // lack one) gives it the position of the change that writes it.
+    // An entry not yet written has no `position` key, so the store's stamp (which fills only entries that lack
+    // one) gives it the position of the change that writes it.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(at, forKey: .at)
