@@ -30,12 +30,47 @@ public struct TimelineEntry: Sendable, Hashable, Codable {
     public var kind: String
     /// What happened, for people.
     public var message: String
+    /// What happened, for programs: e.g. `from`/`to` of a status change, `action_id` of an action's step.
+    public var details: [String: String]
+    /// The change-log position of the change that wrote the entry; the store supplies it when the change commits
+    /// (0 for entries written before schema version 8, and for drafts not yet written).
+    public var position: Int64
 
-    public init(at: Date, actor: String, kind: String, message: String) {
+    public init(at: Date, actor: String, kind: String, message: String, details: [String: String] = [:],
+                position: Int64 = 0) {
         self.at = at
         self.actor = actor
         self.kind = kind
         self.message = message
+        self.details = details
+        self.position = position
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case at, actor, kind, message, details, position
+    }
+
+    // Entries stored before `details` and `position` existed lack them; they read as empty and 0.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        at = try container.decode(Date.self, forKey: .at)
+        actor = try container.decode(String.self, forKey: .actor)
+        kind = try container.decode(String.self, forKey: .kind)
+        message = try container.decode(String.self, forKey: .message)
+        details = try container.decodeIfPresent([String: String].self, forKey: .details) ?? [:]
+        position = try container.decodeIfPresent(Int64.self, forKey: .position) ?? 0
+    }
+
+    // An entry not yet written has no `position` key, so the store's stamp (which fills only entries that lack
+    // one) gives it the position of the change that writes it.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(at, forKey: .at)
+        try container.encode(actor, forKey: .actor)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(message, forKey: .message)
+        if !details.isEmpty { try container.encode(details, forKey: .details) }
+        if position != 0 { try container.encode(position, forKey: .position) }
     }
 }
 
@@ -56,4 +91,7 @@ public struct RemediationAction: Sendable, Hashable, Codable {
         self.state = state
         self.params = params
     }
+
+    /// The timeline details that name this action.
+    public var details: [String: String] { ["action_id": id, "action_type": kind] }
 }

@@ -19,7 +19,10 @@ extension IncidentAPI.Incident {
         self.init()
         id = incident.id.description
         status = incident.status.rawValue
-        severity = incident.severity.rawValue
+        // The guide's field 3 is the level; the event's own word has a field of its own, and `priority` repeats
+        // the level until its documented removal.
+        severity = incident.priority.description
+        eventSeverity = incident.severity.rawValue
         title = incident.title
         description = incident.description
         createdAt = APITime.format(incident.createdAt)
@@ -74,6 +77,8 @@ extension IncidentAPI.TimelineEntry {
         kind = entry.kind
         actor = entry.actor
         message = entry.message
+        position = UInt64(max(0, entry.position))
+        details = entry.details
     }
 }
 
@@ -102,6 +107,7 @@ extension ActionState {
         case "succeeded", "done": self = .succeeded
         case "failed": self = .failed
         case "skipped", "dry_run", "suppressed_cooldown", "capped_blast_radius": self = .skipped
+        case "compensated": self = .compensated
         default: self = .unspecified
         }
     }

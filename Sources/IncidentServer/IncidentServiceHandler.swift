@@ -60,7 +60,7 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
                 throw RPCError(.permissionDenied, "source: identity \"\(identity.name)\" may not report source "
                                + "\"\(event.event.source.prefix(128))\"")
             }
-            let priority = config.severityMapping[event.severity] ?? event.severity.defaultPriority
+            let priority = config.level(of: event)
             let now = Date()
             // The plan reserves its cooldowns and blast-radius counts; a replay or a failed write gives them back.
             let (plan, reservation) = engine.withLock {
@@ -92,7 +92,7 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
                 : "incident \(id) created with priority \(priority)"
             response.links = [
                 "incident": "\(publicURL)/incidents/\(id)",
-                "api": "\(publicURL)/v1/incidents/\(id)",
+                "api": "\(publicURL)/api/v1/incidents/\(id)",
             ]
             response.duplicate = result.duplicate
             response.priority = priority.description
@@ -135,7 +135,7 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             let identity = try authorizer.authorize(context, for: .incidentUpdate)
             let id = try Self.incidentID(request.incidentId)
             let status = try request.status.map { name throws(RPCError) in try Self.status(named: name) }
-            let severity = try request.severity.map { name throws(RPCError) in try Self.severity(named: name) }
+            let severity = try request.severity.map { name throws(RPCError) in try Self.severityName(name) }
             let team = try request.assignedTeam.map(Self.teamName)
             let note = request.note.trimmingCharacters(in: .whitespacesAndNewlines)
             guard note.utf8.count <= 4096 else {
@@ -167,20 +167,29 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
                     }
                     entries.append(IncidentCore.TimelineEntry(
                         at: now, actor: identity.name, kind: "status_changed",
-                        message: "\(current.status.rawValue) → \(status.rawValue)"))
+                        message: "\(current.status.rawValue) → \(status.rawValue)",
+                        details: ["from": current.status.rawValue, "to": status.rawValue]))
                 }
-                // The priority follows the configured mapping, as on create; an unchanged severity is no change.
-                let newSeverity = severity == current.severity ? nil : severity
-                let newPriority = newSeverity.map { config.severityMapping[$0] ?? $0.defaultPriority }
-                if let newSeverity, let newPriority {
-                    let change = "\(current.severity.rawValue) (\(current.priority)) → "
-                        + "\(newSeverity.rawValue) (\(newPriority))"
+                // A level is set as named and keeps the event's word; a word re-maps the level through the
+                // configured mapping, as on create. An unchanged severity is no change.
+                var newSeverity: Severity?
+                if case .word(let word) = severity, word != current.severity { newSeverity = word }
+                let targetLevel = severity.map(config.level(for:))
+                let newPriority = newSeverity != nil || targetLevel != current.priority ? targetLevel : nil
+                if let severity, newSeverity != nil || newPriority != nil {
+                    let word = newSeverity ?? current.severity, level = newPriority ?? current.priority
+                    let change = "\(current.severity.rawValue) (\(current.priority)) → \(word.rawValue) (\(level))"
+                    var details = ["from": current.priority.description, "to": level.description,
+                                   "from_event_severity": current.severity.rawValue,
+                                   "to_event_severity": word.rawValue]
+                    if case .level = severity { details["set"] = "level" } else { details["set"] = "event_severity" }
                     entries.append(IncidentCore.TimelineEntry(
-                        at: now, actor: identity.name, kind: "severity_changed", message: change))
+                        at: now, actor: identity.name, kind: "severity_changed", message: change, details: details))
                 }
                 if let team {
                     entries.append(IncidentCore.TimelineEntry(at: now, actor: identity.name, kind: "assigned",
-                                                              message: "assigned to \(team)"))
+                                                              message: "assigned to \(team)",
+                                                              details: ["from": current.assignedTeam, "to": team]))
                 }
                 if !note.isEmpty {
                     entries.append(IncidentCore.TimelineEntry(
@@ -237,12 +246,21 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         return status
     }
 
-    /// Parses `critical`, `High`, ... as a severity.
-    static func severity(named name: String, field: String = "severity") throws(RPCError) -> Severity {
-        guard let severity = Severity(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
-            throw RPCError(.invalidArgument, "\(field): \"\(name)\" is not one of \(Severity.allNames)")
+    /// Parses `P1`, `critical`, `High`, ... as a level or an event word.
+    static func severityName(_ name: String, field: String = "severity") throws(RPCError) -> SeverityName {
+        guard let severity = SeverityName(name) else {
+            throw RPCError(.invalidArgument, "\(field): \(UnknownSeverityName(name: name).problem)")
         }
         return severity
+    }
+
+    /// The severity filter of a list or stream request.
+    static func severityFilter(_ names: [String], field: String = "severities") throws(RPCError) -> SeverityFilter {
+        do {
+            return try SeverityFilter(names: names)
+        } catch {
+            throw RPCError(.invalidArgument, "\(field): \(error.problem)")
+        }
     }
 
     static func teamName(_ name: String) throws(RPCError) -> String {
@@ -265,9 +283,9 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
                                     ("categories", request.categories)] where values.count > Self.maxFilterValues {
                 throw RPCError(.invalidArgument, "\(field): at most \(Self.maxFilterValues) values")
             }
-            query.severities = try request.severities.map { name throws(RPCError) in
-                try Self.severity(named: name, field: "severities")
-            }
+            let severities = try Self.severityFilter(request.severities)
+            query.severities = Array(severities.words)
+            query.levels = Array(severities.levels)
             query.statuses = try request.statuses.map { name throws(RPCError) in
                 try Self.status(named: name, field: "statuses")
             }

@@ -151,6 +151,7 @@ public final class IncidentStore: Sendable {
             query.assignedTeam, cursorTime, cursorID, limit + 1, list(query.statuses.map(\.rawValue)),
             list(query.severities.map(\.rawValue)), list(query.categories), query.createdAfter.map(EpochMicros.init),
             query.createdBefore.map(EpochMicros.init), Int64(max(1, query.byteBudget)),
+            list(query.levels.map { String($0.rawValue) }),
         ]
         let payload = query.includePayload ? "i.encrypted_payload" : nil
         // Rows past the budget are filtered above the LIMIT: their columns (the payload above all) are never
@@ -164,7 +165,8 @@ public final class IncidentStore: Sendable {
                     WHERE ($1::text IS NULL OR i.status = $1) AND ($2::text IS NULL OR i.severity = $2)
                       AND ($3::smallint IS NULL OR i.priority <= $3) AND ($4::text IS NULL OR i.source = $4)
                       AND ($5::text IS NULL OR i.assigned_team = $5)
-                      AND ($9::text[] IS NULL OR i.status = ANY($9)) AND ($10::text[] IS NULL OR i.severity = ANY($10))
+                      AND ($9::text[] IS NULL OR i.status = ANY($9)) AND (($10::text[] IS NULL AND $15::text[] IS NULL) OR i.severity = ANY($10)
+                           OR i.priority = ANY($15::text[]::smallint[]))
                       AND ($11::text[] IS NULL OR i.category = ANY($11))
                       AND ($12::double precision IS NULL OR i.created_at >= to_timestamp($12))
                       AND ($13::double precision IS NULL OR i.created_at < to_timestamp($13))

@@ -102,7 +102,10 @@ public struct IncidentQuery: Sendable, Hashable {
     public var status: IncidentStatus?
     public var severity: Severity?
     public var statuses: [IncidentStatus] = []
+    /// Event words; an incident matches one of these or one of `levels` (the API's one `severities` filter).
     public var severities: [Severity] = []
+    /// Levels (priorities); see `severities`.
+    public var levels: [Priority] = []
     public var categories: [String] = []
     /// Only incidents created at or after this time.
     public var createdAfter: Date?

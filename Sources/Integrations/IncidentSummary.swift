@@ -7,6 +7,7 @@ public struct IncidentSummary: Sendable, Hashable {
     public var title: String
     public var description: String
     public var status: String
+    /// The event's own word (critical … info); the level the guide calls severity is `priority`.
     public var severity: Severity
     public var priority: Priority
     public var category: String

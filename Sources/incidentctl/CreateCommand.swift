@@ -28,7 +28,7 @@ struct CreateCommand: AsyncParsableCommand {
     var sourceVersion: String?
     @Option(name: .long, help: "When it happened (RFC 3339).")
     var timestamp: String?
-    @Option(name: .long, help: "critical, high, medium, low or info.")
+    @Option(name: .long, help: "critical, high, medium, low or info, or a level P0 … P4.")
     var severity: String?
     @Option(name: .long, help: "One line saying what happened.")
     var title: String?

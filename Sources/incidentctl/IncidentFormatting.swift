@@ -9,7 +9,7 @@ enum IncidentFormatting {
     static func block(_ incident: Incident) -> String {
         var rows: [(String, String)] = [
             ("id", incident.id), ("title", incident.title), ("status", incident.status),
-            ("severity", incident.severity), ("priority", incident.priority), ("team", incident.assignedTeam),
+            ("severity", incident.severity), ("event severity", incident.eventSeverity), ("team", incident.assignedTeam),
             ("escalation", incident.escalationPolicy), ("category", incident.category),
             ("event type", incident.eventType), ("source", incident.source), ("event id", incident.eventId),
             ("events", String(incident.eventCount)), ("created", incident.createdAt), ("updated", incident.updatedAt),
@@ -47,11 +47,11 @@ enum IncidentFormatting {
     }
 
     /// The columns of `list`.
-    static let tableHeader = ["ID", "STATUS", "SEVERITY", "PRI", "TEAM", "CREATED", "TITLE"]
+    static let tableHeader = ["ID", "STATUS", "SEVERITY", "EVENT", "TEAM", "CREATED", "TITLE"]
 
     /// The cells of one row of `list`.
     static func tableRow(_ incident: Incident) -> [String] {
-        [incident.id, incident.status, incident.severity, incident.priority, orDash(incident.assignedTeam),
+        [incident.id, incident.status, incident.severity, orDash(incident.eventSeverity), orDash(incident.assignedTeam),
          incident.createdAt, oneLine(incident.title)]
     }
 
@@ -69,7 +69,7 @@ enum IncidentFormatting {
     /// One streamed change on one line: where it is in the change log and the incident as it now stands.
     static func changeLine(_ incident: Incident) -> String {
         let columns = [pad("#\(incident.position)", 8), pad(incident.updatedAt, 24), pad(incident.id, 18),
-                       pad(incident.status, 12), pad(incident.severity, 8), pad(incident.priority, 3),
+                       pad(incident.status, 12), pad(incident.severity, 3), pad(incident.eventSeverity, 8),
                        pad(orDash(incident.assignedTeam), 14), "v\(incident.version)", oneLine(incident.title)]
         return columns.joined(separator: " ")
     }
@@ -77,7 +77,7 @@ enum IncidentFormatting {
     /// What a create answered, for people: the incident, and whether the event was new to it.
     static func created(_ response: CreateIncidentResponse) -> String {
         let verb = response.duplicate ? "duplicate of" : "created"
-        var line = "\(verb) \(response.incidentId) (priority \(response.priority), version \(response.version))"
+        var line = "\(verb) \(response.incidentId) (severity \(response.priority), version \(response.version))"
         if response.duplicate { line += ": the event was already recorded and is counted on it" }
         if let link = response.links["incident"] { line += "\n  \(link)" }
         return line

@@ -85,9 +85,13 @@ struct RecordedEvent {
         func strings(_ value: Any?) -> [String: String] {
             (value as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
         }
-        let name = text("severity", "severity").lowercased()
-        guard let severity = Severity(rawValue: name), let priority = mapping[severity] else {
-            throw Problem(description: "severity \"\(name)\" is not one of \(Severity.allNames)")
+        // As the server reads it: a level is taken as given, a word goes through the mapping.
+        let name = text("severity", "severity")
+        let severity: Severity, priority: Priority
+        switch SeverityName(name) {
+        case .level(let level): (severity, priority) = (Severity(level: level), level)
+        case .word(let word): (severity, priority) = (word, mapping[word] ?? word.defaultPriority)
+        case nil: throw Problem(description: "severity \"\(name)\" is not one of \(SeverityName.allNames)")
         }
         let resource = field("resource", "resource") as? [String: Any] ?? [:]
         eventID = text("eventId", "event_id")

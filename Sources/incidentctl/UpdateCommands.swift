@@ -54,7 +54,7 @@ struct UpdateCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "new, acknowledged, in_progress, resolved or closed.")
     var status: String?
-    @Option(name: .long, help: "critical, high, medium, low or info.")
+    @Option(name: .long, help: "A level P0 … P4, or an event word critical … info (re-mapped to a level).")
     var severity: String?
     @Option(name: .long, help: "The team to assign it to.")
     var team: String?

@@ -34,7 +34,7 @@ func shieldEvent() -> SecurityEvent {
         ("source", "", "is required"),
         ("title", "  ", "is required"),
         ("severity", "", "is required"),
-        ("severity", "urgent", "must be one of critical, high, medium, low, info"),
+        ("severity", "urgent", "must be one of P0, P1, P2, P3, P4, critical, high, medium, low, info"),
         ("timestamp", "yesterday", "RFC 3339"),
         ("event_id", "a b", "spaces"),
         ("event_id", String(repeating: "x", count: 257), "at most 256"),

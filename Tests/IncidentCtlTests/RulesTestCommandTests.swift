@@ -56,6 +56,18 @@ struct CLI {
         #expect(plans[5]["page"] as? Bool == false && states(5).isEmpty)
     }
 
+    @Test func aRecordedEventMayNameALevelAsTheServerAccepts() throws {
+        let events = FileManager.default.temporaryDirectory.appendingPathComponent("levels-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: events) }
+        try Data(#"{"eventId": "custom-1", "source": "custom-monitor", "severity": "P2", "title": "Custom Alert"}"#
+            .utf8).write(to: events)
+        let result = try CLI.run(["rules", "test", "--config", CLI.fixture("rules.yaml"), "--events", events.path,
+                                  "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let plan = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(plan?["priority"] as? String == "P2")
+    }
+
     @Test func aBadRuleIsAConfigErrorNamingTheRule() throws {
         let result = try CLI.run(["rules", "test", "--config", CLI.fixture("unknown-action.yaml"),
                                   "--events", CLI.fixture("events.jsonl")])

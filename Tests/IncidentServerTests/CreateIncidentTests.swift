@@ -15,7 +15,7 @@ struct CreateIncidentTests {
         #expect(response.status == "accepted")
         #expect(response.incidentId.hasPrefix("INC-"))
         #expect(response.links["incident"] == "https://incidents.test:9090/incidents/\(response.incidentId)")
-        #expect(response.links["api"] == "https://incidents.test:9090/v1/incidents/\(response.incidentId)")
+        #expect(response.links["api"] == "https://incidents.test:9090/api/v1/incidents/\(response.incidentId)")
         #expect(response.duplicate == false)
         #expect(response.priority == "P0")
         #expect(response.version == 1)
@@ -24,7 +24,8 @@ struct CreateIncidentTests {
         let stored = try await harness.client("secops").getIncident(
             GetIncidentRequest.with(id: response.incidentId), options: .test)
         #expect(stored.title == "Prompt Injection Detected")
-        #expect(stored.severity == "critical")
+        #expect(stored.severity == "P0")
+        #expect(stored.eventSeverity == "critical")
         #expect(stored.status == "NEW")
         #expect(stored.source == "llm-shield")
         #expect(stored.resource?.id == "model-gpt4-prod")

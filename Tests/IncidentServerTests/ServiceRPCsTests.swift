@@ -20,7 +20,8 @@ struct ServiceRPCsTests {
         var request = UpdateIncidentRequest.with(id: created.incidentId)
         request.severity = "CRITICAL"
         let critical = try await secops.updateIncident(request, options: .test)
-        #expect(critical.severity == "critical")
+        #expect(critical.severity == "P0")
+        #expect(critical.eventSeverity == "critical")
         #expect(critical.priority == "P0")
         #expect(critical.version == created.version + 1)
         let change = try #require(critical.timeline.last { $0.kind == "severity_changed" })

@@ -29,7 +29,9 @@ struct UpdateAndListTests {
         #expect(incident.assignedTeam == "blue")
         #expect(incident.acknowledgedAt != nil)
         #expect(incident.resolvedAt == nil)
-        #expect(incident.timeline == [entry])
+        var stamped = entry
+        stamped.position = updated.position
+        #expect(incident.timeline == [stamped], "the entry carries the position of the change that wrote it")
         #expect(incident.version == 2)
 
         let sql = SQLClient(settings)

@@ -36,7 +36,7 @@ def test_create_then_get_over_mtls(api, channel_for, server):
     secops = pb2_grpc.IncidentServiceStub(channel_for("secops"))
     incident = secops.GetIncident(pb2.GetIncidentRequest(incident_id=created.incident_id), timeout=30)
     assert incident.title == "Prompt Injection Detected"
-    assert incident.severity == "critical"
+    assert (incident.severity, incident.event_severity, incident.priority) == ("P0", "critical", "P0")
     assert incident.status == "NEW"
     assert incident.resource.metadata["deployment_id"] == "dep-12345"
     assert incident.event_count == 2

@@ -111,14 +111,14 @@ def test_create_from_flags_then_get(ctl):
                     "--tag", "environment=staging", "--tag", "user_id=user-42", "--metric", "confidence=0.9",
                     "--resource-type", "model", "--resource-id", "model-7")
     assert result.stdout.startswith("created INC-"), result.stdout
-    assert "priority P0" in result.stdout
+    assert "severity P0" in result.stdout
     incident_id = result.stdout.split()[1]
 
     incident = ctl.json("get", incident_id)
     assert incident["id"] == incident_id
     assert incident["source"] == "incidentctl-e2e"
     assert incident["title"] == "Prompt injection from the CLI"
-    assert incident["severity"] == "critical"
+    assert (incident["severity"], incident["eventSeverity"]) == ("P0", "critical")
     assert incident["status"] == "NEW"
     assert incident["tags"] == {"environment": "staging", "user_id": "user-42"}
     assert incident["metrics"] == {"confidence": 0.9}
@@ -219,7 +219,8 @@ def test_severity_change(ctl):
     result = ctl("update", incident_id, "--severity", "critical", "--json")
     skip_if_unimplemented(result, "a severity change")
     assert result.returncode == OK, result.stderr
-    assert json.loads(result.stdout)["severity"] == "critical"
+    changed = json.loads(result.stdout)
+    assert (changed["severity"], changed["eventSeverity"]) == ("P0", "critical")
 
 
 # ---- list -------------------------------------------------------------------------------------------------------
@@ -245,7 +246,8 @@ def test_list_json_pages_and_all(ctl):
     assert [json.loads(line)["id"] for line in second.stdout.splitlines()] == listed[2:4]
 
     table = ctl.ok("list", "--team", team, "--all").stdout.splitlines()
-    assert table[0].split() == ["ID", "STATUS", "SEVERITY", "PRI", "TEAM", "CREATED", "TITLE"]
+    assert table[0].split() == ["ID", "STATUS", "SEVERITY", "EVENT", "TEAM", "CREATED", "TITLE"]
+    assert all(row.split()[2] == "P1" and row.split()[3] == "high" for row in table[1:]), "level, then the word"
     assert [row.split()[0] for row in table[1:]] == listed
     assert all(team in row for row in table[1:])
 
@@ -260,7 +262,9 @@ def test_list_with_several_values_of_a_filter(ctl):
     result = ctl("list", "--team", team, "--severity", "critical", "--severity", "low", "--json")
     skip_if_unimplemented(result, "several severities in one list filter")
     assert result.returncode == OK, result.stderr
-    assert sorted(json.loads(line)["severity"] for line in result.stdout.splitlines()) == ["critical", "low"]
+    assert sorted(json.loads(line)["eventSeverity"] for line in result.stdout.splitlines()) == ["critical", "low"]
+    by_level = ctl.ok("list", "--team", team, "--severity", "P0", "--severity", "p1", "--json").stdout.splitlines()
+    assert sorted(json.loads(line)["severity"] for line in by_level) == ["P0", "P1"]
 
 
 def test_list_by_category(ctl):

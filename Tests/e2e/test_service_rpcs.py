@@ -102,7 +102,7 @@ def test_severity_change_remaps_priority(api, channel_for):
     secops = pb2_grpc.IncidentServiceStub(channel_for("secops"))
     critical = secops.UpdateIncident(pb2.UpdateIncidentRequest(incident_id=created.incident_id, severity="Critical"),
                                      timeout=30)
-    assert (critical.severity, critical.priority) == ("critical", "P0")
+    assert (critical.severity, critical.event_severity, critical.priority) == ("P0", "critical", "P0")
     change = [entry for entry in critical.timeline if entry.kind == "severity_changed"][-1]
     assert change.message == "high (P1) → critical (P0)"
     assert change.actor == "secops"
@@ -230,7 +230,7 @@ def test_grpcurl_with_an_api_key(server, pki):
                        "incident_manager.IncidentService/UpdateIncident")
     assert with_key.returncode == 0, with_key.stderr
     answer = json.loads(with_key.stdout)
-    assert (answer["severity"], answer["priority"]) == ("high", "P1")
+    assert (answer["severity"], answer["eventSeverity"], answer["priority"]) == ("P1", "high", "P1")
     assert answer["timeline"][-1]["actor"] == "ci-bot"
     wrong = grpcurl("viewer", "-H", "authorization: Bearer not-a-key", "-d", update, target,
                     "incident_manager.IncidentService/UpdateIncident")

@@ -243,7 +243,8 @@ extension ConfigReader {
             if let priority = Priority(name: raw) {
                 result.insert(priority)
             } else if let severity = Severity(rawValue: raw) {
-                result.insert(severity.defaultPriority)
+                // The level the configured mapping gives the word, as an event's word gets.
+                result.insert(severityMapping[severity] ?? severity.defaultPriority)
             } else {
                 throw error(item, path, "unknown severity \"\(raw)\" (P0…P4 or \(Severity.allNames))")
             }

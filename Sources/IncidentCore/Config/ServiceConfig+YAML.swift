@@ -23,6 +23,13 @@ extension ServiceConfig {
 /// Walks the YAML nodes, keeping the key path for error messages.
 struct ConfigReader {
     let file: String
+    /// The file's `severity_mapping` once read: severity words in rule and routing conditions mean the level it
+    /// gives them, as events' words do.
+    var severityMapping = ServiceConfig.defaults.severityMapping
+
+    init(file: String) {
+        self.file = file
+    }
 
     mutating func read(_ root: Node) throws(ConfigError) -> ServiceConfig {
         var config = ServiceConfig.defaults
@@ -33,6 +40,7 @@ struct ConfigReader {
         if let identities = top["identities"] { config.identities = try readIdentities(identities) }
         if let tokens = top["tokens"] { config.tokens = try readTokens(tokens, identities: config.identities) }
         if let mapping = top["severity_mapping"] { config.severityMapping = try readSeverityMapping(mapping) }
+        severityMapping = config.severityMapping
         if let integrations = top["integrations"] { try readIntegrations(integrations, into: &config) }
         if let notifications = top["notifications"] { config.notifications = try readNotifications(notifications) }
         if let jobs = top["jobs"] { config.jobs = try readJobs(jobs) }
@@ -231,11 +239,22 @@ struct ConfigReader {
                 continue
             }
             guard name == "llm-shield" else {
-                throw error(nameNode, path, "unknown integration (this server implements llm-shield and webhooks)")
+                // The guide's other integrations (llm-sentinel, jira, ...) may stay in a shared config file as long
+                // as they are switched off; switched on, they would silently do nothing.
+                if case .mapping = body, let enabled = try mapping(body, path: path)["enabled"],
+                   try bool(enabled, path: "\(path).enabled") == false {
+                    continue
+                }
+                throw error(nameNode, path, "unknown integration (this server implements llm-shield and webhooks; "
+                            + "others may be listed with enabled: false)")
             }
             let map = try mapping(body, path: path)
             try expectOnly(["enabled", "authentication", "routing", "security", "auto_remediation", "sla"],
                            in: map, path: path)
+            // Switched off, the block is still checked (a typo stays an error) but none of it is applied.
+            let enabled = try map["enabled"].map { n throws(ConfigError) in try bool(n, path: "\(path).enabled") } ?? true
+            let unchanged = config
+            defer { if !enabled { config = unchanged } }
             if let auth = map["authentication"] {
                 let authPath = "\(path).authentication"
                 let authMap = try mapping(auth, path: authPath)
@@ -380,8 +399,8 @@ struct ConfigReader {
                 if let priority = Priority(name: raw) {
                     conditions.priorities.insert(priority)
                 } else if let severity = Severity(rawValue: raw) {
-                    // A severity name stands for the priority it maps to by default.
-                    conditions.priorities.insert(severity.defaultPriority)
+                    // A severity word stands for the level the configured mapping gives it, as an event's word does.
+                    conditions.priorities.insert(severityMapping[severity] ?? severity.defaultPriority)
                 } else {
                     throw error(item, "\(path).severity", "unknown severity \"\(raw)\" (P0…P4 or \(Severity.allNames))")
                 }

@@ -46,7 +46,7 @@ public struct ServiceConfig: Sendable, Hashable {
     /// (identities come from client certificates only until a `tokens` block names API key hashes or JWT keys).
     public static let defaults = ServiceConfig(
         listen: ["127.0.0.1:9090"],
-        publicURL: "https://localhost:9090",
+        publicURL: "https://127.0.0.1:8443",
         tls: TLSFiles(
             certificateChain: "certs/server.crt", privateKey: "certs/server.key", clientCA: "certs/ca.crt"),
         identities: [

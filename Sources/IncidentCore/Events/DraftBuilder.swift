@@ -35,7 +35,9 @@ public struct DraftBuilder: Sendable {
             redacted.formUnion(id.found.union(name.found).union(metadata.found))
         }
         var timeline = [TimelineEntry(at: now, actor: actor, kind: "created",
-                                      message: "\(e.eventType.isEmpty ? "event" : e.eventType) from \(e.source), \(event.severity.rawValue) (\(priority))")]
+                                      message: "\(e.eventType.isEmpty ? "event" : e.eventType) from \(e.source), \(event.severity.rawValue) (\(priority))",
+                                      details: ["severity": priority.description, "event_severity": event.severity.rawValue,
+                                                "source": e.source, "event_id": e.eventID])]
         if !redacted.isEmpty {
             timeline.append(TimelineEntry(at: now, actor: "system", kind: "redacted",
                                           message: "masked " + redacted.map(\.rawValue).sorted().joined(separator: ", ")))
@@ -60,7 +62,9 @@ public struct DraftBuilder: Sendable {
             if case .skipped(let reason) = planned.state { params["reason"] = reason }
             actions.append(RemediationAction(id: "A\(index + 1)", kind: planned.kind.description, state: planned.state.code, params: params))
             timeline.append(TimelineEntry(at: now, actor: "system", kind: "remediation_planned",
-                                          message: "A\(index + 1) \(planned.kind) by rule \(planned.rule): \(planned.state)"))
+                                          message: "A\(index + 1) \(planned.kind) by rule \(planned.rule): \(planned.state)",
+                                          details: ["action_id": "A\(index + 1)", "action_type": planned.kind.description,
+                                                    "rule": planned.rule, "state": planned.state.code]))
         }
         return IncidentDraft(
             source: e.source, eventID: e.eventID, contentHash: Self.contentHash(of: e), severity: event.severity,

@@ -5,7 +5,11 @@ import Foundation
 /// An event that passed validation, normalized: severity parsed, identifiers trimmed, types lower-cased.
 public struct ValidatedEvent: Sendable, Hashable {
     public var event: SecurityEvent
+    /// The event's word; for an event that named a level, the word the default scale gives that level.
     public var severity: Severity
+    /// The level the event named itself (`severity: "P2"`, the guide's custom sources); nil when it sent a word,
+    /// whose level then comes from the configured `severity_mapping`.
+    public var level: Priority?
     /// The event's own time, when it gave one.
     public var occurredAt: Date?
 }
@@ -37,12 +41,22 @@ public struct EventValidator: Sendable {
         try check(event.title, field: "title", max: limits.title)
         try check(event.description, field: "description", max: limits.description)
 
-        let severityName = event.severity.trimmingCharacters(in: .whitespaces).lowercased()
-        guard !severityName.isEmpty else { throw EventValidationError(field: "severity", problem: "is required") }
-        guard let severity = Severity(rawValue: severityName) else {
-            throw EventValidationError(field: "severity", problem: "must be one of \(Severity.allNames)")
+        guard !event.severity.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw EventValidationError(field: "severity", problem: "is required")
         }
-        event.severity = severityName
+        let severity: Severity
+        var level: Priority?
+        switch SeverityName(event.severity) {
+        case .word(let word):
+            severity = word
+            event.severity = word.rawValue
+        case .level(let named):
+            severity = Severity(level: named)
+            level = named
+            event.severity = named.description
+        case nil:
+            throw EventValidationError(field: "severity", problem: "must be one of \(SeverityName.allNames)")
+        }
 
         var occurredAt: Date?
         if !event.timestamp.isEmpty {
@@ -67,7 +81,7 @@ public struct EventValidator: Sendable {
         guard event.encryptedPayload.count <= limits.encryptedPayload else {
             throw EventValidationError(field: "encrypted_payload", problem: "is \(event.encryptedPayload.count) bytes; at most \(limits.encryptedPayload)")
         }
-        return ValidatedEvent(event: event, severity: severity, occurredAt: occurredAt)
+        return ValidatedEvent(event: event, severity: severity, level: level, occurredAt: occurredAt)
     }
 
     private func requireIdentifier(_ value: String, field: String) throws(EventValidationError) {

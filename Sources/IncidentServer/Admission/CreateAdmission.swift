@@ -33,8 +33,11 @@ public struct CreateAdmission: Sendable {
     /// The server hook.
     public func admit(_ method: MethodDescriptor, _ request: [UInt8]?, _ inFlight: Int) -> AdmissionDecision {
         guard method == create else { return .serve }
-        let priority = request.flatMap(Self.severity(in:)).flatMap { name in
-            Severity(rawValue: name.lowercased()).map { severityMapping[$0] ?? $0.defaultPriority }
+        let priority = request.flatMap(Self.severity(in:)).flatMap(SeverityName.init).map { name in
+            switch name {
+            case .level(let level): level
+            case .word(let word): severityMapping[word] ?? word.defaultPriority
+            }
         } ?? .p4  // no readable severity: the handler would refuse it anyway, so it is the first to shed
         guard let threshold = threshold(for: priority) else { return .serveUrgently }
         guard inFlight >= threshold else { return .serve }

@@ -93,8 +93,9 @@ struct PipelineContext: Sendable {
     }
 
     /// A timeline entry by the system, now.
-    func entry(_ kind: String, _ message: String) -> TimelineEntry {
-        TimelineEntry(at: Date(timeIntervalSince1970: now()), actor: "system", kind: kind, message: message)
+    func entry(_ kind: String, _ message: String, details: [String: String] = [:]) -> TimelineEntry {
+        TimelineEntry(at: Date(timeIntervalSince1970: now()), actor: "system", kind: kind, message: message,
+                      details: details)
     }
 
     /// What to do after a delivery: done, retry, or give up (on the last attempt a retryable failure is final).

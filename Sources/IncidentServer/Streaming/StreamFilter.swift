@@ -5,7 +5,8 @@ import RPC
 
 /// Which changes a subscriber asked for; empty lists match everything.
 struct StreamFilter: Sendable {
-    var severities: Set<String>
+    /// Levels (P0 … P4) and event words (critical … info): an incident matching any of them passes.
+    var severities: SeverityFilter
     var categories: Set<String>
     var statuses: Set<String>
     var sources: Set<String>
@@ -14,13 +15,7 @@ struct StreamFilter: Sendable {
     let matchesEverything: Bool
 
     init(_ request: StreamIncidentsRequest) throws(RPCError) {
-        var severities = Set<String>()
-        for name in request.severities {
-            guard let severity = Severity(rawValue: name.lowercased()) else {
-                throw RPCError(.invalidArgument, "severities: \"\(name)\" is not one of \(Severity.allNames)")
-            }
-            severities.insert(severity.rawValue)
-        }
+        let severities = try IncidentServiceHandler.severityFilter(request.severities)
         var statuses = Set<String>()
         for name in request.statuses {
             statuses.insert(try IncidentServiceHandler.status(named: name).rawValue)
@@ -36,7 +31,7 @@ struct StreamFilter: Sendable {
 
     func matches(_ incident: IncidentCore.Incident) -> Bool {
         matchesEverything || (
-            (severities.isEmpty || severities.contains(incident.severity.rawValue))
+            severities.matches(level: incident.priority, word: incident.severity)
                 && (statuses.isEmpty || statuses.contains(incident.status.rawValue))
                 && (categories.isEmpty || categories.contains(incident.category))
                 && (sources.isEmpty || sources.contains(incident.source))

@@ -49,7 +49,8 @@ public struct Webhook: Sendable {
         let values: [String: String] = [
             "event_type": trigger.rawValue, "timestamp": timestamp,
             "incident.id": incident.id, "incident.title": incident.title, "incident.description": incident.description,
-            "incident.severity": incident.severity.rawValue, "incident.priority": incident.priority.description,
+            "incident.severity": incident.priority.description, "incident.event_severity": incident.severity.rawValue,
+            "incident.priority": incident.priority.description,
             "incident.status": incident.status, "incident.category": incident.category,
             "incident.source": incident.source, "incident.team": incident.team, "incident.url": incident.url,
         ]
@@ -59,7 +60,8 @@ public struct Webhook: Sendable {
         } else {
             let object: [String: Any] = [
                 "event_type": trigger.rawValue, "timestamp": timestamp,
-                "incident": ["id": incident.id, "title": incident.title, "severity": incident.severity.rawValue,
+                "incident": ["id": incident.id, "title": incident.title, "severity": incident.priority.description,
+                             "event_severity": incident.severity.rawValue,
                              "priority": incident.priority.description, "status": incident.status,
                              "category": incident.category, "url": incident.url],
             ]

@@ -75,12 +75,14 @@ struct UpdateEffects {
             let said = reason.isEmpty ? "" : ": \(reason)"
             if verdict == .approve {
                 entries.append(.init(at: now, actor: actor, kind: "action_approved",
-                                     message: "\(id) \(decided.kind) approved by \(actor)\(said)"))
+                                     message: "\(id) \(decided.kind) approved by \(actor)\(said)",
+                                     details: ["action_id": id, "action_type": decided.kind]))
                 jobs.append(JobRequest(kind: JobKind.remediate.rawValue, key: "remediate:\(id)",
                                        priority: priority, payload: ["action_id": id]))
             } else {
                 entries.append(.init(at: now, actor: actor, kind: "action_rejected",
-                                     message: "\(id) \(decided.kind) rejected by \(actor)\(said)"))
+                                     message: "\(id) \(decided.kind) rejected by \(actor)\(said)",
+                                     details: ["action_id": id, "action_type": decided.kind]))
             }
         }
     }
@@ -119,10 +121,12 @@ struct UpdateEffects {
             }
         }
         if resolution == .fixed {
-            entries.append(.init(at: now, actor: actor, kind: "resolution", message: "resolved as fixed"))
+            entries.append(.init(at: now, actor: actor, kind: "resolution", message: "resolved as fixed",
+                                 details: ["resolution": "fixed"]))
         }
         if resolution == .falsePositive {
-            entries.append(.init(at: now, actor: actor, kind: "resolution", message: "resolved as a false positive"))
+            entries.append(.init(at: now, actor: actor, kind: "resolution", message: "resolved as a false positive",
+                                 details: ["resolution": "false_positive"]))
             compensateActed()
         }
     }
@@ -135,7 +139,8 @@ struct UpdateEffects {
                 kind: JobKind.compensate.rawValue, key: "remediate.compensate:\(action.id):false-positive",
                 priority: priority, payload: ["action_id": action.id, "reason": "false_positive"]))
             entries.append(.init(at: now, actor: actor, kind: "compensation_scheduled",
-                                 message: "\(action.id) \(action.kind): \(undo) scheduled (false positive)"))
+                                 message: "\(action.id) \(action.kind): \(undo) scheduled (false positive)",
+                                 details: ["action_id": action.id, "action_type": action.kind, "compensation": undo]))
         }
     }
 

@@ -37,7 +37,8 @@ struct ApprovalExpiryHandler: JobHandler {
                 return .done
             }
             let entry = TimelineEntry(at: now, actor: "system", kind: "action_denied",
-                                      message: "\(denied.id) \(denied.kind) denied: approval expired")
+                                      message: "\(denied.id) \(denied.kind) denied: approval expired",
+                                      details: ["action_id": denied.id, "action_type": denied.kind])
             _ = try await store.updateIncident(IncidentUpdate(
                 incidentID: incident.id, expectedVersion: incident.version, actor: "system",
                 timelineEntries: [entry], remediationActions: actions))
