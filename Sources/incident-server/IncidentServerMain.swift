@@ -84,11 +84,14 @@ struct IncidentServerMain {
                 security: .mutualTLS(certificateChainPath: config.tls.certificateChain,
                                      privateKeyPath: config.tls.privateKey, clientCAPath: config.tls.clientCA),
                 callObserver: RPCCallMetrics())
-            // INCIDENT_ADMISSION_LIMIT: unary calls in flight at which P1 creates are refused (lower ones earlier).
+            // INCIDENT_ADMISSION_LIMIT: unary calls in flight at which P1 creates are refused (lower ones earlier);
+            // INCIDENT_URGENT_PER_IDENTITY: P0 creates one identity may have on the urgent thread at once.
             let admission = CreateAdmission(
-                limit: environment["INCIDENT_ADMISSION_LIMIT"].flatMap { Int($0) } ?? 512,
-                severityMapping: config.severityMapping)
+                limit: environment["INCIDENT_ADMISSION_LIMIT"].flatMap { Int($0) } ?? 512, config: config,
+                urgentPerIdentity: environment["INCIDENT_URGENT_PER_IDENTITY"].flatMap { Int($0) }
+                    ?? CreateAdmission.defaultUrgentPerIdentity)
             configuration.admission = { admission.admit($0, $1, $2) }
+            configuration.callObserver = AdmissionCallObserver(admission, then: configuration.callObserver)
             server = try Server(configuration: configuration, services: served + reflection.services)
             try server.start()
         } catch {

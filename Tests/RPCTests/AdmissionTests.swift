@@ -10,7 +10,8 @@ struct AdmissionTests {
     func refusedBeforeTheHandler() async throws {
         let seen = Mutex<[(String, [UInt8]?, Int)]>([])
         let fixture = try TestServer.start { configuration in
-            configuration.admission = { method, request, inFlight in
+            configuration.admission = { context, request, inFlight in
+                let method = context.method
                 seen.withLock { $0.append((method.method, request, inFlight)) }
                 guard method.method == "Slow", request == Array("1".utf8) else { return .serve }
                 return .refuse(RPCError(.resourceExhausted, "shed by admission"))
@@ -36,8 +37,8 @@ struct AdmissionTests {
     @Test("a call admitted as urgent runs on the server's urgent thread, others on the shared executor")
     func urgentCallsRunOnTheirThread() async throws {
         let fixture = try TestServer.start { configuration in
-            configuration.admission = { method, request, _ in
-                method.method == "Thread" && request == Array("urgent".utf8) ? .serveUrgently : .serve
+            configuration.admission = { context, request, _ in
+                context.method.method == "Thread" && request == Array("urgent".utf8) ? .serveUrgently : .serve
             }
         }
         defer { Task { await fixture.server.shutdown(grace: .zero) } }
@@ -54,8 +55,8 @@ struct AdmissionTests {
     func countsUnaryHandlersInFlight() async throws {
         let counts = Mutex<[Int]>([])
         let fixture = try TestServer.start { configuration in
-            configuration.admission = { method, _, inFlight in
-                if method.method == "Echo" { counts.withLock { $0.append(inFlight) } }
+            configuration.admission = { context, _, inFlight in
+                if context.method.method == "Echo" { counts.withLock { $0.append(inFlight) } }
                 return .serve
             }
         }
