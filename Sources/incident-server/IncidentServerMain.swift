@@ -74,10 +74,14 @@ struct IncidentServerMain {
         }
         let streams = ChangeHub(store: store, configuration: hubConfiguration, log: log)
         streams.start()
-        let handler = IncidentServiceHandler(store: store, config: config, log: log, streams: streams)
+        // INCIDENT_STREAMS_PER_IDENTITY / INCIDENT_HEALTH_WATCHERS: open StreamIncidents per identity / Health.Watch.
+        let handler = IncidentServiceHandler(store: store, config: config, log: log, streams: streams,
+            streamsPerIdentity: environment["INCIDENT_STREAMS_PER_IDENTITY"].flatMap { Int($0) }
+                ?? IncidentServiceHandler.defaultStreamsPerIdentity)
         let server: Server
         do {
-            let served: [any RegistrableService] = [handler, HealthService(store: store)]
+            let served: [any RegistrableService] = [handler, HealthService(store: store, maxWatchers:
+                environment["INCIDENT_HEALTH_WATCHERS"].flatMap { Int($0) } ?? HealthService.defaultMaxWatchers)]
             let reflection = try ServerReflection(advertising: served, config: config)
             var configuration = ServerConfiguration(
                 listenAddresses: config.listen,

@@ -122,7 +122,7 @@ struct CreateAdmissionTests {
         #expect(admission.admit(Self.call(health, commonName: "intruder"), nil, 10_000) == .serve)
     }
 
-    @Test("one identity holds at most its share of the urgent thread; more P0s are served as P1, and ended calls give slots back")
+    @Test("one identity holds at most its share of the urgent thread; more P0s are served as P1; ended calls free it")
     func capsUrgentCallsPerIdentity() {
         let admission = Self.admission(limit: 100, urgentPerIdentity: 2)
         let critical = Self.request(severity: "critical")

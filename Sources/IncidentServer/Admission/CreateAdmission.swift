@@ -12,7 +12,7 @@ import ProtoWire
 import RPC
 import Synchronization
 
-/// Admits or refuses IncidentService calls by identity, and CreateIncident calls by priority while the server is loaded.
+/// Admits or refuses IncidentService calls by identity, and CreateIncident calls by priority under load.
 public final class CreateAdmission: Sendable {
     /// Unary handlers in flight at which P1 is refused; lower priorities are refused earlier (see `threshold`).
     public let limit: Int
