@@ -32,7 +32,7 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
     /// Most values one list filter may name.
     static let maxFilterValues = 64
     /// The default of `streamsPerIdentity`.
-    public static let defaultStreamsPerIdentity = 32
+    public static let defaultStreamsPerIdentity = 4096
     /// StreamIncidents calls each identity may have open.
     let streamQuota: StreamQuota
 
