@@ -1,5 +1,6 @@
-// The admission hook: it sees each call before its handler task exists, with the request and the number of unary
-// handlers in flight, and a refusal reaches the client as its status without the handler ever running.
+// The admission hook: it sees each call before its handler task exists, with its context (method, peer certificate,
+// metadata), the request and the number of unary handlers in flight, and a refusal reaches the client as its status
+// without the handler ever running.
 import RPC
 import Synchronization
 import Testing
@@ -32,6 +33,29 @@ struct AdmissionTests {
         #expect(fixture.probe.count("slow-started") == 1)
         #expect(seen.withLock { $0.map(\.0) } == ["Slow", "Slow"])
         #expect(seen.withLock { $0.map(\.1) } == [Array("1".utf8), Array("2".utf8)])
+    }
+
+    @Test("the hook sees the caller's certificate and request metadata, as the handler will")
+    func hookSeesTheCaller() async throws {
+        let seen = Mutex<[(peer: PeerIdentity?, token: String?)]>([])
+        let fixture = try TestServer.start { configuration in
+            configuration.admission = { context, _, _ in
+                seen.withLock { $0.append((context.peer, context.requestMetadata.first("authorization"))) }
+                return .serve
+            }
+        }
+        defer { Task { await fixture.server.shutdown(grace: .zero) } }
+        let channel = try fixture.channel()
+        let options = CallOptions(timeout: .seconds(30), metadata: Metadata(["authorization": "Bearer t"]))
+        let described = try await channel.unary(path: TestService.path("Peer"), request: [], options: options)
+        let calls = seen.withLock { $0 }
+        #expect(calls.count == 1)
+        let peer = try #require(calls.first?.peer)
+        // The handler describes the same certificate: common name first, fingerprint last.
+        let fields = String(decoding: described, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
+        #expect(fields.first.map(String.init) == peer.commonName)
+        #expect(fields.last.map(String.init) == peer.fingerprintSHA256)
+        #expect(calls.first?.token == "Bearer t")
     }
 
     @Test("a call admitted as urgent runs on the server's urgent thread, others on the shared executor")
