@@ -41,9 +41,9 @@ public struct ServerConfiguration: Sendable {
     public var maxSendMessageBytes: Int
     /// Connection liveness and age limits.
     public var keepalive: Keepalive
-    /// How long a new connection may take to finish its TLS handshake and send its HTTP/2 settings. The core keeps
-    /// each accepted connection's handshake state until this deadline even when the peer closed at once, so a bare
-    /// TCP connect (a load balancer's health check) holds memory for this long; the core's own default is 2 min.
+    /// How long a new connection may take to finish its TLS handshake and send its HTTP/2 settings. A connection
+    /// that connects and says nothing keeps its descriptor and handshake state until then; the core's default is
+    /// 2 min, which lets a trickle of silent connections pile up.
     public var handshakeTimeout: Duration = .seconds(10)
     /// Decides whether to serve each call before its handler task exists; `nil` serves every call.
     public var admission: CallAdmission?
