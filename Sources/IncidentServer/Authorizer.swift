@@ -21,10 +21,7 @@ final class Authorizer: Sendable {
 
     /// The caller's identity when it holds `permission` and is within its rate limit.
     func authorize(_ context: ServerContext, for permission: Permission) throws(RPCError) -> IdentityPolicy {
-        let identity = try authenticate(context)
-        guard identity.permissions.contains(permission) else {
-            throw RPCError(.permissionDenied, "identity \(identity.name) lacks the \(permission.rawValue) permission")
-        }
+        let identity = try permitted(context, for: permission)
         if let limit = identity.rateLimit {
             let now = Double((ContinuousClock.now - clockStart) / .milliseconds(1)) / 1000
             let decision = buckets.withLock { buckets in
@@ -42,6 +39,16 @@ final class Authorizer: Sendable {
                                "identity \(identity.name) is over its rate limit; retry after \(seconds)s",
                                trailingMetadata: trailers)
             }
+        }
+        return identity
+    }
+
+    /// The caller's identity when it holds `permission`, without touching its rate limit: admission asks this on
+    /// the completion-queue thread, before the handler (which then calls `authorize`) runs.
+    func permitted(_ context: ServerContext, for permission: Permission) throws(RPCError) -> IdentityPolicy {
+        let identity = try authenticate(context)
+        guard identity.permissions.contains(permission) else {
+            throw RPCError(.permissionDenied, "identity \(identity.name) lacks the \(permission.rawValue) permission")
         }
         return identity
     }

@@ -1,5 +1,6 @@
 // grpc.health.v1.Health: SERVING while the database answers a cheap query through the store, NOT_SERVING
-// otherwise. Open to every caller that passed mutual TLS, as load balancers and probes expect. Probes hammer it:
+// otherwise (the `liveness` service is SERVING while the process answers at all). Open to every caller that passed
+// mutual TLS, as load balancers and probes expect; Watch calls are capped, as each holds a task. Probes hammer it:
 // one database query answers every Check within `freshness`, so health checks never compete with incidents for
 // the pool.
 import IncidentAPI
@@ -16,15 +17,23 @@ public final class HealthService: Grpc_Health_V1_HealthProvider {
     /// The last answer and when it was read, or the probe under way that every caller waits for.
     private let latest = Mutex<(status: ServingStatus, at: ContinuousClock.Instant)?>(nil)
     private let inFlight = Mutex<Task<ServingStatus, Never>?>(nil)
+    /// Watch calls open at once, whoever makes them: each holds a task for as long as its client likes.
+    private let watchers: StreamQuota
+    /// The default of `maxWatchers`.
+    public static let defaultMaxWatchers = 64
 
-    /// The service names Check and Watch know: the whole server ("") and the IncidentService.
-    static let services: Set<String> = ["", "incident_manager.IncidentService"]
+    /// The service names Check and Watch know: the whole server (""), the IncidentService, and `liveness`.
+    static let services: Set<String> = ["", "incident_manager.IncidentService", liveness]
+    /// SERVING whenever the process answers gRPC at all, without asking the database: what liveness probes ask,
+    /// so a database outage makes replicas unready but does not restart them all.
+    public static let liveness = "liveness"
 
     /// `watchInterval` is how often Watch probes the database while a watcher is connected; an answer younger
-    /// than `freshness` is reused instead of asking the database again.
+    /// than `freshness` is reused instead of asking the database again; at most `maxWatchers` Watch calls are open.
     public init(store: IncidentStore, watchInterval: Duration = .seconds(5),
-                freshness: Duration = .milliseconds(250)) {
+                freshness: Duration = .milliseconds(250), maxWatchers: Int = HealthService.defaultMaxWatchers) {
         self.store = store
+        self.watchers = StreamQuota(cap: maxWatchers, what: "Health.Watch calls (INCIDENT_HEALTH_WATCHERS)")
         self.watchInterval = watchInterval
         self.freshness = freshness
     }
@@ -35,7 +44,7 @@ public final class HealthService: Grpc_Health_V1_HealthProvider {
         guard Self.services.contains(request.service) else {
             throw RPCError(.notFound, "unknown service \(request.service)")
         }
-        return Self.response(await probe())
+        return Self.response(request.service == Self.liveness ? .serving : await probe())
     }
 
     /// Sends the current status, then each change, until the caller goes away.
@@ -48,14 +57,16 @@ public final class HealthService: Grpc_Health_V1_HealthProvider {
             try await responses.send(Self.response(.serviceUnknown))
             return
         }
-        var last: Grpc_Health_V1_HealthCheckResponse.ServingStatus?
-        while !context.isCancelled && !Task.isCancelled {
-            let current = await probe()
-            if current != last {
-                try await responses.send(Self.response(current))
-                last = current
+        try await watchers.holding(for: "") {
+            var last: Grpc_Health_V1_HealthCheckResponse.ServingStatus?
+            while !context.isCancelled && !Task.isCancelled {
+                let current = request.service == Self.liveness ? .serving : await probe()
+                if current != last {
+                    try await responses.send(Self.response(current))
+                    last = current
+                }
+                try? await Task.sleep(for: watchInterval)
             }
-            try? await Task.sleep(for: watchInterval)
         }
     }
 

@@ -31,10 +31,18 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
     static let updateAttempts = 5
     /// Most values one list filter may name.
     static let maxFilterValues = 64
+    /// The default of `streamsPerIdentity`.
+    public static let defaultStreamsPerIdentity = 4096
+    /// StreamIncidents calls each identity may have open.
+    let streamQuota: StreamQuota
 
     /// `streams` is the server's hub (started and stopped with the server); without one the handler makes its
     /// own, started by the first stream.
-    public init(store: IncidentStore, config: ServiceConfig, log: ServerLog = ServerLog(), streams: ChangeHub? = nil) {
+    /// `streamsPerIdentity`: StreamIncidents calls one identity may have open at once.
+    public init(store: IncidentStore, config: ServiceConfig, log: ServerLog = ServerLog(), streams: ChangeHub? = nil,
+                streamsPerIdentity: Int = IncidentServiceHandler.defaultStreamsPerIdentity) {
+        self.streamQuota = StreamQuota(cap: streamsPerIdentity, what: "StreamIncidents calls per identity "
+                                       + "(INCIDENT_STREAMS_PER_IDENTITY)")
         self.store = store
         self.streams = streams ?? ChangeHub(store: store, log: log)
         self.config = config
@@ -335,9 +343,11 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
     ) async throws {
         do {
             let identity = try authorizer.authorize(context, for: .incidentStream)
-            log.info("stream opened by \(identity.name) after position \(request.sincePosition)")
-            try await followChanges(request, payload: authorizer.mayReadPayload(identity), responses: responses,
-                                    context: context)
+            try await streamQuota.holding(for: identity.name) {
+                log.info("stream opened by \(identity.name) after position \(request.sincePosition)")
+                try await followChanges(request, payload: authorizer.mayReadPayload(identity),
+                                        responses: responses, context: context)
+            }
         } catch {
             throw RPCError.from(error, log: log, method: "StreamIncidents")
         }

@@ -22,7 +22,7 @@ public struct ServerOptions: Sendable, Hashable {
                                [--tls-cert FILE] [--tls-key FILE] [--client-ca FILE] [--database-url URL]
                                [--metrics-listen HOST:PORT] [--log-format json|text]
           --certs DIR  shorthand for DIR/server.crt, DIR/server.key and DIR/ca.crt
-          --metrics-listen  serve Prometheus metrics at http://HOST:PORT/metrics (off when unset)
+          --metrics-listen  serve Prometheus metrics at http://HOST:PORT/metrics (off when unset; :PORT is loopback)
           --log-format      json (one object per line) or text; text on a terminal, json otherwise
         environment: INCIDENT_LISTEN (comma-separated addresses), DATABASE_URL, INCIDENT_METRICS_LISTEN,
                      INCIDENT_LOG_FORMAT, INCIDENT_LOG_LEVEL (trace..critical, default info), and the variables

@@ -74,21 +74,28 @@ struct IncidentServerMain {
         }
         let streams = ChangeHub(store: store, configuration: hubConfiguration, log: log)
         streams.start()
-        let handler = IncidentServiceHandler(store: store, config: config, log: log, streams: streams)
+        // INCIDENT_STREAMS_PER_IDENTITY / INCIDENT_HEALTH_WATCHERS: open StreamIncidents per identity / Health.Watch.
+        let handler = IncidentServiceHandler(store: store, config: config, log: log, streams: streams,
+            streamsPerIdentity: environment["INCIDENT_STREAMS_PER_IDENTITY"].flatMap { Int($0) }
+                ?? IncidentServiceHandler.defaultStreamsPerIdentity)
         let server: Server
         do {
-            let served: [any RegistrableService] = [handler, HealthService(store: store)]
+            let served: [any RegistrableService] = [handler, HealthService(store: store, maxWatchers:
+                environment["INCIDENT_HEALTH_WATCHERS"].flatMap { Int($0) } ?? HealthService.defaultMaxWatchers)]
             let reflection = try ServerReflection(advertising: served, config: config)
             var configuration = ServerConfiguration(
                 listenAddresses: config.listen,
                 security: .mutualTLS(certificateChainPath: config.tls.certificateChain,
                                      privateKeyPath: config.tls.privateKey, clientCAPath: config.tls.clientCA),
                 callObserver: RPCCallMetrics())
-            // INCIDENT_ADMISSION_LIMIT: unary calls in flight at which P1 creates are refused (lower ones earlier).
+            // INCIDENT_ADMISSION_LIMIT: unary calls in flight at which P1 creates are refused (lower ones earlier);
+            // INCIDENT_URGENT_PER_IDENTITY: P0 creates one identity may have on the urgent thread at once.
             let admission = CreateAdmission(
-                limit: environment["INCIDENT_ADMISSION_LIMIT"].flatMap { Int($0) } ?? 512,
-                severityMapping: config.severityMapping)
+                limit: environment["INCIDENT_ADMISSION_LIMIT"].flatMap { Int($0) } ?? 512, config: config,
+                urgentPerIdentity: environment["INCIDENT_URGENT_PER_IDENTITY"].flatMap { Int($0) }
+                    ?? CreateAdmission.defaultUrgentPerIdentity)
             configuration.admission = { admission.admit($0, $1, $2) }
+            configuration.callObserver = AdmissionCallObserver(admission, then: configuration.callObserver)
             server = try Server(configuration: configuration, services: served + reflection.services)
             try server.start()
         } catch {

@@ -1,5 +1,5 @@
 // grpc.health.v1 against the real server: SERVING with the database, NOT_SERVING once it is gone, and Watch
-// reporting the change.
+// reporting the change; `liveness` SERVING throughout.
 import Foundation
 import IncidentAPI
 import RPC
@@ -32,6 +32,10 @@ struct HealthTests {
         })
         if let next = try await iterator.next() { watched.append(next.status) }
         #expect(watched == [.serving, .notServing])
+        // Liveness does not depend on the database: a replica without Postgres is unready, not dead.
+        var liveness = Grpc_Health_V1_HealthCheckRequest()
+        liveness.service = "liveness"
+        #expect(try await health.check(liveness, options: .test).status == .serving)
         await harness.stop()
     }
 }

@@ -1,5 +1,6 @@
-// The admission hook: it sees each call before its handler task exists, with the request and the number of unary
-// handlers in flight, and a refusal reaches the client as its status without the handler ever running.
+// The admission hook: it sees each call before its handler task exists, with its context (method, peer certificate,
+// metadata), the request and the number of unary handlers in flight, and a refusal reaches the client as its status
+// without the handler ever running.
 import RPC
 import Synchronization
 import Testing
@@ -10,7 +11,8 @@ struct AdmissionTests {
     func refusedBeforeTheHandler() async throws {
         let seen = Mutex<[(String, [UInt8]?, Int)]>([])
         let fixture = try TestServer.start { configuration in
-            configuration.admission = { method, request, inFlight in
+            configuration.admission = { context, request, inFlight in
+                let method = context.method
                 seen.withLock { $0.append((method.method, request, inFlight)) }
                 guard method.method == "Slow", request == Array("1".utf8) else { return .serve }
                 return .refuse(RPCError(.resourceExhausted, "shed by admission"))
@@ -33,11 +35,34 @@ struct AdmissionTests {
         #expect(seen.withLock { $0.map(\.1) } == [Array("1".utf8), Array("2".utf8)])
     }
 
+    @Test("the hook sees the caller's certificate and request metadata, as the handler will")
+    func hookSeesTheCaller() async throws {
+        let seen = Mutex<[(peer: PeerIdentity?, token: String?)]>([])
+        let fixture = try TestServer.start { configuration in
+            configuration.admission = { context, _, _ in
+                seen.withLock { $0.append((context.peer, context.requestMetadata.first("authorization"))) }
+                return .serve
+            }
+        }
+        defer { Task { await fixture.server.shutdown(grace: .zero) } }
+        let channel = try fixture.channel()
+        let options = CallOptions(timeout: .seconds(30), metadata: Metadata(["authorization": "Bearer t"]))
+        let described = try await channel.unary(path: TestService.path("Peer"), request: [], options: options)
+        let calls = seen.withLock { $0 }
+        #expect(calls.count == 1)
+        let peer = try #require(calls.first?.peer)
+        // The handler describes the same certificate: common name first, fingerprint last.
+        let fields = String(decoding: described, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
+        #expect(fields.first.map(String.init) == peer.commonName)
+        #expect(fields.last.map(String.init) == peer.fingerprintSHA256)
+        #expect(calls.first?.token == "Bearer t")
+    }
+
     @Test("a call admitted as urgent runs on the server's urgent thread, others on the shared executor")
     func urgentCallsRunOnTheirThread() async throws {
         let fixture = try TestServer.start { configuration in
-            configuration.admission = { method, request, _ in
-                method.method == "Thread" && request == Array("urgent".utf8) ? .serveUrgently : .serve
+            configuration.admission = { context, request, _ in
+                context.method.method == "Thread" && request == Array("urgent".utf8) ? .serveUrgently : .serve
             }
         }
         defer { Task { await fixture.server.shutdown(grace: .zero) } }
@@ -54,8 +79,8 @@ struct AdmissionTests {
     func countsUnaryHandlersInFlight() async throws {
         let counts = Mutex<[Int]>([])
         let fixture = try TestServer.start { configuration in
-            configuration.admission = { method, _, inFlight in
-                if method.method == "Echo" { counts.withLock { $0.append(inFlight) } }
+            configuration.admission = { context, _, inFlight in
+                if context.method.method == "Echo" { counts.withLock { $0.append(inFlight) } }
                 return .serve
             }
         }

@@ -34,7 +34,12 @@ def test_kubernetes_manifests_parse_and_fit_together():
     ports = {port["name"]: port["containerPort"] for port in container["ports"]}
     assert ports == {"grpc": 9090, "metrics": 9464}
     assert "grpc_health_probe" in container["readinessProbe"]["exec"]["command"][0]
-    assert container["livenessProbe"]["httpGet"]["port"] == "metrics"
+    # Probes go through gRPC health over mTLS, never the metrics port (a slow scrape must not fail a probe);
+    # liveness and startup ask `liveness`, which does not depend on the database.
+    for probe in ("livenessProbe", "startupProbe"):
+        command = container[probe]["exec"]["command"]
+        assert "grpc_health_probe" in command[0] and "-service=liveness" in command, probe
+        assert "httpGet" not in container[probe], probe
     mounts = {mount["name"]: mount["mountPath"] for mount in container["volumeMounts"]}
     volumes = {volume["name"]: volume for volume in pod["spec"]["volumes"]}
     assert volumes["tls"]["secret"]["secretName"] == "incident-server-tls"

@@ -194,8 +194,9 @@ def test_json_log_lines_carry_ids_and_no_secrets(api, stub, ops_server):
     assert len(records) >= 3 and len(records) >= len(lines) - 2, "the server's lines are JSON"
     mine = [r for r in records if r.get("request_id") == request_id]
     assert mine, "the create's log line carries the client's request id"
+    # The call carried ci-bot's API key over llm-shield's certificate: its lines name the identity it acted as.
     assert any(r.get("incident_id") == created.incident_id and r.get("method") == f"{SERVICE}/CreateIncident"
-               and r.get("identity") == "llm-shield" for r in mine), mine
+               and r.get("identity") == "ci-bot via token (certificate llm-shield)" for r in mine), mine
     text = "\n".join(lines)
     for secret in (API_KEY, EMAIL, PHONE, PAYLOAD.decode(), base64.b64encode(PAYLOAD).decode(), "victim."):
         assert secret not in text, f"{secret!r} reached the log"

@@ -1,7 +1,9 @@
 // A tiny HTTP/1.1 responder for Prometheus scrapes: `GET /metrics` answers the exposition text, anything else
-// 404 (or 405). One POSIX socket and one thread; a scrape is a handful of requests a minute, served one at a time
-// with short socket timeouts so a stuck client cannot hold it for long.
+// 404 (or 405). One POSIX listener; each connection is answered on a thread of its own, a few at a time, within an
+// absolute deadline: a client that dribbles its request a byte at a time loses its connection when the deadline
+// passes, and meanwhile other scrapes are answered beside it. Kubernetes probes use gRPC health, not this port.
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -16,18 +18,27 @@ public final class MetricsEndpoint: Sendable {
         public var description: String { "cannot serve metrics on \(address): \(reason)" }
     }
 
+    /// How long one connection may take, from accept to the last byte of the answer, however it trickles.
+    public static let defaultConnectionDeadline: Duration = .seconds(5)
+    /// Connections answered at once; more are told 503 at once rather than queued behind slow ones.
+    public static let defaultMaxConnections = 8
+
     /// The port bound (useful when asked for port 0).
     public let port: Int
     private let socket: Int32
     private let render: @Sendable () -> [UInt8]
 
-    /// Binds `address` (`HOST:PORT`, `[V6]:PORT`) and starts answering; `render` makes the body of each scrape.
-    public init(address: String, render: @escaping @Sendable () -> [UInt8]) throws(StartError) {
-        guard let colon = address.lastIndex(of: ":"), let portNumber = UInt16(address[address.index(after: colon)...])
+    /// Binds `address` (`HOST:PORT`, `[V6]:PORT`; `:PORT` or `PORT` alone binds loopback, so metrics are only
+    /// public when a host says so) and starts answering; `render` makes the body of each scrape.
+    public init(address: String, connectionDeadline: Duration = MetricsEndpoint.defaultConnectionDeadline,
+                maxConnections: Int = MetricsEndpoint.defaultMaxConnections,
+                render: @escaping @Sendable () -> [UInt8]) throws(StartError) {
+        let colon = address.lastIndex(of: ":")
+        guard let portNumber = UInt16(colon.map { address[address.index(after: $0)...] } ?? address[...])
         else { throw StartError(address: address, reason: "expected HOST:PORT") }
-        var host = String(address[..<colon])
+        var host = colon.map { String(address[..<$0]) } ?? ""
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        if host.isEmpty { host = "0.0.0.0" }
+        if host.isEmpty { host = "127.0.0.1" }
 
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -57,7 +68,8 @@ public final class MetricsEndpoint: Sendable {
         }
         socket = fd
         self.render = render
-        let thread = Thread { [fd, render] in Self.serve(listener: fd, render: render) }
+        let limits = ConnectionLimits(deadline: connectionDeadline, maxConnections: max(1, maxConnections))
+        let thread = Thread { [fd, render] in Self.serve(listener: fd, limits: limits, render: render) }
         thread.name = "metrics-http"
         thread.start()
     }
@@ -67,7 +79,7 @@ public final class MetricsEndpoint: Sendable {
         Glibc.shutdown(socket, Int32(SHUT_RDWR))
     }
 
-    private static func serve(listener: Int32, render: @Sendable () -> [UInt8]) {
+    private static func serve(listener: Int32, limits: ConnectionLimits, render: @escaping @Sendable () -> [UInt8]) {
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 {
@@ -76,20 +88,49 @@ public final class MetricsEndpoint: Sendable {
                 return
             }
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-            var timeout = timeval(tv_sec: 2, tv_usec: 0)
-            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            answer(client, render: render)
-            close(client)
+            guard limits.open.add(1, ordering: .acquiringAndReleasing).newValue <= limits.maxConnections else {
+                // Full: a busy answer that never waits for the client, so the accept loop never stalls either.
+                let busy = reply(503, "Service Unavailable", body: Array("busy; retry\n".utf8),
+                                 extra: "Retry-After: 1\r\n")
+                _ = busy.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+                close(client)
+                limits.open.subtract(1, ordering: .acquiringAndReleasing)
+                continue
+            }
+            let deadline = ContinuousClock.now + limits.deadline
+            let connection = Thread {
+                answer(client, by: deadline, render: render)
+                close(client)
+                limits.open.subtract(1, ordering: .acquiringAndReleasing)
+            }
+            connection.name = "metrics-conn"
+            connection.start()
         }
     }
 
-    /// Reads the request head (at most 8 KiB) and writes one response; the connection is then closed.
-    private static func answer(_ client: Int32, render: @Sendable () -> [UInt8]) {
+    /// Waits until `client` is ready for `events` or `deadline` passes; false when it passed (or the socket failed).
+    private static func wait(_ client: Int32, for events: Int16, by deadline: ContinuousClock.Instant) -> Bool {
+        while true {
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero else { return false }
+            let milliseconds = Int32(min(60_000, max(1, (left / .milliseconds(1)).rounded(.up))))
+            var entry = pollfd(fd: client, events: events, revents: 0)
+            let ready = poll(&entry, 1, milliseconds)
+            if ready > 0 { return true }
+            if ready < 0 && errno == EINTR { continue }
+            if ready < 0 { return false }
+        }
+    }
+
+    /// Reads the request head (at most 8 KiB) and writes one response by `deadline`; the connection is then closed.
+    private static func answer(_ client: Int32, by deadline: ContinuousClock.Instant,
+                               render: @Sendable () -> [UInt8]) {
         var head: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1024)
         while head.count < 8192 {
-            let n = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+            guard wait(client, for: Int16(POLLIN), by: deadline) else { return }
+            let n = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { continue }
             if n <= 0 { return }
             head += chunk[..<n]
             if head.count >= 4 && head[...].containsTerminator { break }
@@ -110,9 +151,11 @@ public final class MetricsEndpoint: Sendable {
         }
         var sent = 0
         while sent < response.count {
+            guard wait(client, for: Int16(POLLOUT), by: deadline) else { return }
             let n = response.withUnsafeBytes {
-                send(client, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL))
+                send(client, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
             }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { continue }
             if n <= 0 { return }
             sent += n
         }
@@ -138,5 +181,18 @@ extension ArraySlice<UInt8> {
             index += 1
         }
         return false
+    }
+}
+
+/// The per-connection deadline and the bound on connections answered at once, shared with each connection's thread.
+private final class ConnectionLimits: Sendable {
+    let deadline: Duration
+    let maxConnections: Int
+    /// Connections accepted and not yet closed.
+    let open = Atomic<Int>(0)
+
+    init(deadline: Duration, maxConnections: Int) {
+        self.deadline = deadline
+        self.maxConnections = maxConnections
     }
 }

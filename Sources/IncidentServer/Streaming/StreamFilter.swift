@@ -15,6 +15,13 @@ struct StreamFilter: Sendable {
     let matchesEverything: Bool
 
     init(_ request: StreamIncidentsRequest) throws(RPCError) {
+        // As ListIncidents: a filter is a short list, not a way to make the server hash megabytes per change.
+        for (field, count) in [("severities", request.severities.count), ("categories", request.categories.count),
+                               ("statuses", request.statuses.count), ("sources", request.sources.count),
+                               ("assigned_teams", request.assignedTeams.count)]
+        where count > IncidentServiceHandler.maxFilterValues {
+            throw RPCError(.invalidArgument, "\(field): at most \(IncidentServiceHandler.maxFilterValues) values")
+        }
         let severities = try IncidentServiceHandler.severityFilter(request.severities)
         var statuses = Set<String>()
         for name in request.statuses {

@@ -22,6 +22,7 @@ struct CoreChannelArguments {
             (GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
              CoreTime.milliseconds(keepalive.minimumClientPingInterval)))
         integers.append((GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0))
+        integers.append((GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, CoreTime.milliseconds(configuration.handshakeTimeout)))
         // SO_REUSEPORT would let a second process silently share our port: a port in use must be an error.
         integers.append((GRPC_ARG_ALLOW_REUSEPORT, 0))
         if let age = keepalive.maxConnectionAge {

@@ -79,7 +79,7 @@ final class ServerCall: Completion, @unchecked Sendable {
         let counted = !isStream && handler.requestArrivesWithCall
         var urgent = false
         if let admission = runtime.admission {
-            switch admission(context.method, request, runtime.unaryHandlersInFlight.load(ordering: .relaxed)) {
+            switch admission(context, request, runtime.unaryHandlersInFlight.load(ordering: .relaxed)) {
             case .serve: break
             case .serveUrgently: urgent = true
             case .refuse(let refusal):

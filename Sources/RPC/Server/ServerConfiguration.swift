@@ -7,10 +7,11 @@ import Musl
 
 /// A decision made on a completion-queue thread, before a call's handler task exists, whether and how to serve it.
 /// Refusing here costs no task, so under overload work is shed before it queues behind other calls on the shared
-/// executor. Called with the method, the request message (for methods whose request arrives with the call, else nil)
-/// and how many unary handlers are running or waiting to run; it must be cheap and must not block.
+/// executor. Called with the call's context (method, peer certificate, request metadata), the request message (for
+/// methods whose request arrives with the call, else nil) and how many unary handlers are running or waiting to run;
+/// it must be cheap and must not block.
 public typealias CallAdmission = @Sendable (
-    _ method: MethodDescriptor, _ request: [UInt8]?, _ unaryHandlersInFlight: Int
+    _ context: ServerContext, _ request: [UInt8]?, _ unaryHandlersInFlight: Int
 ) -> AdmissionDecision
 
 /// What `CallAdmission` decided for one call.
@@ -40,6 +41,10 @@ public struct ServerConfiguration: Sendable {
     public var maxSendMessageBytes: Int
     /// Connection liveness and age limits.
     public var keepalive: Keepalive
+    /// How long a new connection may take to finish its TLS handshake and send its HTTP/2 settings. A connection
+    /// that connects and says nothing keeps its descriptor and handshake state until then; the core's default is
+    /// 2 min, which lets a trickle of silent connections pile up.
+    public var handshakeTimeout: Duration = .seconds(10)
     /// Decides whether to serve each call before its handler task exists; `nil` serves every call.
     public var admission: CallAdmission?
     /// Told about each call as it runs and ends (metrics, request-scoped logging); `nil` = nobody.

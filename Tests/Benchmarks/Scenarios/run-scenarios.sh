@@ -49,7 +49,9 @@ printf 'scenario\tlabel\tround\tfile\tserver_cpu_pct\tserver_rss_kb\tserver_peak
 start_ours() { # sets PID_ours and PORT_ours: a fresh process on the run's database
     stop ours
     local log="$out/logs/incident-server-$(date +%s%N).log"
-    DATABASE_URL="$db_url" GRPC_VERBOSITY=ERROR "$bin/incident-server" --listen 127.0.0.1:0 \
+    # One identity holds every subscriber here: the per-identity stream cap (an abuse guard) must not cut the run.
+    DATABASE_URL="$db_url" GRPC_VERBOSITY=ERROR INCIDENT_STREAMS_PER_IDENTITY=$((idle_streams + subscribers + 64)) \
+        "$bin/incident-server" --listen 127.0.0.1:0 \
         --tls-cert "$pki/server.pem" --tls-key "$pki/server.key" --client-ca "$pki/ca.pem" > "$log" 2>&1 &
     PID_ours=$!; PORT_ours=
     for _ in $(seq 1 600); do
