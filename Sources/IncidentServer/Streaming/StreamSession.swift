@@ -23,6 +23,8 @@ struct StreamSession {
     var last: Int64
     /// The last position actually sent: where a stream ended for falling behind resumes.
     var lastSent: Int64
+    /// `from_now`: skip the history and start at the head the hub returns at the first join.
+    var startsAtHead = false
 
     /// How many times a stream may fall behind while still catching up before it is ended.
     static let maxRejoins = 3
@@ -44,15 +46,23 @@ struct StreamSession {
         hub.start()
         var rejoins = 0
         while true {
-            try await catchUp()
+            if !startsAtHead { try await catchUp() }
             let subscriber = StreamSubscriber(
                 filter: filter, capacity: hub.configuration.subscriberBuffer,
                 byteCapacity: hub.configuration.subscriberBufferBytes, includePayload: includePayload)
             guard let joinedAt = hub.join(subscriber) else {
                 if hub.isStopped { throw RPCError(.unavailable, "server is shutting down") }
+                // The hub has not read where the log stands yet (catchUp waits for it otherwise).
+                if startsAtHead { try await Task.sleep(for: .milliseconds(50)) }
                 continue
             }
             defer { hub.leave(subscriber) }
+            if startsAtHead {
+                // The head at the join is "now": the hub offers everything after it, so nothing is lost between.
+                last = max(last, joinedAt)
+                lastSent = max(lastSent, joinedAt)
+                startsAtHead = false
+            }
             try await fill(through: joinedAt)
             if subscriber.hasOverflowed {
                 // The hub ran ahead while we read the store: read on from the store and join again.
@@ -166,6 +176,7 @@ extension IncidentServiceHandler {
         var session = StreamSession(
             hub: streams, filter: try StreamFilter(request), since: Int64(clamping: request.sincePosition),
             includePayload: payload, responses: responses, context: context)
+        session.startsAtHead = request.fromNow
         try await session.run()
     }
 }
