@@ -13,8 +13,8 @@ struct WatchCommand: AsyncParsableCommand {
         abstract: "Follow changes to incidents live (Ctrl-C ends).",
         discussion: """
         Each change is one line: its change-log position, the time, and the incident as it now stands. \
-        By default only changes from now on are shown: the server starts at its current change-log head, \
-        with nothing lost between. --since POSITION starts after that position instead (--since 0 replays \
+        By default only changes from now on are shown: the server starts after the newest change committed \
+        when the stream opens, and sends every later one. --since POSITION starts after that position instead (--since 0 replays \
         every change the server keeps first, then live ones follow). When the connection is lost the stream \
         is reopened after the last position printed, with backoff, and a notice goes to stderr.
         """

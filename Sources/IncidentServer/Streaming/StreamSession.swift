@@ -23,8 +23,6 @@ struct StreamSession {
     var last: Int64
     /// The last position actually sent: where a stream ended for falling behind resumes.
     var lastSent: Int64
-    /// `from_now`: skip the history and start at the head the hub returns at the first join.
-    var startsAtHead = false
 
     /// How many times a stream may fall behind while still catching up before it is ended.
     static let maxRejoins = 3
@@ -46,23 +44,15 @@ struct StreamSession {
         hub.start()
         var rejoins = 0
         while true {
-            if !startsAtHead { try await catchUp() }
+            try await catchUp()
             let subscriber = StreamSubscriber(
                 filter: filter, capacity: hub.configuration.subscriberBuffer,
                 byteCapacity: hub.configuration.subscriberBufferBytes, includePayload: includePayload)
             guard let joinedAt = hub.join(subscriber) else {
                 if hub.isStopped { throw RPCError(.unavailable, "server is shutting down") }
-                // The hub has not read where the log stands yet (catchUp waits for it otherwise).
-                if startsAtHead { try await Task.sleep(for: .milliseconds(50)) }
                 continue
             }
             defer { hub.leave(subscriber) }
-            if startsAtHead {
-                // The head at the join is "now": the hub offers everything after it, so nothing is lost between.
-                last = max(last, joinedAt)
-                lastSent = max(lastSent, joinedAt)
-                startsAtHead = false
-            }
             try await fill(through: joinedAt)
             if subscriber.hasOverflowed {
                 // The hub ran ahead while we read the store: read on from the store and join again.
@@ -173,10 +163,13 @@ extension IncidentServiceHandler {
         _ request: StreamIncidentsRequest, payload: Bool,
         responses: ServerStreamWriter<IncidentAPI.Incident>, context: ServerContext
     ) async throws {
+        let filter = try StreamFilter(request)
+        // `from_now`: start at the store's head, read after the call began, so every change acknowledged before
+        // it is at or below; positions become visible in order, so the usual catch-up from there misses none
+        // after. (The hub's own position may still lag behind a change already acknowledged.)
+        let since = request.fromNow ? try await streams.store.latestPosition() : Int64(clamping: request.sincePosition)
         var session = StreamSession(
-            hub: streams, filter: try StreamFilter(request), since: Int64(clamping: request.sincePosition),
-            includePayload: payload, responses: responses, context: context)
-        session.startsAtHead = request.fromNow
+            hub: streams, filter: filter, since: since, includePayload: payload, responses: responses, context: context)
         try await session.run()
     }
 }
