@@ -51,6 +51,7 @@ public struct PIIRedactor: Sendable {
     }
 
     /// The Luhn checksum every payment card number satisfies; it keeps order ids and timestamps unmasked.
+    /// (The scanner sums it digit by digit as it reads; this is the plain form of the same rule.)
     static func passesLuhn<S: Sequence>(_ digits: S) -> Bool where S.Element == Int {
         let digits = Array(digits)
         guard (13...19).contains(digits.count) else { return false }
@@ -70,7 +71,7 @@ public struct PIIRedactor: Sendable {
 /// One pass over the bytes: at each word start try the shapes, longest-lived first, else copy a byte.
 ///
 /// Linear time. A failed shape at one word start used to rescan the same run for the next word start
-/// (`1.1.1.…`, `a.a.a.…`, `sk-sk-…`: quadratic, up to a second per 16 KiB). Now every unbounded run is
+/// (`1.1.1.…`, `1-1-1-…`, `a:a:a:…`: quadratic, up to seconds of CPU per 16 KiB). Now every unbounded run is
 /// measured once and remembered for the word starts inside it (`RunMemo`, the `@` memo, `parenRunEnds`), and
 /// the shapes with a natural size limit stop at it (IPv6: 39 bytes; numbers: 19 digits), a limit past which
 /// the old scan could only fail too, so what is redacted is unchanged.
