@@ -224,6 +224,12 @@ $(CODEC_WORK)/c/incident_manager.pb-c.c: $(addprefix Protos/,$(CODEC_C_PROTOS)) 
 	@for p in $(CODEC_C_PROTOS); do sed 's/^  optional /  /' Protos/$$p > $(CODEC_WORK)/c/$$p; done
 	protoc-c -I $(CODEC_WORK)/c --c_out=$(CODEC_WORK)/c $(CODEC_C_PROTOS)
 
+.PHONY: bench-redact
+# CPU µs of PII redaction per 16 KiB for the once-quadratic inputs and an ordinary description (figures only).
+bench-redact: deps
+	$(SWIFT) build -c release --product redact-bench
+	$$($(SWIFT) build -c release --show-bin-path)/redact-bench $${BENCH_SECONDS_PER_INPUT:-0.5}
+
 .PHONY: bench-codec fuzz-codec
 bench-codec: deps $(CODEC_WORK)/c/incident_manager.pb-c.c
 	cc -O2 -I $(CODEC_WORK)/c -o $(CODEC_WORK)/codec_bench_c Tests/Benchmarks/CodecBenchmarkC/codec_bench.c \

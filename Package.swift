@@ -132,6 +132,8 @@ let package = Package(
             name: "p0-flood-bench", dependencies: ["RPC", "IncidentAPI", "HTTPTestSupport"],
             path: "Tests/Benchmarks/P0FloodBench",
             exclude: ["run-p0-bench.sh"]),
+        // PII redaction CPU per 16 KiB, worst-case and ordinary text (run by `make bench-redact`).
+        .executableTarget(name: "redact-bench", dependencies: ["IncidentCore"], path: "Tests/Benchmarks/RedactBench"),
         .executableTarget(
             name: "StoreBenchmark",
             dependencies: ["IncidentStore", "IncidentCore"],

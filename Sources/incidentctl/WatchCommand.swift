@@ -13,15 +13,16 @@ struct WatchCommand: AsyncParsableCommand {
         abstract: "Follow changes to incidents live (Ctrl-C ends).",
         discussion: """
         Each change is one line: its change-log position, the time, and the incident as it now stands. \
-        The stream starts after --since POSITION (default 0: every change the server keeps is replayed \
-        first, then live ones follow). When the connection \
-        is lost the stream is reopened after the last position printed, with backoff, and a notice goes to stderr.
+        By default only changes from now on are shown: the server starts after the newest change committed \
+        when the stream opens, and sends every later one. --since POSITION starts after that position instead (--since 0 replays \
+        every change the server keeps first, then live ones follow). When the connection is lost the stream \
+        is reopened after the last position printed, with backoff, and a notice goes to stderr.
         """
     )
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(name: .long, help: "Start after this change-log position (default 0: replay all kept changes).")
+    @Option(name: .long, help: "Start after this change-log position (0 replays all kept changes; default: from now on).")
     var since: UInt64?
     @OptionGroup var filters: IncidentFilterOptions
     @Option(name: .long, help: "Only incidents from this source (repeatable).")
@@ -72,6 +73,9 @@ struct WatchCommand: AsyncParsableCommand {
         var backoff = 0.5
         while !Task.isCancelled {
             request.sincePosition = position
+            // From now on until the first change arrives; then resumes continue after the last one printed.
+            // (A reconnect before any change printed starts at the head again: the server does not say its head.)
+            request.fromNow = since == nil && position == 0
             do {
                 let options = profile.callOptions(deadline: false)
                 for try await incident in client.streamIncidents(request, options: options) {

@@ -135,6 +135,16 @@ func json(_ bytes: [UInt8]) -> [String: Any] {
         #expect(slack.channel(for: p2) == "#incidents-general")
     }
 
+    @Test func slackFallbackTextEscapesTheTitleSoItCannotPing() {
+        let slack = SlackMessages(webhookURL: "http://slack.test/hook", routes: [], defaultChannel: "#incidents",
+                                  mentions: [.p0: ["<!subteam^S1|oncall>"]])
+        var hostile = incident
+        hostile.title = "<!channel> & <https://evil.example|click>"
+        let text = slack.payload(for: hostile)["text"] as! String
+        #expect(text == "<!subteam^S1|oncall> P0 &lt;!channel&gt; &amp; &lt;https://evil.example|click&gt; (\(incident.id))")
+        #expect(!text.contains("<!channel>"))
+    }
+
     @Test func templatesEscapeEventText() {
         let rendered = PayloadTemplate.render(#"{"title": "{{incident.title}}", "x": "{{ missing }}"}"#,
                                               values: ["incident.title": "a\"b\\c\nd"])
@@ -197,6 +207,43 @@ func json(_ bytes: [UInt8]) -> [String: Any] {
     @Test func nothingListeningIsRetryable() async {
         let outcome = await LiveHTTPDelivery().deliver(OutboundRequest(integration: "x", url: "http://127.0.0.1:9/", body: [], idempotencyKey: "k", timeoutSeconds: 2))
         guard case .retryable = outcome else { Issue.record("expected retryable, got \(outcome)"); return }
+    }
+
+    @Test func plainHTTPIsRefusedExceptToLoopback() async {
+        for url in ["http://example.com/hook", "http://10.0.0.1/hook", "ftp://127.0.0.1/x", "http://127.0.0.1.example.com/x"] {
+            let outcome = await LiveHTTPDelivery().deliver(
+                OutboundRequest(integration: "x", url: url, body: [], idempotencyKey: "k", timeoutSeconds: 2))
+            guard case .permanent(let reason) = outcome else { Issue.record("\(url): expected permanent, got \(outcome)"); continue }
+            #expect(reason.contains("https"), "\(url): \(reason)")
+        }
+        #expect(LiveHTTPDelivery.isLoopback(host: "127.0.0.1") && LiveHTTPDelivery.isLoopback(host: "127.9.0.3"))
+        #expect(LiveHTTPDelivery.isLoopback(host: "localhost") && LiveHTTPDelivery.isLoopback(host: "::1"))
+        #expect(LiveHTTPDelivery.isLoopback(host: "[::1]"))
+        #expect(!LiveHTTPDelivery.isLoopback(host: "127.0.0.1.example.com") && !LiveHTTPDelivery.isLoopback(host: "10.0.0.1"))
+    }
+
+    @Test func redirectsToAnotherOriginAreNotFollowed() async throws {
+        let receiver = try LoopbackHTTPReceiver()
+        let elsewhere = try LoopbackHTTPReceiver()
+        defer { receiver.stop(); elsewhere.stop() }
+        receiver.script([.init(status: 307, headers: ["Location": elsewhere.url + "/stolen"])], path: "/hook")
+        let outcome = await LiveHTTPDelivery().deliver(
+            OutboundRequest(integration: "x", url: receiver.url + "/hook", body: Array("{}".utf8), idempotencyKey: "k",
+                            timeoutSeconds: 2))
+        guard case .permanent(let reason) = outcome else { Issue.record("expected permanent, got \(outcome)"); return }
+        #expect(reason.contains("redirect"))
+        #expect(elsewhere.received.isEmpty, "the body went to the other origin")
+    }
+
+    @Test func redirectsWithinTheSameOriginAreFollowed() async throws {
+        let receiver = try LoopbackHTTPReceiver()
+        defer { receiver.stop() }
+        receiver.script([.init(status: 307, headers: ["Location": receiver.url + "/moved"])], path: "/hook")
+        let outcome = await LiveHTTPDelivery().deliver(
+            OutboundRequest(integration: "x", url: receiver.url + "/hook", body: Array("{}".utf8), idempotencyKey: "k",
+                            timeoutSeconds: 2))
+        #expect(outcome == .delivered(status: 202))
+        #expect(receiver.received(path: "/moved").count == 1)
     }
 
     @Test func mockModeRecordsInsteadOfSending() async {

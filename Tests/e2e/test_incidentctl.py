@@ -341,6 +341,43 @@ def test_watch_json_follows_live_changes_and_resumes_with_since(ctl):
         resumed.kill()
 
 
+def test_watch_without_since_shows_changes_from_now_on_and_since_0_replays(ctl):
+    source = "watch-" + uuid.uuid4().hex[:8]
+    before = new_incident(ctl, source=source)["incidentId"]
+    watcher = Watcher(ctl, "--json", "--source", source)
+    try:
+        # Nothing tells when the stream has joined, so create until one arrives: each created after the join is
+        # printed, none from before the command started ever is.
+        after = []
+        first = None
+        for _ in range(30):
+            after.append(new_incident(ctl, source=source)["incidentId"])
+            try:
+                first = watcher.next_json(timeout=2)
+                break
+            except AssertionError:
+                continue
+        assert first is not None, f"watch printed nothing; stderr: {watcher.stderr}"
+        assert first["id"] != before, "an incident created before watch started was replayed"
+        assert first["id"] in after
+        # From here on, gap-free: the next change is printed too.
+        later = new_incident(ctl, source=source)["incidentId"]
+        seen = [first["id"]]
+        while later not in seen:
+            seen.append(watcher.next_json()["id"])
+        assert before not in seen
+        assert watcher.interrupt() == 0, watcher.stderr
+    finally:
+        watcher.kill()
+
+    replay = Watcher(ctl, "--json", "--source", source, "--since", "0")
+    try:
+        assert replay.next_json()["id"] == before, "--since 0 replays from the oldest kept change"
+        assert replay.interrupt() == 0
+    finally:
+        replay.kill()
+
+
 def test_watch_table_lines(ctl):
     source = "watch-" + uuid.uuid4().hex[:8]
     incident_id = new_incident(ctl, source=source, severity="medium")["incidentId"]

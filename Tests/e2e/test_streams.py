@@ -144,3 +144,37 @@ def test_stopped_reader_is_ended_by_the_byte_limit_too(api, pki, database_url, t
         assert len(received) < 1 + len(created)
     finally:
         assert running.stop() == 0
+
+
+def test_from_now_skips_the_history_and_misses_nothing_after_its_start(api, channel_for):
+    pb2, pb2_grpc = api
+    shield = pb2_grpc.IncidentServiceStub(channel_for("llm-shield"))
+    viewer = pb2_grpc.IncidentServiceStub(channel_for("viewer"))
+    before = shield.CreateIncident(event(pb2), timeout=30).position
+
+    # since_position is ignored with from_now: nothing at or before the server's head when the call starts comes.
+    call = viewer.StreamIncidents(pb2.StreamIncidentsRequest(from_now=True, since_position=1), timeout=60)
+    # Nothing says when the server has joined the feed, so keep creating until the stream delivers.
+    created = []
+    stop = threading.Event()
+
+    def keep_creating():
+        while not stop.is_set():
+            created.append(shield.CreateIncident(event(pb2), timeout=30).position)
+            stop.wait(0.2)
+
+    writer = threading.Thread(target=keep_creating)
+    writer.start()
+    try:
+        first = next(call).position
+    finally:
+        stop.set()
+        writer.join()
+    assert first > before, "a change from before the stream started was sent"
+    assert first in created
+    # From the first change on, every later one arrives, in order and once.
+    received = [first] + (read_until(call, max(created)) if max(created) > first else [])
+    call.cancel()
+    assert all(position > before for position in received)
+    after_first = [position for position in created if position >= first]
+    assert [position for position in received if position in set(created)] == after_first

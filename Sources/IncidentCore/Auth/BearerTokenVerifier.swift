@@ -87,15 +87,20 @@ public struct BearerTokenVerifier: Sendable {
         func candidate(_ entry: JWTKey) -> Bool {
             entry.algorithm == algorithm && (entry.keyID == nil || token.keyID == nil || entry.keyID == token.keyID)
         }
-        var verified = false
-        for (entry, key) in publicKeys where !verified && candidate(entry) {
-            verified = key.verify(signature: token.signature, message: token.signingInput)
+        var signer: JWTKey?
+        for (entry, key) in publicKeys where signer == nil && candidate(entry) {
+            if key.verify(signature: token.signature, message: token.signingInput) { signer = entry }
         }
-        for (entry, secret) in secrets where !verified && candidate(entry) {
+        for (entry, secret) in secrets where signer == nil && candidate(entry) {
             let expected = Digest.hmacSHA256(key: secret, message: token.signingInput)
-            verified = Digest.constantTimeEqual(expected, token.signature)
+            if Digest.constantTimeEqual(expected, token.signature) { signer = entry }
         }
-        guard verified else { throw TokenRejection(.signature, "signature does not verify with any configured key") }
-        return try TokenClaimsCheck(settings: settings).identity(from: token.claims, now: now)
+        guard let signer else { throw TokenRejection(.signature, "signature does not verify with any configured key") }
+        let identity = try TokenClaimsCheck(settings: settings).identity(from: token.claims, now: now)
+        if let allowed = signer.identities, !allowed.contains(identity) {
+            throw TokenRejection(.identityNotAllowed, "the key that signed it may not name identity \"\(identity.prefix(64))\" "
+                                 + "(allowed: \(allowed.sorted().joined(separator: ", ")))")
+        }
+        return identity
     }
 }

@@ -1,5 +1,6 @@
 // The claim checks of a JWT whose signature verified: lifetime (exp required, nbf when present, both with
-// leeway), issuer and audience when configured, and the claim that names the identity.
+// leeway; exp - iat at most max_lifetime when configured), issuer and audience when configured, and the claim
+// that names the identity.
 import Foundation
 
 /// Checks a verified token's claims against the JWT settings.
@@ -19,6 +20,16 @@ public struct TokenClaimsCheck: Sendable {
         }
         guard seconds < expires + settings.leewaySeconds else {
             throw TokenRejection(.expired, "expired at \(Self.format(expires))")
+        }
+        if let maxLifetime = settings.maxLifetimeSeconds {
+            // A long-lived token is a standing credential; without iat its lifetime cannot be known.
+            guard case .number(let issuedAt)? = claims["iat"] else {
+                throw TokenRejection(.lifetime, "has no numeric iat claim; tokens.jwt.max_lifetime requires it")
+            }
+            guard expires - issuedAt <= maxLifetime else {
+                throw TokenRejection(.lifetime, "lives \(Self.seconds(expires - issuedAt)) (exp - iat), longer than "
+                                     + "tokens.jwt.max_lifetime \(Self.seconds(maxLifetime)); issue shorter tokens")
+            }
         }
         if let notBefore = claims["nbf"] {
             guard case .number(let start) = notBefore else { throw TokenRejection(.notYetValid, "nbf is not a number") }
@@ -44,6 +55,10 @@ public struct TokenClaimsCheck: Sendable {
             throw TokenRejection(.identityClaim, "has no text \(settings.identityClaim) claim naming an identity")
         }
         return name
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value.isFinite && abs(value) < 1e15 ? "\(Int64(value))s" : String(value)
     }
 
     static func format(_ epochSeconds: Double) -> String {

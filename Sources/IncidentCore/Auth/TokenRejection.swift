@@ -5,7 +5,7 @@ public struct TokenRejection: Error, Sendable, Hashable, CustomStringConvertible
     /// What kind of problem, for tests and logs.
     public enum Reason: String, Sendable, Hashable {
         case malformedHeader, malformed, unknownKey, algorithm, signature, expired, notYetValid, issuer, audience
-        case identityClaim, notAccepted
+        case identityClaim, notAccepted, lifetime, identityNotAllowed
     }
 
     public var reason: Reason

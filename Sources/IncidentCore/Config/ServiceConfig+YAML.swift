@@ -150,13 +150,13 @@ struct ConfigReader {
             }
             settings.apiKeys.append(APIKeyEntry(sha256: hash, identity: identity))
         }
-        if let jwtNode = map["jwt"] { settings.jwt = try readJWT(jwtNode, path: "\(path).jwt") }
+        if let jwtNode = map["jwt"] { settings.jwt = try readJWT(jwtNode, path: "\(path).jwt", known: known) }
         return settings
     }
 
-    private func readJWT(_ node: Node, path: String) throws(ConfigError) -> JWTSettings {
+    private func readJWT(_ node: Node, path: String, known: Set<String>) throws(ConfigError) -> JWTSettings {
         let map = try mapping(node, path: path)
-        try expectOnly(["issuer", "audience", "identity_claim", "leeway", "keys"], in: map, path: path)
+        try expectOnly(["issuer", "audience", "identity_claim", "leeway", "max_lifetime", "keys"], in: map, path: path)
         var settings = JWTSettings(keys: [])
         if let v = map["issuer"] { settings.issuer = try string(v, path: "\(path).issuer") }
         if let v = map["audience"] { settings.audience = try string(v, path: "\(path).audience") }
@@ -170,11 +170,16 @@ struct ConfigReader {
                 throw error(v, "\(path).leeway", "at most 5m: leeway is for clock skew, not for token lifetime")
             }
         }
+        if let v = map["max_lifetime"] {
+            let seconds = try duration(v, path: "\(path).max_lifetime")
+            guard seconds > 0 else { throw error(v, "\(path).max_lifetime", "must be longer than 0s (e.g. 1h)") }
+            settings.maxLifetimeSeconds = seconds
+        }
         guard let keysNode = map["keys"] else { throw error(node, path, "needs keys (at least one)") }
         for (index, item) in try nodes(keysNode, path: "\(path).keys").enumerated() {
             let itemPath = "\(path).keys[\(index)]"
             let key = try mapping(item, path: itemPath)
-            try expectOnly(["algorithm", "key_id", "public_key_file", "secret_env"], in: key, path: itemPath)
+            try expectOnly(["algorithm", "key_id", "public_key_file", "secret_env", "identities"], in: key, path: itemPath)
             guard let algorithmNode = key["algorithm"] else { throw error(item, itemPath, "needs an algorithm") }
             let name = try string(algorithmNode, path: "\(itemPath).algorithm")
             guard let algorithm = JWTAlgorithm(rawValue: name.uppercased()) else {
@@ -194,7 +199,19 @@ struct ConfigReader {
                             + "secret_env")
             }
             let keyID = try key["key_id"].map { n throws(ConfigError) in try string(n, path: "\(itemPath).key_id") }
-            settings.keys.append(JWTKey(algorithm: algorithm, keyID: keyID, source: source))
+            var identities: Set<String>?
+            if let listNode = key["identities"] {
+                let names = try strings(listNode, path: "\(itemPath).identities")
+                guard !names.isEmpty else {
+                    throw error(listNode, "\(itemPath).identities", "must name at least one identity (leave it out to allow any)")
+                }
+                for name in names where !known.contains(name) {
+                    throw error(listNode, "\(itemPath).identities",
+                                "\"\(name)\" is not a configured identity (known: \(known.sorted().joined(separator: ", ")))")
+                }
+                identities = Set(names)
+            }
+            settings.keys.append(JWTKey(algorithm: algorithm, keyID: keyID, source: source, identities: identities))
         }
         if settings.keys.isEmpty { throw error(keysNode, "\(path).keys", "needs at least one key") }
         return settings

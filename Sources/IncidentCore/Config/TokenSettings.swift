@@ -49,14 +49,17 @@ public struct JWTSettings: Sendable, Hashable {
     public var leewaySeconds: Double
     /// Keys signatures are checked against; a token is accepted when one of them verifies it.
     public var keys: [JWTKey]
+    /// When set, the longest a token may live (`exp - iat`, in seconds); tokens without `iat` are then refused.
+    public var maxLifetimeSeconds: Double?
 
     public init(issuer: String? = nil, audience: String? = nil, identityClaim: String = "sub",
-                leewaySeconds: Double = 60, keys: [JWTKey]) {
+                leewaySeconds: Double = 60, keys: [JWTKey], maxLifetimeSeconds: Double? = nil) {
         self.issuer = issuer
         self.audience = audience
         self.identityClaim = identityClaim
         self.leewaySeconds = leewaySeconds
         self.keys = keys
+        self.maxLifetimeSeconds = maxLifetimeSeconds
     }
 }
 
@@ -87,11 +90,15 @@ public struct JWTKey: Sendable, Hashable {
     public var source: Source
     /// Nil until the server loads it (`ServerOptions.resolve`); tests may set it directly.
     public var material: Material?
+    /// When set, the only identities a token signed with this key may name (a CI key cannot mint an admin).
+    public var identities: Set<String>?
 
-    public init(algorithm: JWTAlgorithm, keyID: String? = nil, source: Source, material: Material? = nil) {
+    public init(algorithm: JWTAlgorithm, keyID: String? = nil, source: Source, material: Material? = nil,
+                identities: Set<String>? = nil) {
         self.algorithm = algorithm
         self.keyID = keyID
         self.source = source
         self.material = material
+        self.identities = identities
     }
 }

@@ -168,9 +168,13 @@ extension IncidentServiceHandler {
         _ request: StreamIncidentsRequest, payload: Bool,
         responses: ServerStreamWriter<IncidentAPI.Incident>, context: ServerContext
     ) async throws {
+        let filter = try StreamFilter(request)
+        // `from_now`: start at the store's head, read after the call began, so every change acknowledged before
+        // it is at or below; positions become visible in order, so the usual catch-up from there misses none
+        // after. (The hub's own position may still lag behind a change already acknowledged.)
+        let since = request.fromNow ? try await streams.store.latestPosition() : Int64(clamping: request.sincePosition)
         var session = StreamSession(
-            hub: streams, filter: try StreamFilter(request), since: Int64(clamping: request.sincePosition),
-            includePayload: payload, responses: responses, context: context)
+            hub: streams, filter: filter, since: since, includePayload: payload, responses: responses, context: context)
         try await session.run()
     }
 }

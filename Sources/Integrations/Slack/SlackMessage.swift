@@ -58,7 +58,9 @@ public struct SlackMessages: Sendable {
                 ["type": "button", "text": ["type": "plain_text", "text": "View Details"], "url": incident.url],
             ]],
         ]
-        var text = "\(incident.priority) \(incident.title) (\(incident.id))"
+        // The fallback text is mrkdwn too (notifications and clients without blocks show it): a title such as
+        // `<!channel>` must not ping anyone. The configured mentions are added unescaped, on purpose.
+        var text = "\(incident.priority) \(escape(incident.title)) (\(escape(incident.id)))"
         if let groups = mentions[incident.priority], !groups.isEmpty {
             let line = groups.joined(separator: " ")
             blocks.insert(["type": "section", "text": ["type": "mrkdwn", "text": line]], at: 1)
