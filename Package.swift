@@ -31,13 +31,14 @@ let package = Package(
         // into the link line (see notes/grpc-core-1.51-from-swift.md).
         .target(
             name: "CGRPC",
-            linkerSettings: [.linkedLibrary("grpc"), .linkedLibrary("gpr"), .linkedLibrary("crypto")]
+            linkerSettings: [.linkedLibrary("grpc"), .linkedLibrary("gpr")]
         ),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // MARK: RPC and the codec runtime
-        .target(name: "RPC", dependencies: ["CGRPC"]),
+        // COpenSSL for certificate fingerprints and key checks; CGRPC is the door to grpc only.
+        .target(name: "RPC", dependencies: ["CGRPC", "COpenSSL"]),
         .target(name: "ProtoWire"),
 
         // MARK: code generation (build time)

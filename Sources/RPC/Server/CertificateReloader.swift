@@ -80,8 +80,7 @@ final class CertificateReloader: Sendable {
         let chainText = try PEMFile.read(chain)
         let keyText = try PEMFile.read(key)
         let caText = try clientCA.map { path throws(ServerError) in try PEMFile.read(path) }
-        let matches = chainText.withCString { c in keyText.withCString { k in cgrpc_pem_key_matches_certificate(c, k) } }
-        guard matches == 1 else { throw .keyDoesNotMatchCertificate(certificatePath: chain, keyPath: key) }
+        guard PEMCertificate.key(keyText, matchesCertificate: chainText) else { throw .keyDoesNotMatchCertificate(certificatePath: chain, keyPath: key) }
         return Material(chain: chainText, key: keyText, clientCA: caText)
     }
 }
