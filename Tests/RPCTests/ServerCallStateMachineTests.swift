@@ -163,12 +163,12 @@ struct ServerCallStateMachineTests {
         #expect(shutdown.writeCompleted(success: false) == .resume("w", unavailable))
     }
 
-    @Test("the core refusing to start a send hands the writer back and frees the send side")
+    @Test("the core refusing to start a send hands the writer back with INTERNAL and frees the send side")
     func sendStartRefused() {
         var machine = Machine()
         _ = machine.write(["a", "b"], writer: "w")
-        #expect(machine.writeStartFailed() == "w")
-        #expect(machine.writeStartFailed() == nil)
+        #expect(machine.writeStartFailed() == .resume("w", RPCError(.internal, "the core refused a stream write")))
+        #expect(machine.writeStartFailed() == .none)
         #expect(machine.writeCompleted(success: true) == .none)
         #expect(machine.write(["c"], writer: "w2") == .start("c", includeInitialMetadata: false, bufferHint: false))
     }
@@ -191,6 +191,16 @@ struct ServerCallStateMachineTests {
         #expect(machine.finish("ok") == .deferred)
         #expect(machine.writeCompleted(success: true) == .resumeAndSendFinal(
             "w", RPCError(.failedPrecondition, "the stream has already ended"), "ok", includeInitialMetadata: false))
+    }
+
+    @Test("a final status deferred behind a write whose start the core then refused goes at once")
+    func finishBeforeRefusedStart() {
+        var machine = Machine()
+        _ = machine.write(["a"], writer: "w")
+        #expect(machine.finish("ok") == .deferred)
+        #expect(machine.writeStartFailed() == .resumeAndSendFinal(
+            "w", RPCError(.internal, "the core refused a stream write"), "ok", includeInitialMetadata: false))
+        #expect(machine.writeCompleted(success: false) == .none)
     }
 
     @Test("a deferred final status still goes when the write it waited for failed")
@@ -247,6 +257,12 @@ struct ServerCallStateMachineTests {
         #expect(machine.readStartFailed() == "r")
         #expect(machine.readStartFailed() == nil)
         #expect(machine.read(reader: "r2") == .start)
+
+        var finished = Machine()
+        _ = finished.read(reader: "r")
+        _ = finished.finish("ok")
+        #expect(finished.readStartFailed() == "r")
+        #expect(finished.readCompleted(message: true, failed: false) == .none)
     }
 
     @Test("after the end, reads answer the end of requests if the client half-closed, else that the call ended")

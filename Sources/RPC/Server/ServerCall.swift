@@ -204,8 +204,7 @@ final class ServerCall: Completion, @unchecked Sendable {
         let tag = retainedTag(operation: Operation.write)
         if cgrpc_batch_start(call, sendBatch, tag) != GRPC_CALL_OK {
             releaseTag(tag)
-            let writer = state.withLock { $0.writeStartFailed() }
-            writer?.resume(throwing: RPCError(.internal, "the core refused a stream write"))
+            perform(state.withLock { $0.writeStartFailed() })
         }
     }
 
@@ -262,7 +261,11 @@ extension ServerCall {
     /// Starts the next message of a run right here on the completion-queue thread, or hands the outcome to the
     /// waiting writer (and starts a final status that waited for this write).
     private func completeWrite(success: Bool) {
-        switch state.withLock({ $0.writeCompleted(success: success) }) {
+        perform(state.withLock { $0.writeCompleted(success: success) })
+    }
+
+    private func perform(_ action: StateMachine.WriteCompletionAction) {
+        switch action {
         case .none:
             break
         case .startNext(let message, let includeInitialMetadata, let bufferHint):

@@ -236,17 +236,25 @@ struct ServerCallStateMachine<Handler, Writer, Reader, Message, Final> {
         return .start(message, includeInitialMetadata: includeInitialMetadata, bufferHint: bufferHint)
     }
 
-    /// The core refused to start the send batch `write` or `writeCompleted` asked for: the writer gets this
-    /// error and the rest of its run is dropped.
-    mutating func writeStartFailed() -> Writer? {
+    /// The core refused to start the send batch `write` or `writeCompleted` asked for: the writer gets `INTERNAL`
+    /// and the rest of its run is dropped; a final status that waited for this write goes now.
+    mutating func writeStartFailed() -> WriteCompletionAction {
+        let refused = RPCError(.internal, "the core refused a stream write")
         switch state {
         case .open(var open, let ended):
-            guard case .writing(let writer, _) = open.send else { return nil }
+            guard case .writing(let writer, _) = open.send else { return .none }
             open.send = .idle
             state = .open(open, ended: ended)
-            return writer
-        case .closed, .modifying:
-            return nil
+            return .resume(writer, refused)
+        case .closed(var closed):
+            // The handler finished between this write's transition and its start.
+            guard let deferred = closed.deferred else { return .none }
+            closed.deferred = nil
+            state = .closed(closed)
+            return .resumeAndSendFinal(
+                deferred.writer, refused, deferred.final, includeInitialMetadata: deferred.includeInitialMetadata)
+        case .modifying:
+            preconditionFailure("ServerCallStateMachine used while modifying")
         }
     }
 
@@ -314,12 +322,22 @@ struct ServerCallStateMachine<Handler, Writer, Reader, Message, Final> {
         }
     }
 
-    /// The core refused to start the receive batch `read` asked for.
+    /// The core refused to start the receive batch `read` asked for: the reader to fail, if one waits.
     mutating func readStartFailed() -> Reader? {
-        guard case .open(var open, let ended) = state, case .reading(let reader) = open.receive else { return nil }
-        open.receive = .idle
-        state = .open(open, ended: ended)
-        return reader
+        switch state {
+        case .open(var open, let ended):
+            guard case .reading(let reader) = open.receive else { return nil }
+            open.receive = .idle
+            state = .open(open, ended: ended)
+            return reader
+        case .closed(var closed):
+            guard case .reading(let reader) = closed.receive else { return nil }
+            closed.receive = .idle
+            state = .closed(closed)
+            return reader
+        case .modifying:
+            preconditionFailure("ServerCallStateMachine used while modifying")
+        }
     }
 
     /// The receive batch completed: `message` tells whether it carried a request, `failed` whether the core
