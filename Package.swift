@@ -38,7 +38,9 @@ let package = Package(
 
         // MARK: RPC and the codec runtime
         // COpenSSL for certificate fingerprints and key checks; CGRPC is the door to grpc only.
-        .target(name: "RPC", dependencies: ["CGRPC", "COpenSSL"]),
+        .target(name: "RPC", dependencies: ["CGRPC", "COpenSSL", "ThreadExecutors"]),
+        // A thread of its own for tasks that must not queue behind the shared pool (urgent calls, the job runner).
+        .target(name: "ThreadExecutors"),
         .target(name: "ProtoWire"),
 
         // MARK: code generation (build time)
@@ -68,7 +70,7 @@ let package = Package(
         .target(
             name: "IncidentServer",
             dependencies: [
-                "RPC", "IncidentAPI", "IncidentCore", "IncidentStore", "Integrations",
+                "RPC", "IncidentAPI", "IncidentCore", "IncidentStore", "Integrations", "ThreadExecutors",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
@@ -103,6 +105,7 @@ let package = Package(
 
         // MARK: tests (one target per module)
         .testTarget(name: "RPCTests", dependencies: ["RPC"], exclude: ["Fixtures"]),
+        .testTarget(name: "ThreadExecutorsTests", dependencies: ["ThreadExecutors"]),
         .testTarget(
             name: "ProtoWireTests",
             dependencies: ["ProtoWire", "RPC"],

@@ -93,7 +93,4 @@ const char *cgrpc_batch_error_string(const cgrpc_batch *batch);
 const grpc_metadata_array *cgrpc_batch_received_initial_metadata(const cgrpc_batch *batch);
 const grpc_metadata_array *cgrpc_batch_received_trailing_metadata(const cgrpc_batch *batch);
 
-/// Names the calling thread for the kernel (`top -H`, `perf`); longer names are cut to 15 bytes.
-void cgrpc_name_current_thread(const char *name);
-
 #endif

@@ -3,6 +3,7 @@
 // Owns the core's call and its batches; frees them in deinit.
 internal import CGRPC
 import Synchronization
+internal import ThreadExecutors
 
 final class ServerCall: Completion, @unchecked Sendable {
     // The core call and batches are touched only while their operation is not pending (the state machine starts

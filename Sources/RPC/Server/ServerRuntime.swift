@@ -2,6 +2,7 @@
 // the registered methods, the certificate reloader, and the streams to end at shutdown.
 internal import CGRPC
 import Synchronization
+internal import ThreadExecutors
 
 final class ServerRuntime: @unchecked Sendable {
     // `server` is thread-safe in the core; it is destroyed once, after the shutdown notification.
