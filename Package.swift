@@ -24,6 +24,9 @@ let package = Package(
         // `incidentctl bench` only: HDR latency histograms (p99.9 and max to 3 significant digits in fixed
         // memory, mergeable across workers), the structure ghz and wrk2 report from; not linked into the server.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        // incident-server's components as services of one ServiceGroup: start order, graceful shutdown in reverse on
+        // SIGTERM/SIGINT, and the signal handling itself (SIGHUP too), which the RPC library leaves to its users.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: C doors
@@ -38,7 +41,9 @@ let package = Package(
 
         // MARK: RPC and the codec runtime
         // COpenSSL for certificate fingerprints and key checks; CGRPC is the door to grpc only.
-        .target(name: "RPC", dependencies: ["CGRPC", "COpenSSL", "ThreadExecutors"]),
+        .target(
+            name: "RPC",
+            dependencies: ["CGRPC", "COpenSSL", "ThreadExecutors", .product(name: "Logging", package: "swift-log")]),
         // A thread of its own for tasks that must not queue behind the shared pool (urgent calls, the job runner).
         .target(name: "ThreadExecutors"),
         .target(name: "ProtoWire"),
@@ -82,6 +87,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             // systemd unit, Containerfile and Kubernetes example: documents for operators, not resources.
             exclude: ["Deploy"]
@@ -96,7 +103,15 @@ let package = Package(
         ),
 
         // MARK: RPC interop and benchmark tools (run by make test-interop / make bench-rpc)
-        .executableTarget(name: "rpc-interop-server", dependencies: ["RPC"], path: "Tests/interop/Server"),
+        .executableTarget(
+            name: "rpc-interop-server",
+            dependencies: [
+                "RPC",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/interop/Server"),
         .executableTarget(
             name: "rpc-bench", dependencies: ["RPC"], path: "Tests/Benchmarks/RPCBench", exclude: ["run-bench.sh"]),
 

@@ -2,6 +2,7 @@
 // responses and the final status, and (for streamed requests) the batch that receives one request at a time.
 // Owns the core's call and its batches; frees them in deinit.
 internal import CGRPC
+import Logging
 import Synchronization
 internal import ThreadExecutors
 
@@ -63,7 +64,8 @@ final class ServerCall: Completion, @unchecked Sendable {
         let closeTag = retainedTag(operation: Operation.close)
         if cgrpc_batch_start(call, closeBatch, closeTag) != GRPC_CALL_OK {
             releaseTag(closeTag)
-            Log.write(.error, "\(context.method): cannot watch for cancellation; ending the call")
+            runtime.logger.error(
+                "cannot watch for cancellation; ending the call", metadata: ["method": "\(context.method)"])
             finish(status: RPCError(.internal, "internal error"))
             return
         }
@@ -134,7 +136,9 @@ final class ServerCall: Completion, @unchecked Sendable {
         if error is CancellationError || reason == .clientCancelled { return RPCError(.cancelled, "call cancelled") }
         // Thrown details may hold SQL, paths, secrets or PII: the client gets a generic message and the log only the
         // error's type.
-        Log.write(.error, "\(context.method) failed with \(String(reflecting: type(of: error))) (answered INTERNAL)")
+        runtime.logger.error(
+            "handler failed (answered INTERNAL)",
+            metadata: ["method": "\(context.method)", "error_type": "\(String(reflecting: type(of: error)))"])
         return RPCError(.internal, "internal error")
     }
 
@@ -170,7 +174,7 @@ final class ServerCall: Completion, @unchecked Sendable {
         let tag = retainedTag(operation: Operation.finish)
         if cgrpc_batch_start(call, sendBatch, tag) != GRPC_CALL_OK {
             releaseTag(tag)
-            Log.write(.warning, "\(context.method): the core refused the final status")
+            runtime.logger.warning("the core refused the final status", metadata: ["method": "\(context.method)"])
         }
     }
 
