@@ -106,6 +106,12 @@ test-swift:
 
 test-interop: test-interop-rpc
 
+.PHONY: golden
+# Rewrites the generator's golden files (Tests/ProtoSyntaxTests/Golden/*.swift.golden) from the fixture protos
+# beside them, after an intended generator change; review the diff before committing it.
+golden:
+	PROTO_GOLDEN_UPDATE=1 $(SWIFT) test --filter GeneratorGoldenTests
+
 .PHONY: test-e2e
 # incident-server end to end from Python grpcio over mTLS, on a private database of the Postgres `make test`
 # started (alone: `make test-e2e` starts and stops it too).

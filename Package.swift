@@ -24,6 +24,9 @@ let package = Package(
         // `incidentctl bench` only: HDR latency histograms (p99.9 and max to 3 significant digits in fixed
         // memory, mergeable across workers), the structure ghz and wrk2 report from; not linked into the server.
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        // incident-server's components as services of one ServiceGroup: start order, graceful shutdown in reverse on
+        // SIGTERM/SIGINT, and the signal handling itself (SIGHUP too), which the RPC library leaves to its users.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: C doors
@@ -31,13 +34,18 @@ let package = Package(
         // into the link line (see notes/grpc-core-1.51-from-swift.md).
         .target(
             name: "CGRPC",
-            linkerSettings: [.linkedLibrary("grpc"), .linkedLibrary("gpr"), .linkedLibrary("crypto")]
+            linkerSettings: [.linkedLibrary("grpc"), .linkedLibrary("gpr")]
         ),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // MARK: RPC and the codec runtime
-        .target(name: "RPC", dependencies: ["CGRPC"]),
+        // COpenSSL for certificate fingerprints and key checks; CGRPC is the door to grpc only.
+        .target(
+            name: "RPC",
+            dependencies: ["CGRPC", "COpenSSL", "ThreadExecutors", .product(name: "Logging", package: "swift-log")]),
+        // A thread of its own for tasks that must not queue behind the shared pool (urgent calls, the job runner).
+        .target(name: "ThreadExecutors"),
         .target(name: "ProtoWire"),
 
         // MARK: code generation (build time)
@@ -67,7 +75,7 @@ let package = Package(
         .target(
             name: "IncidentServer",
             dependencies: [
-                "RPC", "IncidentAPI", "IncidentCore", "IncidentStore", "Integrations",
+                "RPC", "IncidentAPI", "IncidentCore", "IncidentStore", "Integrations", "ThreadExecutors",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
@@ -79,6 +87,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             // systemd unit, Containerfile and Kubernetes example: documents for operators, not resources.
             exclude: ["Deploy"]
@@ -93,7 +103,15 @@ let package = Package(
         ),
 
         // MARK: RPC interop and benchmark tools (run by make test-interop / make bench-rpc)
-        .executableTarget(name: "rpc-interop-server", dependencies: ["RPC"], path: "Tests/interop/Server"),
+        .executableTarget(
+            name: "rpc-interop-server",
+            dependencies: [
+                "RPC",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/interop/Server"),
         .executableTarget(
             name: "rpc-bench", dependencies: ["RPC"], path: "Tests/Benchmarks/RPCBench", exclude: ["run-bench.sh"]),
 
@@ -102,13 +120,15 @@ let package = Package(
 
         // MARK: tests (one target per module)
         .testTarget(name: "RPCTests", dependencies: ["RPC"], exclude: ["Fixtures"]),
+        .testTarget(name: "ThreadExecutorsTests", dependencies: ["ThreadExecutors"]),
         .testTarget(
             name: "ProtoWireTests",
             dependencies: ["ProtoWire", "RPC"],
             exclude: ["Protos"],
             plugins: ["ProtoCodegenPlugin"]
         ),
-        .testTarget(name: "ProtoSyntaxTests", dependencies: ["ProtoSyntax", "ProtoSwiftGenerator"]),
+        // Golden/: fixture protos and the generator's expected output (`.swift.golden`, never compiled; `make golden`).
+        .testTarget(name: "ProtoSyntaxTests", dependencies: ["ProtoSyntax", "ProtoSwiftGenerator"], exclude: ["Golden"]),
         .testTarget(name: "IncidentAPITests", dependencies: ["IncidentAPI", "ProtoWire", "RPC"]),
         .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"]),
         // Runs the built incidentctl binary, as a user would.

@@ -1,6 +1,10 @@
 // incident-server: the IncidentService over mutual TLS, backed by Postgres. See ServerOptions.usage.
 // Exit codes: 0 after a signalled shutdown, 64 bad command line, 78 bad configuration, 69 database or
 // listener unavailable at start.
+//
+// Configuration is resolved once (LaunchConfiguration); the components then run as services of one ServiceGroup
+// (LifecycleServices.swift), which turns SIGTERM/SIGINT into a graceful shutdown in reverse start order: the RPC
+// server drains first, the database closes last. SIGHUP reloads the certificates.
 import Foundation
 import IncidentCore
 import IncidentServer
@@ -9,29 +13,32 @@ import Logging
 import Metrics
 import Prometheus
 import RPC
+import ServiceLifecycle
+import UnixSignals
 
 @main
 struct IncidentServerMain {
     static func main() async {
-        let options: ServerOptions
+        let launch: LaunchConfiguration
         do {
-            options = try ServerOptions(arguments: Array(CommandLine.arguments.dropFirst()))
+            launch = try LaunchConfiguration(
+                arguments: Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
         } catch {
-            if !error.message.isEmpty { FileHandle.standardError.write(Data("\(error.message)\n".utf8)) }
-            fail(ServerOptions.usage, code: error.message.isEmpty ? 0 : 64)
+            switch error {
+            case .usage(let error):
+                if !error.message.isEmpty { FileHandle.standardError.write(Data("\(error.message)\n".utf8)) }
+                fail(ServerOptions.usage, code: error.message.isEmpty ? 0 : 64)
+            case .configuration(let error):
+                fail("incident-server: bad configuration: \(error)", code: 78)
+            }
         }
-        let environment = ProcessInfo.processInfo.environment
-        // Log lines: JSON for collectors, text on a terminal; every ServerLog made from here on uses this.
-        let logFormat = (options.logFormat ?? environment["INCIDENT_LOG_FORMAT"]).flatMap(LogFormat.init(rawValue:))
-            ?? .forStandardError
-        let logLevel = LineLogHandler.level(named: environment["INCIDENT_LOG_LEVEL"]) ?? .info
-        LoggingSystem.bootstrap { LineLogHandler(label: $0, format: logFormat, level: logLevel) }
+        let config = launch.service
+        // Log lines: JSON for collectors, text on a terminal; every ServerLog and Logger made from here on uses this.
+        LoggingSystem.bootstrap { [launch] in LineLogHandler(label: $0, format: launch.logFormat, level: launch.logLevel) }
         let log = ServerLog()
         // Metrics go to a Prometheus registry only when an endpoint is asked for; otherwise swift-metrics' no-op.
-        let metricsAddress = options.metricsListen
-            ?? environment["INCIDENT_METRICS_LISTEN"].flatMap { $0.isEmpty ? nil : $0 }
         let registry = PrometheusCollectorRegistry()
-        if metricsAddress != nil {
+        if launch.metricsAddress != nil {
             var factory = PrometheusMetricsFactory(registry: registry)
             // Calls take well under a millisecond to a few seconds: buckets from 250 µs up.
             factory.defaultDurationHistogramBuckets = [
@@ -41,82 +48,51 @@ struct IncidentServerMain {
             ]
             MetricsSystem.bootstrap(factory)
         }
-        let config: ServiceConfig
-        do {
-            config = try options.resolve(environment: ProcessInfo.processInfo.environment)
-        } catch {
-            fail("incident-server: bad configuration: \(error)", code: 78)
-        }
 
         let store: IncidentStore
         do {
             // The URL may hold a password: it is never logged, only the error's own (secret-free) text.
-            // INCIDENT_WRITE_BATCH: most creates written in one transaction (a P0 waits for the batch in flight).
-            var storeConfiguration = StoreConfiguration(connection: ConnectionSettings(url: config.databaseURL ?? ""))
-            if let batch = environment["INCIDENT_WRITE_BATCH"].flatMap({ Int($0) }), batch > 0 {
-                storeConfiguration.maxBatch = batch
-            }
-            store = try await IncidentStore.open(storeConfiguration)
+            store = try await IncidentStore.open(launch.storeConfiguration)
         } catch {
             fail("incident-server: cannot open the database: \(error)", code: 69)
         }
-
-        // One change-log reader for every stream. INCIDENT_STREAM_BUFFER (changes) and INCIDENT_STREAM_BUFFER_BYTES:
-        // what a live stream may have waiting before it is ended as fallen behind.
-        var hubConfiguration = ChangeHub.Configuration()
-        if let entries = environment["INCIDENT_STREAM_BUFFER"].flatMap({ Int($0) }) {
-            hubConfiguration = ChangeHub.Configuration(subscriberBuffer: entries,
-                                                       subscriberBufferBytes: hubConfiguration.subscriberBufferBytes)
-        }
-        if let bytes = environment["INCIDENT_STREAM_BUFFER_BYTES"].flatMap({ Int($0) }) {
-            hubConfiguration = ChangeHub.Configuration(subscriberBuffer: hubConfiguration.subscriberBuffer,
-                                                       subscriberBufferBytes: bytes)
-        }
-        let streams = ChangeHub(store: store, configuration: hubConfiguration, log: log)
-        streams.start()
-        // INCIDENT_STREAMS_PER_IDENTITY / INCIDENT_HEALTH_WATCHERS: open StreamIncidents per identity / Health.Watch.
+        // One change-log reader for every stream.
+        let streams = ChangeHub(store: store, configuration: launch.changeHub, log: log)
         let handler = IncidentServiceHandler(store: store, config: config, log: log, streams: streams,
-            streamsPerIdentity: environment["INCIDENT_STREAMS_PER_IDENTITY"].flatMap { Int($0) }
-                ?? IncidentServiceHandler.defaultStreamsPerIdentity)
+                                             streamsPerIdentity: launch.streamsPerIdentity)
         let server: Server
         do {
-            let served: [any RegistrableService] = [handler, HealthService(store: store, maxWatchers:
-                environment["INCIDENT_HEALTH_WATCHERS"].flatMap { Int($0) } ?? HealthService.defaultMaxWatchers)]
+            let served: [any RegistrableService] = [
+                handler, HealthService(store: store, maxWatchers: launch.healthWatchers),
+            ]
             let reflection = try ServerReflection(advertising: served, config: config)
             var configuration = ServerConfiguration(
                 listenAddresses: config.listen,
                 security: .mutualTLS(certificateChainPath: config.tls.certificateChain,
                                      privateKeyPath: config.tls.privateKey, clientCAPath: config.tls.clientCA),
-                callObserver: RPCCallMetrics())
-            // INCIDENT_ADMISSION_LIMIT: unary calls in flight at which P1 creates are refused (lower ones earlier);
-            // INCIDENT_URGENT_PER_IDENTITY: P0 creates one identity may have on the urgent thread at once.
-            let admission = CreateAdmission(
-                limit: environment["INCIDENT_ADMISSION_LIMIT"].flatMap { Int($0) } ?? 512, config: config,
-                urgentPerIdentity: environment["INCIDENT_URGENT_PER_IDENTITY"].flatMap { Int($0) }
-                    ?? CreateAdmission.defaultUrgentPerIdentity)
+                callObserver: RPCCallMetrics(),
+                logger: Logger(label: "rpc"))
+            let admission = CreateAdmission(limit: launch.admissionLimit, config: config,
+                                            urgentPerIdentity: launch.urgentPerIdentity)
             configuration.admission = { admission.admit($0, $1, $2) }
             configuration.callObserver = AdmissionCallObserver(admission, then: configuration.callObserver)
             server = try Server(configuration: configuration, services: served + reflection.services)
-            try server.start()
         } catch {
-            await streams.stop()
             store.shutdown()
             fail("incident-server: cannot start: \(error)", code: 69)
         }
         // Pages, notifications, webhooks and remediation run as jobs (integrations in mock mode unless told live).
-        let pipeline = IncidentPipeline(store: store, config: config, environment: ProcessInfo.processInfo.environment,
-                                        log: log)
-        pipeline.start()
+        let pipeline = IncidentPipeline(store: store, config: config, environment: launch.environment, log: log)
         let gauges = ServiceGauges(store: store, streams: streams)
         var metricsEndpoint: MetricsEndpoint?
-        if let metricsAddress {
-            gauges.start()
+        if let metricsAddress = launch.metricsAddress {
             do {
                 metricsEndpoint = try MetricsEndpoint(address: metricsAddress) {
                     gauges.refresh()
                     return registry.emitToBuffer()
                 }
             } catch {
+                store.shutdown()
                 fail("incident-server: \(error)", code: 69)
             }
             let shown = metricsAddress.hasSuffix(":0")
@@ -126,18 +102,34 @@ struct IncidentServerMain {
         log.info("incident-server: jobs " + (config.jobs.enabled ? "on, \(config.jobs.workers) workers" : "off") + "; "
                  + pipeline.modes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.rawValue)" }
                     .joined(separator: ", "))
+
+        // Started in this order, shut down in the reverse: calls drain before the jobs, streams and database stop.
+        var services: [any Service] = [
+            ComponentService("store", stop: { store.shutdown() }),
+            ComponentService("change-hub", start: { streams.start() }, stop: { await streams.stop() }),
+            ComponentService("job-pipeline", start: { pipeline.start() }, stop: { await pipeline.stop() }),
+        ]
+        if let metricsEndpoint {
+            services.append(ComponentService("service-gauges", start: { gauges.start() }, stop: { gauges.stop() }))
+            services.append(ComponentService("metrics-endpoint", stop: { metricsEndpoint.stop() }))
+        }
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        services.append(CertificateReloadOnHangup(hangups: hangups, server: server, log: log))
         let ports = server.boundPorts
-        await server.runUntilSignalled(grace: .seconds(10)) {
+        services.append(RPCServerService(server: server, grace: launch.shutdownGrace) {
             let addresses = zip(config.listen, ports).map { address, port in
                 address.hasSuffix(":0") ? String(address.dropLast()) + String(port) : address
             }
             log.info("incident-server: serving IncidentService on \(addresses.joined(separator: ", ")) (mTLS)")
+        })
+        let group = ServiceGroup(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "incident-server.lifecycle"))
+        do {
+            try await group.run()
+        } catch {
+            fail("incident-server: stopped on an error: \(error)", code: 69)
         }
-        metricsEndpoint?.stop()
-        gauges.stop()
-        await pipeline.stop()
-        await streams.stop()
-        store.shutdown()
         log.info("incident-server: stopped")
     }
 

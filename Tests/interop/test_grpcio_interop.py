@@ -132,5 +132,5 @@ def test_a_handler_failure_is_internal_and_its_text_reaches_neither_client_nor_l
         finally:
             assert running.stop() == 0
     text = log_path.read_text()
-    assert "/interop.Echo/Fail failed with" in text and "LeakyFailure" in text
+    assert "handler failed (answered INTERNAL)" in text and "/interop.Echo/Fail" in text and "LeakyFailure" in text
     assert "hunter2" not in text and "4111111111111111" not in text

@@ -93,13 +93,4 @@ const char *cgrpc_batch_error_string(const cgrpc_batch *batch);
 const grpc_metadata_array *cgrpc_batch_received_initial_metadata(const cgrpc_batch *batch);
 const grpc_metadata_array *cgrpc_batch_received_trailing_metadata(const cgrpc_batch *batch);
 
-/// SHA-256 of the DER form of the first certificate in a PEM text; 0 on success.
-int cgrpc_pem_certificate_sha256(const char *pem, size_t pem_length, uint8_t digest[32]);
-
-/// 1 when the PEM private key belongs to the first certificate of the PEM chain (both NUL-terminated).
-int cgrpc_pem_key_matches_certificate(const char *certificate_pem, const char *key_pem);
-
-/// Names the calling thread for the kernel (`top -H`, `perf`); longer names are cut to 15 bytes.
-void cgrpc_name_current_thread(const char *name);
-
 #endif

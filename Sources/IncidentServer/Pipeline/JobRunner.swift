@@ -8,8 +8,8 @@
 import Foundation
 import IncidentCore
 import IncidentStore
-import RPC
 import Synchronization
+import ThreadExecutors
 
 /// How the runner is sized and paced.
 struct JobRunnerOptions: Sendable {

@@ -1,6 +1,7 @@
 // Certificate rotation: the core asks before every handshake whether the server's TLS material changed.
 // We answer from the files' stamps (stat), re-reading them only when they changed or SIGHUP asked.
 internal import CGRPC
+import Logging
 import Synchronization
 
 /// Serves the current certificate config to the core's fetcher callback; lives as long as the server.
@@ -8,6 +9,7 @@ final class CertificateReloader: Sendable {
     let certificateChainPath: String
     let privateKeyPath: String
     let clientCAPath: String?
+    private let logger: Logger
     private let state = Mutex<State>(State())
 
     private struct State {
@@ -16,7 +18,10 @@ final class CertificateReloader: Sendable {
         var loadedOnce = false
     }
 
-    init(certificateChainPath: String, privateKeyPath: String, clientCAPath: String?) throws(ServerError) {
+    init(certificateChainPath: String, privateKeyPath: String, clientCAPath: String?, logger: Logger)
+        throws(ServerError)
+    {
+        self.logger = logger
         self.certificateChainPath = certificateChainPath
         self.privateKeyPath = privateKeyPath
         self.clientCAPath = clientCAPath
@@ -48,11 +53,11 @@ final class CertificateReloader: Sendable {
                 }
                 return !state.loadedOnce
             }
-            if !first { Log.write(.info, "TLS certificate material reloaded from \(certificateChainPath)") }
+            if !first { logger.info("TLS certificate material reloaded", metadata: ["path": "\(certificateChainPath)"]) }
             return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_NEW
         } catch {
             // Half-written files during a rotation: keep serving the old material and retry next handshake.
-            Log.write(.warning, "certificate reload skipped, keeping the previous material: \(error)")
+            logger.warning("certificate reload skipped, keeping the previous material", metadata: ["error": "\(error)"])
             let loadedOnce = state.withLock { $0.loadedOnce }
             return loadedOnce ? GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_UNCHANGED : GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_FAIL
         }
@@ -80,8 +85,7 @@ final class CertificateReloader: Sendable {
         let chainText = try PEMFile.read(chain)
         let keyText = try PEMFile.read(key)
         let caText = try clientCA.map { path throws(ServerError) in try PEMFile.read(path) }
-        let matches = chainText.withCString { c in keyText.withCString { k in cgrpc_pem_key_matches_certificate(c, k) } }
-        guard matches == 1 else { throw .keyDoesNotMatchCertificate(certificatePath: chain, keyPath: key) }
+        guard PEMCertificate.key(keyText, matchesCertificate: chainText) else { throw .keyDoesNotMatchCertificate(certificatePath: chain, keyPath: key) }
         return Material(chain: chainText, key: keyText, clientCA: caText)
     }
 }

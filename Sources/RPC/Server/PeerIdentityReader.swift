@@ -38,12 +38,7 @@ final class PeerIdentityReader: Sendable {
     }
 
     private static func fingerprint(_ pem: String) -> String {
-        var digest = [UInt8](repeating: 0, count: 32)
-        var pem = pem
-        let result = pem.withUTF8 { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { cgrpc_pem_certificate_sha256($0.baseAddress, $0.count, &digest) }
-        }
-        guard result == 0 else { return "" }
+        guard let digest = PEMCertificate.sha256(of: pem) else { return "" }
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         var text = [UInt8]()
         text.reserveCapacity(64)

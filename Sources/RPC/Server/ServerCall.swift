@@ -2,16 +2,29 @@
 // responses and the final status, and (for streamed requests) the batch that receives one request at a time.
 // Owns the core's call and its batches; frees them in deinit.
 internal import CGRPC
+import Logging
 import Synchronization
+internal import ThreadExecutors
 
 final class ServerCall: Completion, @unchecked Sendable {
-    // The core call and batches are touched only while their operation is not pending (sends are
-    // serialized by `state`), and freed once, in deinit, after every tag holding `self` completed.
+    // The core call and batches are touched only while their operation is not pending (the state machine starts
+    // one send and one receive at a time), and freed once, in deinit, after every tag holding `self` completed.
+    // The lock guards only the state machine: C calls and continuations run after it is released.
     private enum Operation {
         static let close = 1
         static let finish = 2
         static let write = 3
         static let receive = 4
+    }
+
+    typealias Writer = CheckedContinuation<Void, any Error>
+    typealias Reader = CheckedContinuation<[UInt8]?, any Error>
+    typealias StateMachine = ServerCallStateMachine<Task<Void, Never>, Writer, Reader, EncodedMessage, FinalStatus>
+
+    /// What the final batch carries: `status == nil` means OK; `response` is the unary response.
+    struct FinalStatus {
+        var status: RPCError?
+        var response: [UInt8]?
     }
 
     let context: ServerContext
@@ -22,25 +35,9 @@ final class ServerCall: Completion, @unchecked Sendable {
     private let sendBatch = cgrpc_batch_create()!
     /// Only calls whose requests are streamed read them with their own batch.
     private let receiveBatch: OpaquePointer?
-    private let state = Mutex(State())
+    private let state = Mutex(StateMachine())
     /// When the handler was handed the call, for the observer's duration.
     private let startedAt = ContinuousClock.now
-
-    private struct State {
-        var task: Task<Void, Never>?
-        var clientCancelled = false
-        var endedByShutdown = false
-        var initialMetadataSent = false
-        var finished = false
-        var pendingWrite: CheckedContinuation<Void, any Error>?
-        /// A run of messages being sent: the completion-queue thread starts each next one as the previous
-        /// completes, and resumes `pendingWrite` after the last.
-        var run: [EncodedMessage] = []
-        var runNext = 0
-        var pendingReceive: CheckedContinuation<[UInt8]?, any Error>?
-        /// The client half-closed: every request has been read.
-        var requestsEnded = false
-    }
 
     init(call: OpaquePointer, context: ServerContext, isStream: Bool, streamsRequests: Bool, runtime: ServerRuntime) {
         self.call = call
@@ -67,7 +64,8 @@ final class ServerCall: Completion, @unchecked Sendable {
         let closeTag = retainedTag(operation: Operation.close)
         if cgrpc_batch_start(call, closeBatch, closeTag) != GRPC_CALL_OK {
             releaseTag(closeTag)
-            Log.write(.error, "\(context.method): cannot watch for cancellation; ending the call")
+            runtime.logger.error(
+                "cannot watch for cancellation; ending the call", metadata: ["method": "\(context.method)"])
             finish(status: RPCError(.internal, "internal error"))
             return
         }
@@ -99,13 +97,10 @@ final class ServerCall: Completion, @unchecked Sendable {
         } else {
             task = Task(operation: operation)
         }
-        let cancelNow = state.withLock { state -> Bool in
-            if state.finished { return false }
-            if state.clientCancelled || state.endedByShutdown { return true }
-            state.task = task
-            return false
+        switch state.withLock({ $0.handlerStarted(task) }) {
+        case .none: break
+        case .cancel(let task): task.cancel()
         }
-        if cancelNow { task.cancel() }
     }
 
     private func run(_ handler: ServerMethodHandler, _ request: [UInt8]?) async {
@@ -135,40 +130,42 @@ final class ServerCall: Completion, @unchecked Sendable {
     }
 
     private func statusForThrown(_ error: any Error) -> RPCError {
-        let (shutdown, cancelled) = state.withLock { ($0.endedByShutdown, $0.clientCancelled) }
-        if shutdown { return RPCError(.unavailable, "server is shutting down") }
+        let reason = state.withLock { $0.endReason }
+        if reason == .shutdown { return RPCError(.unavailable, "server is shutting down") }
         if let status = error as? RPCError { return status }
-        if error is CancellationError || cancelled { return RPCError(.cancelled, "call cancelled") }
+        if error is CancellationError || reason == .clientCancelled { return RPCError(.cancelled, "call cancelled") }
         // Thrown details may hold SQL, paths, secrets or PII: the client gets a generic message and the log only the
         // error's type.
-        Log.write(.error, "\(context.method) failed with \(String(reflecting: type(of: error))) (answered INTERNAL)")
+        runtime.logger.error(
+            "handler failed (answered INTERNAL)",
+            metadata: ["method": "\(context.method)", "error_type": "\(String(reflecting: type(of: error)))"])
         return RPCError(.internal, "internal error")
     }
 
     /// Sends the final status (and the unary response); `status == nil` means OK.
     private func finish(status: RPCError?, response: [UInt8]? = nil) {
-        let sendInitial = state.withLock { state -> Bool? in
-            if state.finished { return nil }
-            state.finished = true
-            state.task = nil
-            defer { state.initialMetadataSent = true }
-            return !state.initialMetadataSent
-        }
-        guard let sendInitial else { return }
+        let action = state.withLock { $0.finish(FinalStatus(status: status, response: response)) }
+        if case .none = action { return }
         if isStream { runtime.streamEnded(self) }
         runtime.callObserver?.callEnded(context, code: status?.code ?? .ok, duration: startedAt.duration(to: .now))
+        if case .send(let final, let includeInitialMetadata) = action {
+            startFinal(final, includeInitialMetadata: includeInitialMetadata)
+        }
+    }
+
+    private func startFinal(_ final: FinalStatus, includeInitialMetadata: Bool) {
         cgrpc_batch_reset(sendBatch)
-        if sendInitial {
+        if includeInitialMetadata {
             context.initialMetadata.append(to: sendBatch, trailing: false)
             cgrpc_batch_send_initial_metadata(sendBatch, 0)
         }
-        if let response {
+        if let response = final.response {
             response.withUnsafeBytes { cgrpc_batch_send_message(sendBatch, $0.baseAddress, $0.count) }
         }
         context.trailingMetadata.append(to: sendBatch, trailing: true)
-        status?.trailingMetadata.append(to: sendBatch, trailing: true)
-        var message = status?.message ?? ""
-        let code = status?.code.rawValue ?? 0
+        final.status?.trailingMetadata.append(to: sendBatch, trailing: true)
+        var message = final.status?.message ?? ""
+        let code = final.status?.code.rawValue ?? 0
         message.withUTF8 { text in
             text.withMemoryRebound(to: CChar.self) {
                 cgrpc_batch_send_status(sendBatch, Int32(code), $0.baseAddress, $0.count)
@@ -177,27 +174,13 @@ final class ServerCall: Completion, @unchecked Sendable {
         let tag = retainedTag(operation: Operation.finish)
         if cgrpc_batch_start(call, sendBatch, tag) != GRPC_CALL_OK {
             releaseTag(tag)
-            Log.write(.warning, "\(context.method): the core refused the final status")
+            runtime.logger.warning("the core refused the final status", metadata: ["method": "\(context.method)"])
         }
     }
 
     /// Sends one stream message and waits until the core took it (flow control).
     func write(_ message: [UInt8]) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let refusal = state.withLock { state -> RPCError? in
-                if let refusal = writeRefusal(state) { return refusal }
-                cgrpc_batch_reset(sendBatch)
-                addInitialMetadataIfFirst(&state)
-                message.withUnsafeBytes { cgrpc_batch_send_message(sendBatch, $0.baseAddress, $0.count) }
-                state.pendingWrite = continuation
-                if let refusal = startSend() {
-                    state.pendingWrite = nil
-                    return refusal
-                }
-                return nil
-            }
-            if let refusal { continuation.resume(throwing: refusal) }
-        }
+        try await write(contentsOf: [EncodedMessage(message)])
     }
 
     /// Sends a run of shared messages in order and waits until the core took the last one. Each next message
@@ -205,65 +188,29 @@ final class ServerCall: Completion, @unchecked Sendable {
     /// all but the last carry the buffer hint, so the transport writes the run together.
     func write(contentsOf messages: [EncodedMessage]) async throws {
         guard !messages.isEmpty else { return }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let refusal = state.withLock { state -> RPCError? in
-                if let refusal = writeRefusal(state) { return refusal }
-                state.run = messages
-                state.runNext = 0
-                state.pendingWrite = continuation
-                if let refusal = sendNextOfRun(&state) {
-                    state.pendingWrite = nil
-                    return refusal
-                }
-                return nil
+        try await withCheckedThrowingContinuation { (writer: Writer) in
+            switch state.withLock({ $0.write(messages, writer: writer) }) {
+            case .refuse(let writer, let error):
+                writer.resume(throwing: error)
+            case .start(let message, let includeInitialMetadata, let bufferHint):
+                startSend(message, includeInitialMetadata: includeInitialMetadata, bufferHint: bufferHint)
             }
-            if let refusal { continuation.resume(throwing: refusal) }
         }
     }
 
-    private func writeRefusal(_ state: borrowing State) -> RPCError? {
-        if state.endedByShutdown { return RPCError(.unavailable, "server is shutting down") }
-        if state.clientCancelled { return RPCError(.cancelled, "call cancelled") }
-        if state.finished { return RPCError(.failedPrecondition, "the stream has already ended") }
-        return nil
-    }
-
-    /// Called with the state locked and the send batch idle.
-    private func addInitialMetadataIfFirst(_ state: inout State) {
-        if !state.initialMetadataSent {
-            state.initialMetadataSent = true
+    /// Starts one message's send batch; the state machine made sure the batch is idle.
+    private func startSend(_ message: EncodedMessage, includeInitialMetadata: Bool, bufferHint: Bool) {
+        cgrpc_batch_reset(sendBatch)
+        if includeInitialMetadata {
             context.initialMetadata.append(to: sendBatch, trailing: false)
             cgrpc_batch_send_initial_metadata(sendBatch, 0)
         }
-    }
-
-    /// Starts the next message of the run; called with the state locked and the send batch idle. On a refusal
-    /// the run is dropped.
-    private func sendNextOfRun(_ state: inout State) -> RPCError? {
-        let message = state.run[state.runNext]
-        state.runNext += 1
-        let isLast = state.runNext == state.run.count
-        // Never the hint beside the initial metadata: the core then defers writing the headers, and the batch
-        // (which completes only once they are written) would wait for a write nothing starts.
-        let bufferHint = !isLast && state.initialMetadataSent
-        cgrpc_batch_reset(sendBatch)
-        addInitialMetadataIfFirst(&state)
         message.addSend(to: sendBatch, bufferHint: bufferHint)
-        if isLast { state.run = [] }
-        if let refusal = startSend() {
-            state.run = []
-            return refusal
-        }
-        return nil
-    }
-
-    private func startSend() -> RPCError? {
         let tag = retainedTag(operation: Operation.write)
         if cgrpc_batch_start(call, sendBatch, tag) != GRPC_CALL_OK {
             releaseTag(tag)
-            return RPCError(.internal, "the core refused a stream write")
+            perform(state.withLock { $0.writeStartFailed() })
         }
-        return nil
     }
 
     /// Reads the next request (one `RECV_MESSAGE` in flight at most); nil once the client half-closed.
@@ -271,42 +218,28 @@ final class ServerCall: Completion, @unchecked Sendable {
         guard let receiveBatch else {
             throw RPCError(.internal, "\(context.method) does not stream its requests")
         }
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[UInt8]?, any Error>) in
-            enum Next { case refuse(RPCError), ended, started }
-            let next = state.withLock { state -> Next in
-                if state.endedByShutdown { return .refuse(RPCError(.unavailable, "server is shutting down")) }
-                if state.clientCancelled { return .refuse(RPCError(.cancelled, "call cancelled")) }
-                if state.requestsEnded { return .ended }
-                if state.finished { return .refuse(RPCError(.failedPrecondition, "the call has already ended")) }
-                if state.pendingReceive != nil {
-                    return .refuse(RPCError(.failedPrecondition, "requests are read one at a time"))
-                }
+        return try await withCheckedThrowingContinuation { (reader: Reader) in
+            switch state.withLock({ $0.read(reader: reader) }) {
+            case .refuse(let reader, let error):
+                reader.resume(throwing: error)
+            case .endOfRequests(let reader):
+                reader.resume(returning: nil)
+            case .start:
                 cgrpc_batch_reset(receiveBatch)
                 cgrpc_batch_recv_message(receiveBatch)
-                state.pendingReceive = continuation
                 let tag = retainedTag(operation: Operation.receive)
                 if cgrpc_batch_start(call, receiveBatch, tag) != GRPC_CALL_OK {
                     releaseTag(tag)
-                    state.pendingReceive = nil
-                    return .refuse(RPCError(.internal, "the core refused to read a request"))
+                    let reader = state.withLock { $0.readStartFailed() }
+                    reader?.resume(throwing: RPCError(.internal, "the core refused to read a request"))
                 }
-                return .started
-            }
-            switch next {
-            case .refuse(let error): continuation.resume(throwing: error)
-            case .ended: continuation.resume(returning: nil)
-            case .started: break
             }
         }
     }
 
     /// Ends a stream because the server is shutting down: the client sees `UNAVAILABLE`.
     func endForShutdown() {
-        let task = state.withLock { state -> Task<Void, Never>? in
-            if state.finished { return nil }
-            state.endedByShutdown = true
-            return state.task
-        }
+        guard case .cancel(let task) = state.withLock({ $0.endForShutdown() }) else { return }
         grpc_call_cancel_with_status(call, GRPC_STATUS_UNAVAILABLE, "server is shutting down", nil)
         context.markCancelled()
         task?.cancel()
@@ -316,12 +249,7 @@ final class ServerCall: Completion, @unchecked Sendable {
         switch operation {
         case Operation.close:
             let cancelled = !success || cgrpc_batch_cancelled(closeBatch) != 0
-            guard cancelled else { return }
-            let task = state.withLock { state -> Task<Void, Never>? in
-                if state.finished { return nil }
-                state.clientCancelled = true
-                return state.task
-            }
+            guard cancelled, case .cancel(let task) = state.withLock({ $0.cancelledByClient() }) else { return }
             context.markCancelled()
             task?.cancel()
         case Operation.write:
@@ -336,26 +264,22 @@ final class ServerCall: Completion, @unchecked Sendable {
 
 extension ServerCall {
     /// Starts the next message of a run right here on the completion-queue thread, or hands the outcome to the
-    /// waiting writer.
+    /// waiting writer (and starts a final status that waited for this write).
     private func completeWrite(success: Bool) {
-        typealias Writer = CheckedContinuation<Void, any Error>
-        let (continuation, failure) = state.withLock { state -> (Writer?, RPCError?) in
-            var failure: RPCError?
-            if !success {
-                failure = state.endedByShutdown
-                    ? RPCError(.unavailable, "server is shutting down") : RPCError(.cancelled, "call cancelled")
-            } else if !state.run.isEmpty {
-                failure = writeRefusal(state) ?? sendNextOfRun(&state)
-                if failure == nil { return (nil, nil) }
-            }
-            state.run = []
-            defer { state.pendingWrite = nil }
-            return (state.pendingWrite, failure)
-        }
-        if let failure {
-            continuation?.resume(throwing: failure)
-        } else {
-            continuation?.resume()
+        perform(state.withLock { $0.writeCompleted(success: success) })
+    }
+
+    private func perform(_ action: StateMachine.WriteCompletionAction) {
+        switch action {
+        case .none:
+            break
+        case .startNext(let message, let includeInitialMetadata, let bufferHint):
+            startSend(message, includeInitialMetadata: includeInitialMetadata, bufferHint: bufferHint)
+        case .resume(let writer, let error):
+            if let error { writer.resume(throwing: error) } else { writer.resume() }
+        case .resumeAndSendFinal(let writer, let error, let final, let includeInitialMetadata):
+            if let error { writer.resume(throwing: error) } else { writer.resume() }
+            startFinal(final, includeInitialMetadata: includeInitialMetadata)
         }
     }
 
@@ -367,22 +291,10 @@ extension ServerCall {
         // The core reports a cancelled call's read like a half-close (success, no message); only this tells them
         // apart, before the close batch says the call was cancelled.
         let failed = !success || (message == nil && grpc_call_failed_before_recv_message(call) != 0)
-        typealias Reader = CheckedContinuation<[UInt8]?, any Error>
-        let (continuation, failure) = state.withLock { state -> (Reader?, RPCError?) in
-            defer { state.pendingReceive = nil }
-            if state.endedByShutdown {
-                return (state.pendingReceive, RPCError(.unavailable, "server is shutting down"))
-            }
-            if state.clientCancelled || failed {
-                return (state.pendingReceive, RPCError(.cancelled, "call cancelled"))
-            }
-            if message == nil { state.requestsEnded = true }
-            return (state.pendingReceive, nil)
-        }
-        if let failure {
-            continuation?.resume(throwing: failure)
-        } else {
-            continuation?.resume(returning: message)
+        switch state.withLock({ $0.readCompleted(message: message != nil, failed: failed) }) {
+        case .none: break
+        case .deliver(let reader): reader.resume(returning: message)
+        case .fail(let reader, let error): reader.resume(throwing: error)
         }
     }
 }

@@ -1,4 +1,5 @@
-// Everything a server needs to know before it binds: addresses, transport security, limits, timers.
+// Everything a server needs to know before it binds: addresses, transport security, limits, timers, where it logs.
+import Logging
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -49,6 +50,9 @@ public struct ServerConfiguration: Sendable {
     public var admission: CallAdmission?
     /// Told about each call as it runs and ends (metrics, request-scoped logging); `nil` = nobody.
     public var callObserver: (any ServerCallObserver)?
+    /// Where the server's own rare lines go (a handler that failed, certificate reloads, shutdown); never keys or
+    /// payloads.
+    public var logger: Logger
 
     public init(
         listenAddresses: [String],
@@ -58,8 +62,10 @@ public struct ServerConfiguration: Sendable {
         maxReceiveMessageBytes: Int = 4 * 1024 * 1024,
         maxSendMessageBytes: Int = 4 * 1024 * 1024,
         keepalive: Keepalive = Keepalive(),
-        callObserver: (any ServerCallObserver)? = nil
+        callObserver: (any ServerCallObserver)? = nil,
+        logger: Logger = Logger(label: "rpc")
     ) {
+        self.logger = logger
         self.listenAddresses = listenAddresses
         self.security = security
         self.completionQueueThreads = completionQueueThreads

@@ -1,7 +1,9 @@
 // The server's C resources and their lifecycle: the core server, its completion queues and pollers,
 // the registered methods, the certificate reloader, and the streams to end at shutdown.
 internal import CGRPC
+import Logging
 import Synchronization
+internal import ThreadExecutors
 
 final class ServerRuntime: @unchecked Sendable {
     // `server` is thread-safe in the core; it is destroyed once, after the shutdown notification.
@@ -20,6 +22,7 @@ final class ServerRuntime: @unchecked Sendable {
     let urgentExecutor: (any Sendable)?
     /// Told about every call; read once per call.
     var callObserver: (any ServerCallObserver)? { configuration.callObserver }
+    var logger: Logger { configuration.logger }
     private let streams = Mutex<[ObjectIdentifier: ServerCall]>([:])
     private let lifecycle = Mutex<Lifecycle>(.created)
     private let terminationWaiters = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
@@ -47,10 +50,13 @@ final class ServerRuntime: @unchecked Sendable {
             switch configuration.security {
             case .mutualTLS(let chain, let key, let clientCA):
                 reloaders.append(
-                    try CertificateReloader(certificateChainPath: chain, privateKeyPath: key, clientCAPath: clientCA))
+                    try CertificateReloader(
+                        certificateChainPath: chain, privateKeyPath: key, clientCAPath: clientCA,
+                        logger: configuration.logger))
             case .tls(let chain, let key):
                 reloaders.append(
-                    try CertificateReloader(certificateChainPath: chain, privateKeyPath: key, clientCAPath: nil))
+                    try CertificateReloader(
+                        certificateChainPath: chain, privateKeyPath: key, clientCAPath: nil, logger: configuration.logger))
             case .insecure:
                 break
             }
@@ -194,7 +200,7 @@ final class ServerRuntime: @unchecked Sendable {
                 return false
             }
             if await group.next() == false {
-                Log.write(.info, "shutdown grace period over: cancelling the calls still running")
+                logger.info("shutdown grace period over: cancelling the calls still running")
                 grpc_server_cancel_all_calls(server.raw)
             }
             group.cancelAll()
@@ -208,7 +214,8 @@ final class ServerRuntime: @unchecked Sendable {
         } else {
             // A handler ignores its cancellation. Its call must still find a live queue when it ends, so the
             // queues stay up (a small leak in a process that is stopping) rather than the process aborting.
-            Log.write(.error, "\(work.live) call(s) ignored cancellation; completion queues left running")
+            logger.error(
+                "call(s) ignored cancellation; completion queues left running", metadata: ["calls": "\(work.live)"])
         }
         lifecycle.withLock { $0 = .terminated }
         markTerminated()

@@ -1,5 +1,6 @@
 // rpc-interop-server: our RPC server with a few raw-bytes methods, for clients we did not write
-// (Python grpcio) and for the benchmarks. Prints "PORT <n>" once serving; SIGTERM/SIGINT stop it.
+// (Python grpcio) and for the benchmarks. Prints "PORT <n>" once serving; SIGTERM/SIGINT stop it gracefully
+// (through swift-service-lifecycle, as incident-server does), SIGHUP reloads its certificates.
 //
 //   rpc-interop-server --listen 127.0.0.1:0 --cert server.pem --key server.key --client-ca ca.pem
 //   rpc-interop-server --listen 127.0.0.1:0 --insecure
@@ -8,7 +9,10 @@
 //          /interop.Echo/Sum (client streaming; decimal numbers in, their total out),
 //          /interop.Echo/Chat (bidirectional; answers each request with "echo:" + request as it arrives),
 //          /interop.Echo/Fail (unary; throws an error whose text holds the request, which must reach no one).
+import Logging
 import RPC
+import ServiceLifecycle
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
@@ -49,6 +53,33 @@ struct InteropService: RegistrableService {
     }
 }
 
+/// The server as a service: serves until graceful shutdown, then drains with `grace`.
+struct InteropServerService: Service {
+    let server: Server
+    let grace: Duration
+    let onServing: @Sendable () -> Void
+
+    func run() async throws {
+        onServing()
+        let server = server, grace = grace
+        await withTaskCancellationOrGracefulShutdownHandler {
+            await server.waitUntilTerminated()
+        } onCancelOrGracefulShutdown: {
+            Task { await server.shutdown(grace: grace) }
+        }
+    }
+}
+
+/// SIGHUP: the next handshakes re-read the certificate files.
+struct ReloadOnHangup: Service {
+    let hangups: UnixSignalsSequence
+    let server: Server
+
+    func run() async throws {
+        for await _ in hangups.cancelOnGracefulShutdown() { server.reloadCertificates() }
+    }
+}
+
 @main
 struct InteropServerMain {
     static func main() async {
@@ -75,14 +106,26 @@ struct InteropServerMain {
             listenAddresses: [options["--listen"] ?? "127.0.0.1:0"], security: security)
         if let threads = options["--threads"].flatMap(Int.init) { configuration.completionQueueThreads = threads }
         if let slots = options["--slots"].flatMap(Int.init) { configuration.requestSlotsPerMethod = slots }
+        // Log lines on stderr: stdout carries only PORT and STOPPED.
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        configuration.logger = Logger(label: "rpc")
         do {
             let server = try Server(configuration: configuration, services: [InteropService()])
             try server.start()
             let port = server.boundPorts[0]
-            await server.runUntilSignalled(grace: .seconds(5)) {
-                print("PORT \(port)")
-                fflush(nil)
-            }
+            // Trapped before PORT is printed: a signal sent right after it must not meet the default action.
+            let hangups = await UnixSignalsSequence(trapping: .sighup)
+            let group = ServiceGroup(
+                services: [
+                    ReloadOnHangup(hangups: hangups, server: server),
+                    InteropServerService(server: server, grace: .seconds(5)) {
+                        print("PORT \(port)")
+                        fflush(nil)
+                    },
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "rpc-interop-server"))
+            try await group.run()
             print("STOPPED")
         } catch {
             fail("\(error)")

@@ -1,7 +1,7 @@
 // A dedicated thread (urgent calls, the job runner): tasks that prefer it run there, before and after they
 // suspend, in order.
 import Foundation
-import RPC
+import ThreadExecutors
 import Testing
 
 @Suite("Dedicated thread executor")
@@ -31,5 +31,14 @@ struct DedicatedThreadExecutorTests {
             return await group.reduce(0, +)
         }
         #expect(total == (0..<200).reduce(0, +))
+    }
+
+    @Test("its thread carries the kernel name it was given, cut to 15 bytes (what top -H shows)")
+    func threadName() async throws {
+        let executor = DedicatedThreadExecutor(name: "test-thread-name-long")
+        let name = await Task(executorPreference: executor) {
+            try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)
+        }.value
+        #expect(name == "test-thread-nam\n")
     }
 }

@@ -1,9 +1,14 @@
 // A thread of its own for tasks that must not queue behind the shared cooperative pool: urgent calls (a P0
 // CreateIncident) and the job runner. On the shared pool every step resumes behind the tasks of every RPC in
 // flight; under a flood of creates that queue is long, and p0-flood-bench measured P0 pages waiting 80 s after
-// their incident was written when the job runner shared it.
-internal import CGRPC
+// their incident was written when the job runner shared it. A module of its own so that both the RPC server and
+// the job pipeline use it without the pipeline importing the RPC layer.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Runs the tasks that prefer it (`Task(executorPreference:)`), in order, on one dedicated thread.
 @available(macOS 15.0, *)
@@ -43,8 +48,7 @@ public final class DedicatedThreadExecutor: TaskExecutor, @unchecked Sendable {
         condition.lock()
         thread = pthread_self()
         condition.unlock()
-        // The kernel's name for the thread (what `top -H` and `perf` show); at most 15 bytes.
-        cgrpc_name_current_thread(name)
+        Self.nameCurrentThread(name)
         while true {
             condition.lock()
             while queued.isEmpty { condition.wait() }
@@ -53,5 +57,15 @@ public final class DedicatedThreadExecutor: TaskExecutor, @unchecked Sendable {
             condition.unlock()
             for job in batch { job.runSynchronously(on: executor) }
         }
+    }
+
+    /// Gives the calling thread the kernel name `top -H` and `perf` show (at most 15 bytes). Through procfs:
+    /// pthread_setname_np is a GNU extension the Swift Glibc module does not export.
+    private static func nameCurrentThread(_ name: String) {
+        let file = open("/proc/thread-self/comm", O_WRONLY)
+        guard file >= 0 else { return }
+        defer { close(file) }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = bytes.withUnsafeBytes { write(file, $0.baseAddress, $0.count) }
     }
 }
