@@ -132,14 +132,21 @@ final class GroupCommitWriter: Sendable {
             case .answered: return .answered
             case .cancelled:
                 if restoring?.explainsCancel() == true { return .preempted(batch) }
+                // A cancel meant for an earlier batch can reach the session late (the server signals the backend
+                // after PQcancel returns): nothing was written, so the batch is written again, not failed.
+                if preemption?.explainsCancel() == true {
+                    return writeAsPipeline(batch, on: connection, preemption: nil, restoring: nil,
+                                           lateCancels: preemption)
+                }
                 return failAll(batch, .unavailable(reason: "the database cancelled the write"))
             case .fallBack:
                 // Finding a bad create among many is not interrupted.
-                return writeAsPipeline(batch, on: connection, preemption: nil, restoring: restoring)
+                return writeAsPipeline(batch, on: connection, preemption: nil, restoring: restoring,
+                                       lateCancels: preemption)
             }
         }
         return writeAsPipeline(batch, on: connection, preemption: preemptible ? preemption : nil,
-                               restoring: restoring)
+                               restoring: restoring, lateCancels: preemption)
     }
 
     /// What the set-based path did with a batch.
@@ -219,10 +226,14 @@ final class GroupCommitWriter: Sendable {
     /// One statement per create in one transaction; a data error fails its create alone and the rest are written
     /// again. With `preemption`, the first attempt may be cancelled by an arriving P0; with `restoring`, creates
     /// whose write a preemption cancelled are returned `.preempted` instead of failed.
+    /// With `lateCancels`, a cancel that a recent preemption explains but that is not restored (it reached a later
+    /// write than the one it was meant for) makes the write run again, a few times at most.
     private static func writeAsPipeline(_ batch: [PendingCreate], on connection: PostgresConnection,
-                                        preemption: BatchPreemption?, restoring: BatchPreemption?) -> WriteOutcome {
+                                        preemption: BatchPreemption?, restoring: BatchPreemption?,
+                                        lateCancels: BatchPreemption? = nil) -> WriteOutcome {
         var remaining = batch
         var transientRetries = 0
+        var lateCancelRetries = 0
         var preemption = preemption
         while !remaining.isEmpty {
             let outcomes: [Result<QueryResult, PostgresError>]
@@ -250,6 +261,8 @@ final class GroupCommitWriter: Sendable {
                 transientRetries += 1
             } else if error.isCancellation, restoring?.explainsCancel() == true {
                 return .preempted(remaining)
+            } else if error.isCancellation, lateCancelRetries < 3, lateCancels?.explainsCancel() == true {
+                lateCancelRetries += 1
             } else {
                 remaining.forEach { $0.continuation.resume(throwing: error.storeError) }
                 return .answered

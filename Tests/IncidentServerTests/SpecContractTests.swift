@@ -46,11 +46,11 @@ struct SpecContractTests {
         #expect(incident.timeline.first?.details["severity"] == "P2")
         #expect(incident.timeline.first?.details["event_severity"] == "medium")
         // The same event again is a replay of it, not a different event reusing its id.
-        let again = try await harness.client("llm-shield").createIncident(event, options: .test)
+        let again = try await harness.client("secops").createIncident(event, options: .test)
         #expect(again.duplicate && again.incidentId == created.incidentId)
         var bad = Sample.event(severity: "P7")
         bad.source = "custom-monitor"
-        let refused = await status { _ = try await harness.client("llm-shield").createIncident(bad, options: .test) }
+        let refused = await status { _ = try await harness.client("secops").createIncident(bad, options: .test) }
         #expect(refused?.code == .invalidArgument)
         #expect(refused?.message.contains("severity") == true && refused?.message.contains("P0") == true)
         await harness.stop()
