@@ -77,8 +77,9 @@ def test_grpcio_filters_stream_and_custom_level(api, channel_for):
     critical = shield.CreateIncident(pb2.CreateIncidentRequest(**{
         **{k: v for k, v in guide_event(category).items() if k in ("title", "description", "source")},
         "event_id": "c-" + uuid.uuid4().hex, "category": category, "severity": "critical"}), timeout=30)
-    # The guide's custom SDK example: a custom source sends a level.
-    custom = shield.CreateIncident(pb2.CreateIncidentRequest(
+    # The guide's custom SDK example: a custom source sends a level (secops may report any source; llm-shield
+    # only its own).
+    custom = pb2_grpc.IncidentServiceStub(channel_for("secops")).CreateIncident(pb2.CreateIncidentRequest(
         event_id="custom-" + uuid.uuid4().hex, source="custom-monitor", title="Custom Alert", severity="P2",
         category=category, description="Custom monitoring alert",
         resource={"type": "service", "id": "svc-123", "name": "Custom Service"}), timeout=30)
