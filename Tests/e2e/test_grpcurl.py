@@ -80,6 +80,35 @@ def test_describe_service_and_message(grpcurl):
     assert "DECISION_APPROVE = 1;" in ok(grpcurl("viewer", "describe", "incident_manager.ActionDecision.Decision"))
 
 
+def comment_above(text, declaration):
+    """The `//` lines grpcurl prints right above `declaration` (a whole line of its output), joined."""
+    lines = [line.strip() for line in text.splitlines()]
+    index = lines.index(declaration)
+    comment = []
+    while index > 0 and lines[index - 1].startswith("//"):
+        index -= 1
+        comment.insert(0, lines[index].removeprefix("//").strip())
+    return " ".join(comment)
+
+
+def test_describe_shows_the_proto_comments(grpcurl):
+    # Reflection serves each file's source_code_info, so grpcurl prints the comments the .proto files carry:
+    # the real severities, statuses and action states reach every grpcurl user.
+    incident = ok(grpcurl("viewer", "describe", "incident_manager.Incident"))
+    assert "P0 (page now) to P4" in comment_above(incident, "string severity = 3;"), incident
+    assert "NEW, ACKNOWLEDGED, IN_PROGRESS, RESOLVED, CLOSED" in comment_above(incident, "string status = 2;")
+    assert "one or more deduplicated security events" in comment_above(incident, "message Incident {")
+
+    states = ok(grpcurl("viewer", "describe", "incident_manager.ActionState"))
+    assert "ran and was undone afterwards" in comment_above(states, "ACTION_STATE_COMPENSATED = 8;"), states
+    assert comment_above(states, "ACTION_STATE_APPROVED = 2;") == ""
+
+    service = ok(grpcurl("viewer", "describe", SERVICE))
+    assert "Records a security event;" in comment_above(
+        service, "rpc CreateIncident ( .incident_manager.CreateIncidentRequest ) "
+                 "returns ( .incident_manager.CreateIncidentResponse );")
+
+
 def test_create_get_update_list_and_stream(grpcurl):
     # The spec's LLM-Shield event from the JSON file, under an event_id of its own so the test stands alone.
     event = json.loads(EXAMPLE.read_text())

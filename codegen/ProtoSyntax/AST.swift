@@ -56,6 +56,8 @@ public struct FieldDecl: Sendable, Hashable {
     public var options: [OptionDecl]
     public var comment: String?
     public var location: SourceLocation
+    /// Where it was written and the comments protoc attaches to it (nil for what the parser synthesizes).
+    public var source: DeclarationSource?
     /// Filled by the resolver: the fully qualified name (with a leading dot) of a message or enum type.
     public var resolvedTypeName: String?
     /// Filled by the resolver: whether `resolvedTypeName` names an enum.
@@ -78,6 +80,8 @@ public struct OneofDecl: Sendable, Hashable {
     public var name: String
     public var comment: String?
     public var location: SourceLocation
+    /// Where it was written and the comments protoc attaches to it (nil for what the parser synthesizes).
+    public var source: DeclarationSource?
 }
 
 /// A `reserved` range, end inclusive as written (`reserved 10 to 12`).
@@ -99,6 +103,8 @@ public struct MessageDecl: Sendable, Hashable {
     public var options: [OptionDecl] = []
     public var comment: String?
     public var location: SourceLocation
+    /// Where it was written and the comments protoc attaches to it (nil for what the parser synthesizes).
+    public var source: DeclarationSource?
     /// True for the `XxxEntry` message protoc synthesizes for a map field.
     public var isMapEntry = false
 
@@ -115,6 +121,8 @@ public struct EnumValueDecl: Sendable, Hashable {
     public var options: [OptionDecl]
     public var comment: String?
     public var location: SourceLocation
+    /// Where it was written and the comments protoc attaches to it (nil for what the parser synthesizes).
+    public var source: DeclarationSource?
 }
 
 /// An enum declaration.
@@ -126,6 +134,8 @@ public struct EnumDecl: Sendable, Hashable {
     public var options: [OptionDecl] = []
     public var comment: String?
     public var location: SourceLocation
+    /// Where it was written and the comments protoc attaches to it (nil for what the parser synthesizes).
+    public var source: DeclarationSource?
 
     /// Whether `option allow_alias = true;` lets two names share a number.
     public var allowsAlias: Bool {
@@ -143,6 +153,8 @@ public struct MethodDecl: Sendable, Hashable {
     public var options: [OptionDecl]
     public var comment: String?
     public var location: SourceLocation
+    /// Where it was written and the comments protoc attaches to it (nil for what the parser synthesizes).
+    public var source: DeclarationSource?
     /// Filled by the resolver: fully qualified names with a leading dot.
     public var resolvedInputType = ""
     public var resolvedOutputType = ""
@@ -155,6 +167,8 @@ public struct ServiceDecl: Sendable, Hashable {
     public var options: [OptionDecl] = []
     public var comment: String?
     public var location: SourceLocation
+    /// Where it was written and the comments protoc attaches to it (nil for what the parser synthesizes).
+    public var source: DeclarationSource?
 }
 
 /// An `import` line.

@@ -1,5 +1,6 @@
 // Serializes a linked file as google.protobuf.FileDescriptorProto, the form protoc's --descriptor_set_out writes
-// and server reflection sends. Fields are written in field-number order, as protoc does.
+// and server reflection sends. Fields are written in field-number order, as protoc does. Its source_code_info
+// holds only the declarations that carry a comment (what reflection clients show), to keep the descriptor small.
 
 /// Builds the `FileDescriptorProto` bytes of one file of a `ProtoSchema`.
 public struct DescriptorWriter {
@@ -7,8 +8,9 @@ public struct DescriptorWriter {
 
     public init(schema: ProtoSchema) { self.schema = schema }
 
-    /// The serialized `FileDescriptorProto` of `fileName`.
-    public func fileDescriptor(_ fileName: String) throws(ProtoSyntaxError) -> [UInt8] {
+    /// The serialized `FileDescriptorProto` of `fileName`; with `includingComments`, its `source_code_info` has a
+    /// location for each commented message, field, oneof, enum, enum value, service and method.
+    public func fileDescriptor(_ fileName: String, includingComments: Bool = true) throws(ProtoSyntaxError) -> [UInt8] {
         guard let file = schema.files[fileName] else {
             throw ProtoSyntaxError("no such file \(fileName)", at: SourceLocation(file: fileName, line: 1, column: 1))
         }
@@ -22,6 +24,7 @@ public struct DescriptorWriter {
         for service in file.services { out.message(6, serviceDescriptor(service)) }
         let options = try fileOptions(file.options)
         if !options.bytes.isEmpty { out.message(8, options) }
+        if includingComments, let info = Self.sourceCodeInfo(file) { out.message(9, info) }
         for (i, imp) in file.imports.enumerated() where imp.kind == .public { out.varint(10, UInt64(i)) }
         for (i, imp) in file.imports.enumerated() where imp.kind == .weak { out.varint(11, UInt64(i)) }
         out.string(12, "proto3")
@@ -115,6 +118,41 @@ public struct DescriptorWriter {
         }
         for name in message.reservedNames { out.string(10, name) }
         return out
+    }
+
+    /// `SourceCodeInfo` (a `Location` per commented declaration, with descriptor.proto's path numbering), or nil
+    /// when nothing is commented.
+    static func sourceCodeInfo(_ file: ProtoFile) -> ProtoBytesWriter? {
+        var info = ProtoBytesWriter()
+        func add(_ path: [Int], _ source: DeclarationSource?) {
+            guard let source, source.leadingComment != nil || source.trailingComment != nil else { return }
+            var location = ProtoBytesWriter()
+            location.packed(1, path)
+            location.packed(2, source.span.protoValues)
+            if let leading = source.leadingComment { location.string(3, leading) }
+            if let trailing = source.trailingComment { location.string(4, trailing) }
+            info.message(1, location)
+        }
+        // DescriptorProto: field 2, nested_type 3, enum_type 4, oneof_decl 8; EnumDescriptorProto.value 2.
+        func addEnum(_ e: EnumDecl, _ path: [Int]) {
+            add(path, e.source)
+            for (i, value) in e.values.enumerated() { add(path + [2, i], value.source) }
+        }
+        func addMessage(_ message: MessageDecl, _ path: [Int]) {
+            add(path, message.source)
+            for (i, field) in message.fields.enumerated() { add(path + [2, i], field.source) }
+            for (i, nested) in message.messages.enumerated() { addMessage(nested, path + [3, i]) }
+            for (i, e) in message.enums.enumerated() { addEnum(e, path + [4, i]) }
+            for (i, oneof) in message.oneofs.enumerated() { add(path + [8, i], oneof.source) }
+        }
+        // FileDescriptorProto: message_type 4, enum_type 5, service 6; ServiceDescriptorProto.method 2.
+        for (i, message) in file.messages.enumerated() { addMessage(message, [4, i]) }
+        for (i, e) in file.enums.enumerated() { addEnum(e, [5, i]) }
+        for (i, service) in file.services.enumerated() {
+            add([6, i], service.source)
+            for (j, method) in service.methods.enumerated() { add([6, i, 2, j], method.source) }
+        }
+        return info.bytes.isEmpty ? nil : info
     }
 
     /// protoc's name for the synthetic oneof of `optional` field `name`: `_name`, prefixed with X while it clashes.
@@ -265,6 +303,13 @@ struct ProtoBytesWriter {
         appendVarint(UInt64(value.utf8.count))
         bytes += value.utf8
         spans.append((number, start, bytes.count))
+    }
+
+    /// A packed repeated int32 of non-negative values (a location's path and span).
+    mutating func packed(_ number: Int, _ values: [Int]) {
+        var body = ProtoBytesWriter()
+        for value in values { body.appendVarint(UInt64(value)) }
+        message(number, body)
     }
 
     mutating func message(_ number: Int, _ value: ProtoBytesWriter) {

@@ -18,6 +18,10 @@ public struct Token: Sendable, Hashable {
     public var location: SourceLocation
     /// The comment block directly above the token (no blank line between), without comment markers.
     public var leadingComment: String?
+    /// The token's extent as protoc counts positions, for `SourceCodeInfo` spans.
+    public var span = SourceSpan(start: ProtocPosition(line: 0, column: 0), end: ProtocPosition(line: 0, column: 0))
+    /// The comments before the token by protoc's rules: its leading one and the previous token's trailing one.
+    public var protocComments = ProtocComments()
 }
 
 /// Turns `.proto` source into tokens.
@@ -27,6 +31,9 @@ public struct Lexer {
     private var index = 0
     private var line = 1
     private var column = 1
+    // protoc's column (bytes, tabs to multiples of 8, 0-based), for descriptor spans; `column` is for messages.
+    private var protocColumn = 0
+    private var atFileStart = true
 
     public init(source: String, file: String) {
         self.bytes = Array(source.utf8)
@@ -54,8 +61,10 @@ public struct Lexer {
         if bytes[index] == 0x0A {
             line += 1
             column = 1
-        } else if bytes[index] & 0xC0 != 0x80 {
-            column += 1
+            protocColumn = 0
+        } else {
+            if bytes[index] & 0xC0 != 0x80 { column += 1 }
+            protocColumn += bytes[index] == 0x09 ? 8 - protocColumn % 8 : 1
         }
         index += 1
     }
@@ -112,7 +121,20 @@ public struct Lexer {
     }
 
     private mutating func next() throws(ProtoSyntaxError) -> Token {
+        let triviaStart = index
         let comment = try skipTrivia()
+        let trivia = bytes[triviaStart..<index]
+        let start = ProtocPosition(line: line - 1, column: protocColumn)
+        var token = try scanToken(leadingComment: comment)
+        token.span = SourceSpan(start: start, end: ProtocPosition(line: line - 1, column: protocColumn))
+        // protoc tells a `}` closing a scope from a string "}" by the quotes its token text keeps.
+        let nextText = token.kind == .end ? nil : token.kind == .symbol ? token.text : ""
+        token.protocComments = ProtocComments.read(trivia, atFileStart: atFileStart, nextToken: nextText)
+        atFileStart = false
+        return token
+    }
+
+    private mutating func scanToken(leadingComment comment: String?) throws(ProtoSyntaxError) -> Token {
         let start = location
         guard let c = peek() else { return Token(kind: .end, text: "", location: start, leadingComment: comment) }
         func isIdentStart(_ b: UInt8) -> Bool {

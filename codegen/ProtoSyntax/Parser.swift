@@ -50,6 +50,16 @@ public struct Parser {
         return false
     }
 
+    /// The declaration that began at `first` and ended with the token just taken; protoc takes its leading
+    /// comment from above `first` and its trailing one from after its `;` or `{` (`trailing`).
+    private func declarationSource(from first: Token, trailing: String?) -> DeclarationSource {
+        DeclarationSource(span: SourceSpan(start: first.span.start, end: tokens[index - 1].span.end),
+                          leadingComment: first.protocComments.leading, trailingComment: trailing)
+    }
+
+    /// protoc's trailing comment of the token just taken (a `;` or `{` that ends a declaration).
+    private var trailingCommentOfLastToken: String? { current.protocComments.previousTrailing }
+
     private mutating func expectIdentifier(_ what: String) throws(ProtoSyntaxError) -> Token {
         guard current.kind == .identifier else { throw fail("expected \(what), found {found}") }
         return take()
@@ -231,6 +241,7 @@ public struct Parser {
         var message = MessageDecl(name: name.text, location: name.location)
         message.comment = keyword.leadingComment
         try expectSymbol("{")
+        let trailing = trailingCommentOfLastToken
         while !acceptSymbol("}") {
             let token = current
             if acceptSymbol(";") { continue }
@@ -253,6 +264,7 @@ public struct Parser {
         for option in message.options where !["deprecated"].contains(option.name) {
             throw ProtoSyntaxError("unsupported message option '\(option.name)'", at: option.location)
         }
+        message.source = declarationSource(from: keyword, trailing: trailing)
         return message
     }
 
@@ -281,7 +293,8 @@ public struct Parser {
         try checkFieldOptions(options, type: type, label: label)
         try expectSymbol(";")
         return FieldDecl(name: name.text, number: Int(number), label: label, type: type, oneofIndex: oneofIndex,
-                         options: options, comment: first.leadingComment, location: name.location)
+                         options: options, comment: first.leadingComment, location: name.location,
+                         source: declarationSource(from: first, trailing: trailingCommentOfLastToken))
     }
 
     private func checkFieldOptions(_ options: [OptionDecl], type: FieldType, label: FieldLabel) throws(ProtoSyntaxError) {
@@ -324,7 +337,8 @@ public struct Parser {
         try expectSymbol(";")
         message.fields.append(FieldDecl(name: name.text, number: Int(number), label: .repeated,
                                         type: .map(key: key, value: value), oneofIndex: nil, options: options,
-                                        comment: first.leadingComment, location: name.location))
+                                        comment: first.leadingComment, location: name.location,
+                                        source: declarationSource(from: first, trailing: trailingCommentOfLastToken)))
         // protoc models a map as a repeated nested XxxEntry message; the descriptor must show it.
         var entry = MessageDecl(name: Naming.upperCamel(name.text) + "Entry", location: name.location)
         entry.isMapEntry = true
@@ -343,6 +357,7 @@ public struct Parser {
         let oneofIndex = message.oneofs.count
         message.oneofs.append(OneofDecl(name: name.text, comment: keyword.leadingComment, location: name.location))
         try expectSymbol("{")
+        let trailing = trailingCommentOfLastToken
         var count = 0
         while !acceptSymbol("}") {
             if acceptSymbol(";") { continue }
@@ -352,6 +367,7 @@ public struct Parser {
             count += 1
         }
         guard count > 0 else { throw ProtoSyntaxError("oneof '\(name.text)' has no fields", at: name.location) }
+        message.oneofs[oneofIndex].source = declarationSource(from: keyword, trailing: trailing)
     }
 
     private mutating func parseReserved(ranges: inout [ReservedRange], names: inout [String], max: Int64)
@@ -384,6 +400,7 @@ public struct Parser {
         let name = try expectIdentifier("an enum name")
         var decl = EnumDecl(name: name.text, comment: keyword.leadingComment, location: name.location)
         try expectSymbol("{")
+        let trailing = trailingCommentOfLastToken
         while !acceptSymbol("}") {
             if acceptSymbol(";") { continue }
             if isKeyword("option") {
@@ -411,8 +428,11 @@ public struct Parser {
             }
             try expectSymbol(";")
             decl.values.append(EnumValueDecl(name: valueName.text, number: n, options: options,
-                                             comment: valueName.leadingComment, location: valueName.location))
+                                             comment: valueName.leadingComment, location: valueName.location,
+                                             source: declarationSource(from: valueName,
+                                                                       trailing: trailingCommentOfLastToken)))
         }
+        decl.source = declarationSource(from: keyword, trailing: trailing)
         guard let first = decl.values.first else {
             throw ProtoSyntaxError("enum '\(decl.name)' has no values", at: name.location)
         }
@@ -437,6 +457,7 @@ public struct Parser {
         let name = try expectIdentifier("a service name")
         var service = ServiceDecl(name: name.text, comment: keyword.leadingComment, location: name.location)
         try expectSymbol("{")
+        let trailing = trailingCommentOfLastToken
         while !acceptSymbol("}") {
             if acceptSymbol(";") { continue }
             if isKeyword("option") {
@@ -460,7 +481,9 @@ public struct Parser {
             let output = try parseTypeName()
             try expectSymbol(")")
             var options: [OptionDecl] = []
+            let methodTrailing: String?
             if acceptSymbol("{") {
+                methodTrailing = trailingCommentOfLastToken
                 while !acceptSymbol("}") {
                     if acceptSymbol(";") { continue }
                     guard isKeyword("option") else { throw fail("expected 'option' or '}', found {found}") }
@@ -472,12 +495,15 @@ public struct Parser {
                 }
             } else {
                 try expectSymbol(";")
+                methodTrailing = trailingCommentOfLastToken
             }
             service.methods.append(MethodDecl(name: methodName.text, inputType: input, outputType: output,
                                               clientStreaming: clientStreaming, serverStreaming: serverStreaming,
                                               options: options, comment: rpc.leadingComment,
-                                              location: methodName.location))
+                                              location: methodName.location,
+                                              source: declarationSource(from: rpc, trailing: methodTrailing)))
         }
+        service.source = declarationSource(from: keyword, trailing: trailing)
         return service
     }
 }

@@ -28,3 +28,37 @@ public struct ProtoSyntaxError: Error, Sendable, Hashable, CustomStringConvertib
 
     public var description: String { "\(location): error: \(message)" }
 }
+
+/// A position the way protoc's `SourceCodeInfo` counts it: 0-based line, and 0-based column in bytes with a tab
+/// advancing to the next multiple of 8.
+public struct ProtocPosition: Sendable, Hashable {
+    public var line: Int
+    public var column: Int
+
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+}
+
+/// The extent of a declaration, from the start of its first token to the end of its last (`;` or `}`).
+public struct SourceSpan: Sendable, Hashable {
+    public var start: ProtocPosition
+    public var end: ProtocPosition
+
+    /// `SourceCodeInfo.Location.span`: start line, start column, end column when on one line, else the end line too.
+    public var protoValues: [Int] {
+        start.line == end.line
+            ? [start.line, start.column, end.column]
+            : [start.line, start.column, end.line, end.column]
+    }
+}
+
+/// A declaration's place in the file and the comments protoc attaches to it, for `SourceCodeInfo`.
+public struct DeclarationSource: Sendable, Hashable {
+    public var span: SourceSpan
+    /// protoc's leading comment, as protoc keeps it (comment markers removed, spaces and newlines kept).
+    public var leadingComment: String?
+    /// protoc's trailing comment: the one after the `;` or `{` that ends the declaration.
+    public var trailingComment: String?
+}
