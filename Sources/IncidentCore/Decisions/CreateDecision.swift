@@ -1,27 +1,49 @@
-// The jobs a new incident starts, written in the incident's own transaction: its page, notifications, webhooks,
-// remediation actions with their compensations, and its timers (escalation, SLA clocks, approval expiry).
-// A replay enqueues nothing: the store skips the jobs of a create that turns out to be a duplicate.
-import IncidentCore
-import IncidentStore
+// CreateIncident's decisions: who may report which source, the event's checks, its level through the configured
+// mapping, the rules plan, the draft, and the jobs a new incident starts (its page, notifications, webhooks,
+// remediation actions with their compensations, and its timers: escalation, SLA clocks, approval expiry).
+import Foundation
 
-/// Decides the jobs of a new incident from its plan and the config.
-struct CreateJobs: Sendable {
-    let config: ServiceConfig
-    /// The SLA targets the `sla.check` timers are due by.
-    let sla: SLAPolicy
-
-    init(config: ServiceConfig) {
-        self.config = config
-        self.sla = config.sla
+extension IncidentDecisions {
+    /// `event` checked, and bound to the sources `identity` may report. Dedupe is per (source, event_id): an identity
+    /// speaking for another source could trigger that source's rules or claim its event ids first, so the real
+    /// event would be refused as a conflict.
+    public func admit(_ event: SecurityEvent, by identity: IdentityPolicy) throws(DomainError) -> ValidatedEvent {
+        let valid: ValidatedEvent
+        do {
+            valid = try validator.validate(event)
+        } catch {
+            throw DomainError(.invalidArgument, error.description)
+        }
+        guard identity.mayReport(source: valid.event.source) else {
+            throw DomainError(.permissionDenied, "source: identity \"\(identity.name)\" may not report source "
+                              + "\"\(valid.event.source.prefix(128))\"")
+        }
+        return valid
     }
 
-    /// Every job for an incident created from `draft` as `plan` decided; each runs at the incident's priority.
-    func jobs(for draft: IncidentDraft, plan: IncidentPlan) -> [JobRequest] {
+    /// The level `event` gets through the configured severity mapping.
+    public func level(of event: ValidatedEvent) -> Priority { config.level(of: event) }
+
+    /// The new incident for `event`: its rules plan (reserved in `rules`, whose cooldowns and counts the caller
+    /// keeps), draft and jobs. `requestBytes` are hashed when `include_request_hash` is on.
+    public func create(_ event: ValidatedEvent, by identity: IdentityPolicy, now: Date, rules: inout RulesEngine,
+                       requestBytes: [UInt8]?) -> CreatePlan {
+        let level = level(of: event)
+        let (plan, reservation) = rules.reservePlan(for: event.facts(priority: level),
+                                                    now: now.timeIntervalSince1970)
+        let draft = drafts.draft(from: event, priority: level, plan: plan, actor: identity.name,
+                                 requestBytes: requestBytes, now: now)
+        return CreatePlan(level: level, draft: draft, jobs: jobs(for: draft, plan: plan), reservation: reservation)
+    }
+
+    /// Every job for an incident created from `draft` as `plan` decided; each runs at the incident's priority. A
+    /// replay enqueues nothing: the store skips the jobs of a create that turns out to be a duplicate.
+    public func jobs(for draft: IncidentDraft, plan: IncidentPlan) -> [PlannedJob] {
         let priority = draft.priority
-        var jobs: [JobRequest] = []
+        var jobs: [PlannedJob] = []
         func add(_ kind: JobKind, _ key: String, delaySeconds: Double = 0, attempts: Int = 8,
                  _ payload: [String: String]) {
-            jobs.append(JobRequest(kind: kind.rawValue, key: key, priority: priority,
+            jobs.append(PlannedJob(kind, key: key, priority: priority,
                                    delay: .milliseconds(Int64(max(0, delaySeconds) * 1000)), maxAttempts: attempts,
                                    payload: payload))
         }
@@ -40,7 +62,7 @@ struct CreateJobs: Sendable {
             }
             add(.pageTrigger, "page.trigger", payload)
             if pagerDuty.escalateOnTimeout {
-                jobs.append(EscalationTimer.first(of: policy, priority: priority))
+                jobs.append(.escalation(after: policy.step(0), of: policy, priority: priority))
             }
         }
         for channel in slackChannels(for: draft, plan: plan) {
@@ -54,7 +76,7 @@ struct CreateJobs: Sendable {
         for (action, planned) in zip(draft.remediationActions, plan.actions) {
             let attempts = config.remediation.executors[action.kind]?.maxAttempts ?? 5
             // The stored action's parameters may be redacted; the executor gets the plan's own values.
-            let payload = ExecutorInputs.payload(planned.parameters).merging(["action_id": action.id]) { $1 }
+            let payload = ExecutorInputPayload.payload(planned.parameters).merging(["action_id": action.id]) { $1 }
             switch planned.state {
             case .pending:
                 add(.remediate, "remediate:\(action.id)", attempts: attempts, payload)
@@ -69,7 +91,7 @@ struct CreateJobs: Sendable {
                 break
             }
         }
-        let deadlines = sla.deadlines(priority: priority.rawValue, createdAt: 0)
+        let deadlines = config.sla.deadlines(priority: priority.rawValue, createdAt: 0)
         for kind in [SLAKind.acknowledge, .resolve] {
             guard let after = deadlines[kind] else { continue }
             add(.slaCheck, "sla.check:\(kind.rawValue)", delaySeconds: after, attempts: 5, ["clock": kind.rawValue])
@@ -79,9 +101,8 @@ struct CreateJobs: Sendable {
 
     /// The Slack channels an incident is announced in: the routing rule's `slack:` channels, else Slack's own
     /// channel routing.
-    func slackChannels(for draft: IncidentDraft, plan: IncidentPlan) -> [String] {
-        let slack = config.notifications.slack
-        guard slack.enabled else { return [] }
+    public func slackChannels(for draft: IncidentDraft, plan: IncidentPlan) -> [String] {
+        guard config.notifications.slack.enabled else { return [] }
         let routed = plan.channels.compactMap { channel -> String? in
             channel.hasPrefix("slack:") ? String(channel.dropFirst("slack:".count)) : nil
         }
@@ -90,7 +111,7 @@ struct CreateJobs: Sendable {
     }
 
     /// Slack's own channel routing by priority and category (escalations and SLA breaches use it too).
-    func slackChannels(priority: Priority, category: String) -> [String] {
+    public func slackChannels(priority: Priority, category: String) -> [String] {
         let slack = config.notifications.slack
         guard slack.enabled else { return [] }
         let route = slack.channelRouting.first { route in
