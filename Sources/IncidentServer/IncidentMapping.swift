@@ -163,3 +163,12 @@ extension IncidentAPI.Incident {
         }
     }
 }
+
+extension IncidentListRequest {
+    /// The filters a ListIncidents request names, before checking.
+    init(_ request: ListIncidentsRequest) {
+        self.init(severities: request.severities, statuses: request.statuses, categories: request.categories,
+                  createdAfter: request.createdAfter, createdBefore: request.createdBefore,
+                  assignedTeam: request.assignedTeam, pageToken: request.pageToken, pageSize: request.pageSize)
+    }
+}

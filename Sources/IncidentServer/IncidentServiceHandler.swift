@@ -21,11 +21,8 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
     /// `public_url` without a trailing slash, the base of every answer's links.
     private let publicURL: String
 
-    /// Largest page ListIncidents returns, whatever the caller asks for.
-    static let maxPageSize = 1000
-    static let defaultPageSize = 50
-    /// Most values one list filter may name.
-    static let maxFilterValues = 64
+    /// Most values one stream filter may name (as a list filter).
+    static let maxFilterValues = IncidentListFilter.maxFilterValues
     /// The default of `streamsPerIdentity`.
     public static let defaultStreamsPerIdentity = 4096
     /// StreamIncidents calls each identity may have open.
@@ -124,55 +121,15 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         _ request: ListIncidentsRequest, context: ServerContext
     ) async throws -> ListIncidentsResponse {
         do {
-            let identity = try authorizer.authorize(context, for: .incidentRead)
-            var query = IncidentQuery(limit: Self.pageSize(request.pageSize))
-            for (field, values) in [("severities", request.severities), ("statuses", request.statuses),
-                                    ("categories", request.categories)] where values.count > Self.maxFilterValues {
-                throw RPCError(.invalidArgument, "\(field): at most \(Self.maxFilterValues) values")
-            }
-            let severities = try Self.severityFilter(request.severities)
-            query.severities = Array(severities.words)
-            query.levels = Array(severities.levels)
-            query.statuses = try request.statuses.map { name throws(RPCError) in
-                try Self.status(named: name, field: "statuses")
-            }
-            query.categories = try request.categories.map { category throws(RPCError) in
-                guard !category.isEmpty, category.utf8.count <= 128 else {
-                    throw RPCError(.invalidArgument, "categories: each must be 1 to 128 bytes")
-                }
-                return category
-            }
-            query.createdAfter = try Self.time(request.createdAfter, field: "created_after")
-            query.createdBefore = try Self.time(request.createdBefore, field: "created_before")
-            if !request.assignedTeam.isEmpty { query.assignedTeam = request.assignedTeam }
-            if !request.pageToken.isEmpty { query.cursor = request.pageToken }
-            let payload = authorizer.mayReadPayload(identity)
-            query.includePayload = payload
-            let page = try await store.listIncidents(query)
+            let identity = try authorizer.authenticate(context)
+            let page = try await intake.list(IncidentListRequest(request), by: identity)
             var response = ListIncidentsResponse()
-            response.incidents = page.incidents.map { IncidentAPI.Incident($0, includePayload: payload) }
+            response.incidents = page.incidents.map { IncidentAPI.Incident($0, includePayload: page.includesPayload) }
             response.nextPageToken = page.nextCursor ?? ""
             return response
-        } catch let error as StoreError {
-            if case .invalid = error { throw RPCError(.invalidArgument, "page_token: is not a token this server gave") }
-            throw RPCError.from(error, log: log, method: "ListIncidents")
         } catch {
             throw RPCError.from(error, log: log, method: "ListIncidents")
         }
-    }
-
-    static func pageSize(_ requested: UInt32) -> Int {
-        requested == 0 ? defaultPageSize : min(Int(requested), maxPageSize)
-    }
-
-    /// An RFC 3339 bound, or nil when empty.
-    static func time(_ text: String, field: String) throws(RPCError) -> Date? {
-        guard !text.isEmpty else { return nil }
-        guard let date = EventValidator.parseRFC3339(text) else {
-            throw RPCError(.invalidArgument, "\(field): \"\(text.prefix(64))\" is not an RFC 3339 time such as "
-                           + "2026-11-23T10:35:00Z")
-        }
-        return date
     }
 
     // MARK: - StreamIncidents

@@ -93,8 +93,8 @@ import Testing
         let id = "INC-20261207-00001"
         let ack = try plan(try Self.incident(), UpdateChangeRequest(incidentID: id, status: "ACKNOWLEDGED"),
                            paged: true)
-        #expect(ack.jobs == [PlannedJob(.pageAcknowledge, key: "page.acknowledge", priority: .p1, maxAttempts: 30,
-                                        payload: ["actor": "oncall"])])
+        #expect(ack.jobs == [PlannedJob(.pageAcknowledge(actor: "oncall"), key: "page.acknowledge", priority: .p1,
+                                        maxAttempts: 30)])
 
         var config = ServiceConfig.defaults
         var hook = WebhookConfig(name: "soar", url: "https://soar.example/hook")
@@ -120,8 +120,8 @@ import Testing
         let current = try Self.incident(.inProgress, actions: [acted])
         let plan = try plan(current, UpdateChangeRequest(incidentID: "INC-20261207-00001", status: "RESOLVED",
                                                          resolution: .falsePositive))
-        #expect(plan.jobs == [PlannedJob(.compensate, key: "remediate.compensate:act-1:false-positive",
-                                         priority: .p1, payload: ["action_id": "act-1", "reason": "false_positive"])])
+        #expect(plan.jobs == [PlannedJob(.compensate(actionID: "act-1", reason: "false_positive"),
+                                         key: "remediate.compensate:act-1:false-positive", priority: .p1)])
         let entries: [String] = plan.timelineEntries.map(\.kind)
         #expect(entries == [TimelineKind.statusChanged, TimelineKind.resolution, TimelineKind.compensationScheduled])
 
@@ -137,8 +137,7 @@ import Testing
         let approved = try plan(try Self.incident(.acknowledged, actions: [waiting]),
                                 UpdateChangeRequest(incidentID: id, actionDecisions: approve))
         #expect(approved.remediationActions?.first?.state == ApprovalState.approved)
-        #expect(approved.jobs == [PlannedJob(.remediate, key: "remediate:act-2", priority: .p1,
-                                             payload: ["action_id": "act-2"])])
+        #expect(approved.jobs == [PlannedJob(.remediate(actionID: "act-2"), key: "remediate:act-2", priority: .p1)])
         let entries: [String] = approved.timelineEntries.map(\.kind)
         #expect(entries == [TimelineKind.actionApproved])
 
@@ -203,5 +202,36 @@ import Testing
             "page.trigger", "page.acknowledge", "page.resolve", "notify.slack", "webhook", "remediate",
             "remediate.compensate", "escalate", "sla.check", "approval.expire",
         ])
+    }
+}
+
+@Suite struct ListFilterTests {
+    @Test func checksEachFilterNamingItsField() {
+        let cases: [(IncidentListRequest, String)] = [
+            (IncidentListRequest(statuses: Array(repeating: "NEW", count: 65)), "statuses: at most 64 values"),
+            (IncidentListRequest(severities: ["P9"]), "severities: "),
+            (IncidentListRequest(statuses: ["open"]), "statuses: \"open\" is not one of"),
+            (IncidentListRequest(categories: [""]), "categories: each must be 1 to 128 bytes"),
+            (IncidentListRequest(createdAfter: "yesterday"), "created_after: \"yesterday\" is not an RFC 3339 time"),
+        ]
+        for (request, message) in cases {
+            do {
+                _ = try IncidentListFilter(request)
+                Issue.record("\(message) was accepted")
+            } catch {
+                #expect(error.code == .invalidArgument)
+                #expect(error.message.hasPrefix(message), "\(error.message)")
+            }
+        }
+    }
+
+    @Test func splitsLevelsFromWordsAndBoundsThePage() throws {
+        let filter = try IncidentListFilter(IncidentListRequest(severities: ["P0", "critical"], statuses: ["in-progress"],
+                                                                pageSize: 5000))
+        #expect(filter.levels == [.p0])
+        #expect(filter.words == [.critical])
+        #expect(filter.statuses == [.inProgress])
+        #expect(filter.limit == IncidentListFilter.maxPageSize)
+        #expect(try IncidentListFilter(IncidentListRequest()).limit == IncidentListFilter.defaultPageSize)
     }
 }

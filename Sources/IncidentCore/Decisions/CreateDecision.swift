@@ -41,11 +41,9 @@ extension IncidentDecisions {
     public func jobs(for draft: IncidentDraft, plan: IncidentPlan) -> [PlannedJob] {
         let priority = draft.priority
         var jobs: [PlannedJob] = []
-        func add(_ kind: JobKind, _ key: String, delaySeconds: Double = 0, attempts: Int = 8,
-                 _ payload: [String: String]) {
-            jobs.append(PlannedJob(kind, key: key, priority: priority,
-                                   delay: .milliseconds(Int64(max(0, delaySeconds) * 1000)), maxAttempts: attempts,
-                                   payload: payload))
+        func add(_ job: Job, _ key: String, delaySeconds: Double = 0, attempts: Int = 8) {
+            jobs.append(PlannedJob(job, key: key, priority: priority,
+                                   delay: .milliseconds(Int64(max(0, delaySeconds) * 1000)), maxAttempts: attempts))
         }
 
         let pagerDuty = config.notifications.pagerDuty
@@ -53,40 +51,39 @@ extension IncidentDecisions {
             // The policy in force now travels frozen in the timers; its first level's timeout starts now.
             let policy = config.escalationPolicy(named: plan.escalationPolicy, team: plan.team,
                                                  timeoutMinutes: pagerDuty.escalationTimeoutMinutes)
-            var payload = ["reason": plan.pageReasons.joined(separator: "; ")]
+            var page = Job.PageTrigger(reason: plan.pageReasons.joined(separator: "; "))
             // A first level with a key of its own is paged there (its `${VARIABLE}` reference travels in the job).
             if let key = policy.levels[0].integrationKey {
-                payload["integration_key"] = key
-                payload["level"] = "1"
-                payload["targets"] = policy.levels[0].targets.joined(separator: ", ")
+                page.integrationKey = key
+                page.level = 1
+                page.targets = policy.levels[0].targets.joined(separator: ", ")
             }
-            add(.pageTrigger, "page.trigger", payload)
+            add(.pageTrigger(page), "page.trigger")
             if pagerDuty.escalateOnTimeout {
                 jobs.append(.escalation(after: policy.step(0), of: policy, priority: priority))
             }
         }
         for channel in slackChannels(for: draft, plan: plan) {
-            add(.slackNotify, "notify.slack:\(channel):incident_created",
-                ["channel": channel, "event": "incident_created"])
+            add(.slackNotify(channel: channel, event: "incident_created"), "notify.slack:\(channel):incident_created")
         }
         for webhook in config.webhooks where webhook.fires(on: "incident_created", priority: priority) {
-            add(.webhook, "webhook:\(webhook.name):incident_created", attempts: webhook.maxAttempts,
-                ["webhook": webhook.name, "trigger": "incident_created"])
+            add(.webhook(name: webhook.name, trigger: "incident_created"), "webhook:\(webhook.name):incident_created",
+                attempts: webhook.maxAttempts)
         }
         for (action, planned) in zip(draft.remediationActions, plan.actions) {
             let attempts = config.remediation.executors[action.kind]?.maxAttempts ?? 5
             // The stored action's parameters may be redacted; the executor gets the plan's own values.
-            let payload = ExecutorInputPayload.payload(planned.parameters).merging(["action_id": action.id]) { $1 }
+            let (id, inputs) = (action.id, planned.parameters)
             switch planned.state {
             case .pending:
-                add(.remediate, "remediate:\(action.id)", attempts: attempts, payload)
+                add(.remediate(actionID: id, inputs: inputs), "remediate:\(id)", attempts: attempts)
                 if let ttl = planned.compensateAfterSeconds, planned.kind.compensation != nil {
-                    add(.compensate, "remediate.compensate:\(action.id)", delaySeconds: ttl, attempts: attempts,
-                        payload)
+                    add(.compensate(actionID: id, inputs: inputs), "remediate.compensate:\(id)", delaySeconds: ttl,
+                        attempts: attempts)
                 }
             case .awaitingApproval(let expiresAfter):
-                add(.approvalExpiry, "approval.expire:\(action.id)", delaySeconds: expiresAfter, attempts: 5,
-                    payload)
+                add(.approvalExpiry(actionID: id, inputs: inputs), "approval.expire:\(id)",
+                    delaySeconds: expiresAfter, attempts: 5)
             case .dryRun, .skipped, .suppressedByCooldown, .cappedByBlastRadius:
                 break
             }
@@ -94,7 +91,7 @@ extension IncidentDecisions {
         let deadlines = config.sla.deadlines(priority: priority.rawValue, createdAt: 0)
         for kind in [SLAKind.acknowledge, .resolve] {
             guard let after = deadlines[kind] else { continue }
-            add(.slaCheck, "sla.check:\(kind.rawValue)", delaySeconds: after, attempts: 5, ["clock": kind.rawValue])
+            add(.slaCheck(clock: kind), "sla.check:\(kind.rawValue)", delaySeconds: after, attempts: 5)
         }
         return jobs
     }

@@ -19,4 +19,18 @@ public enum TimelineKind {
     public static let compensationScheduled = "compensation_scheduled"
     public static let escalated = "escalated"
     public static let slaBreached = "sla_breached"
+    // What the job handlers report.
+    public static let paged = "paged"
+    public static let pageAcknowledged = "page_acknowledged"
+    public static let pageResolved = "page_resolved"
+    public static let pageFailed = "page_failed"
+    public static let notified = "notified"
+    public static let notifyFailed = "notify_failed"
+    public static let webhookSent = "webhook_sent"
+    public static let webhookFailed = "webhook_failed"
+    public static let remediationDone = "remediation_done"
+    public static let remediationFailed = "remediation_failed"
+    public static let remediationCompensated = "remediation_compensated"
+    public static let compensationSkipped = "compensation_skipped"
+    public static let compensationFailed = "compensation_failed"
 }

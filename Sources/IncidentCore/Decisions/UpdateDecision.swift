@@ -140,8 +140,7 @@ struct UpdateEffects {
             if verdict == .approve {
                 entries.append(.init(at: now, actor: actor, kind: TimelineKind.actionApproved,
                                      message: "\(id) \(decided.kind) approved by \(actor)\(said)", details: details))
-                jobs.append(PlannedJob(.remediate, key: "remediate:\(id)", priority: priority,
-                                       payload: ["action_id": id]))
+                jobs.append(PlannedJob(.remediate(actionID: id), key: "remediate:\(id)", priority: priority))
             } else {
                 entries.append(.init(at: now, actor: actor, kind: TimelineKind.actionRejected,
                                      message: "\(id) \(decided.kind) rejected by \(actor)\(said)", details: details))
@@ -164,18 +163,19 @@ struct UpdateEffects {
         }
         let attempts = IncidentDecisions.pageFanOutAttempts
         if paged && status == .acknowledged {
-            jobs.append(PlannedJob(.pageAcknowledge, key: "page.acknowledge", priority: priority,
-                                   maxAttempts: attempts, payload: ["actor": actor]))
+            jobs.append(PlannedJob(.pageAcknowledge(actor: actor), key: "page.acknowledge", priority: priority,
+                                   maxAttempts: attempts))
         }
         if paged && autoResolve && status == .resolved {
             // A reopened incident can be resolved again: one resolve per resolution.
-            jobs.append(PlannedJob(.pageResolve, key: "page.resolve:v\(current.version + 1)", priority: priority,
-                                   maxAttempts: attempts, payload: ["actor": actor]))
+            jobs.append(PlannedJob(.pageResolve(actor: actor), key: "page.resolve:v\(current.version + 1)",
+                                   priority: priority, maxAttempts: attempts))
         }
         if status == .resolved {
             for name in resolvedWebhooks {
-                jobs.append(PlannedJob(.webhook, key: "webhook:\(name):incident_resolved:v\(current.version + 1)",
-                                       priority: priority, payload: ["webhook": name, "trigger": "incident_resolved"]))
+                jobs.append(PlannedJob(.webhook(name: name, trigger: "incident_resolved"),
+                                       key: "webhook:\(name):incident_resolved:v\(current.version + 1)",
+                                       priority: priority))
             }
         }
         if resolution == .fixed {
@@ -193,8 +193,8 @@ struct UpdateEffects {
     private mutating func compensateActed() {
         for action in actions where IncidentDecisions.actedStates.contains(action.state) {
             guard let undo = IncidentDecisions.compensation(ofKind: action.kind) else { continue }
-            jobs.append(PlannedJob(.compensate, key: "remediate.compensate:\(action.id):false-positive",
-                                   priority: priority, payload: ["action_id": action.id, "reason": "false_positive"]))
+            jobs.append(PlannedJob(.compensate(actionID: action.id, reason: "false_positive"),
+                                   key: "remediate.compensate:\(action.id):false-positive", priority: priority))
             entries.append(.init(at: now, actor: actor, kind: TimelineKind.compensationScheduled,
                                  message: "\(action.id) \(action.kind): \(undo) scheduled (false positive)",
                                  details: ["action_id": action.id, "action_type": action.kind, "compensation": undo]))

@@ -87,6 +87,29 @@ final class IncidentIntake: Sendable {
         return .full(try await store.incident(id, includePayload: payload), includesPayload: payload)
     }
 
+    /// One page of incidents matching `request`, as `identity` may see them.
+    func list(_ request: IncidentListRequest, by identity: IdentityPolicy) async throws -> IncidentListPage {
+        try authorizer.authorize(identity, for: .incidentRead)
+        let filter = try IncidentListFilter(request)
+        var query = IncidentQuery(limit: filter.limit)
+        query.severities = filter.words
+        query.levels = filter.levels
+        query.statuses = filter.statuses
+        query.categories = filter.categories
+        query.createdAfter = filter.createdAfter
+        query.createdBefore = filter.createdBefore
+        query.assignedTeam = filter.assignedTeam
+        query.cursor = filter.cursor
+        query.includePayload = authorizer.mayReadPayload(identity)
+        do {
+            let page = try await store.listIncidents(query)
+            return IncidentListPage(incidents: page.incidents, nextCursor: page.nextCursor,
+                                    includesPayload: query.includePayload)
+        } catch StoreError.invalid {
+            throw DomainError(.invalidArgument, "page_token: is not a token this server gave")
+        }
+    }
+
     // MARK: - Update
 
     /// Applies `request` by `identity`: checked, decided against the incident as stored, written with its effects
@@ -135,6 +158,14 @@ struct CreateOutcome: Sendable, Hashable {
     var duplicate: Bool
     var version: Int64
     var position: Int64
+}
+
+/// One page of a list, and the token of the next one (nil on the last).
+struct IncidentListPage: Sendable {
+    var incidents: [Incident]
+    var nextCursor: String?
+    /// Whether the incidents carry their encrypted payloads.
+    var includesPayload: Bool
 }
 
 /// An incident as its caller may see it.

@@ -1,5 +1,5 @@
 // The store boundary of the core's decisions, in one place: a planned job becomes the queue's (kind string,
-// payload) row and an update plan becomes the store's update request. `JobKind`'s raw values are the stored kinds.
+// payload) row (`Job.kind`/`Job.payload` encode it) and an update plan becomes the store's update request. `JobKind`'s raw values are the stored kinds.
 import IncidentCore
 import IncidentStore
 
