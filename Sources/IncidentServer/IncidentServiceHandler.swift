@@ -21,8 +21,6 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
     /// `public_url` without a trailing slash, the base of every answer's links.
     private let publicURL: String
 
-    /// Most values one stream filter may name (as a list filter).
-    static let maxFilterValues = IncidentListFilter.maxFilterValues
     /// The default of `streamsPerIdentity`.
     public static let defaultStreamsPerIdentity = 4096
     /// StreamIncidents calls each identity may have open.
@@ -94,24 +92,6 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             return IncidentAPI.Incident(try await intake.update(UpdateChangeRequest(request), by: identity))
         } catch {
             throw RPCError.from(error, log: log, method: "UpdateIncident")
-        }
-    }
-
-    /// Parses `ACKNOWLEDGED`, `acknowledged`, `in-progress`, ... as a status (list and stream filters).
-    static func status(named name: String, field: String = "status") throws(RPCError) -> IncidentStatus {
-        do {
-            return try IncidentStatus.parse(name, field: field)
-        } catch {
-            throw RPCError(error)
-        }
-    }
-
-    /// The severity filter of a list or stream request.
-    static func severityFilter(_ names: [String], field: String = "severities") throws(RPCError) -> SeverityFilter {
-        do {
-            return try SeverityFilter(names: names)
-        } catch {
-            throw RPCError(.invalidArgument, "\(field): \(error.problem)")
         }
     }
 
