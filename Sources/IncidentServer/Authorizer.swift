@@ -21,36 +21,52 @@ final class Authorizer: Sendable {
 
     /// The caller's identity when it holds `permission` and is within its rate limit.
     func authorize(_ context: ServerContext, for permission: Permission) throws(RPCError) -> IdentityPolicy {
-        let identity = try permitted(context, for: permission)
-        if let limit = identity.rateLimit {
-            let now = Double((ContinuousClock.now - clockStart) / .milliseconds(1)) / 1000
-            let decision = buckets.withLock { buckets in
-                var bucket = buckets[identity.name] ?? TokenBucket(limit: limit, now: now)
-                let decision = bucket.take(now: now)
-                buckets[identity.name] = bucket
-                return decision
-            }
-            if case .refused(let retryAfter) = decision {
-                // Whole seconds, rounded up, as HTTP's Retry-After; at least 1 so clients do back off.
-                let seconds = retryAfter.isFinite ? max(1, Int(retryAfter.rounded(.up))) : 60
-                var trailers = Metadata()
-                trailers.addString(String(seconds), forKey: "retry-after")
-                throw RPCError(.resourceExhausted,
-                               "identity \(identity.name) is over its rate limit; retry after \(seconds)s",
-                               trailingMetadata: trailers)
-            }
+        let identity = try authenticate(context)
+        do {
+            try authorize(identity, for: permission)
+        } catch {
+            throw RPCError(error)
         }
         return identity
+    }
+
+    /// Whether `identity` (as a door authenticated it) holds `permission` and is within its rate limit.
+    func authorize(_ identity: IdentityPolicy, for permission: Permission) throws(DomainError) {
+        try require(permission, of: identity)
+        guard let limit = identity.rateLimit else { return }
+        let now = Double((ContinuousClock.now - clockStart) / .milliseconds(1)) / 1000
+        let decision = buckets.withLock { buckets in
+            var bucket = buckets[identity.name] ?? TokenBucket(limit: limit, now: now)
+            let decision = bucket.take(now: now)
+            buckets[identity.name] = bucket
+            return decision
+        }
+        if case .refused(let retryAfter) = decision {
+            // Whole seconds, rounded up, as HTTP's Retry-After; at least 1 so clients do back off.
+            let seconds = retryAfter.isFinite ? max(1, Int(retryAfter.rounded(.up))) : 60
+            throw DomainError(.resourceExhausted,
+                              "identity \(identity.name) is over its rate limit; retry after \(seconds)s",
+                              retryAfterSeconds: seconds)
+        }
     }
 
     /// The caller's identity when it holds `permission`, without touching its rate limit: admission asks this on
     /// the completion-queue thread, before the handler (which then calls `authorize`) runs.
     func permitted(_ context: ServerContext, for permission: Permission) throws(RPCError) -> IdentityPolicy {
         let identity = try authenticate(context)
-        guard identity.permissions.contains(permission) else {
-            throw RPCError(.permissionDenied, "identity \(identity.name) lacks the \(permission.rawValue) permission")
+        do {
+            try require(permission, of: identity)
+        } catch {
+            throw RPCError(error)
         }
         return identity
+    }
+
+    private func require(_ permission: Permission, of identity: IdentityPolicy) throws(DomainError) {
+        guard identity.permissions.contains(permission) else {
+            throw DomainError(.permissionDenied,
+                              "identity \(identity.name) lacks the \(permission.rawValue) permission")
+        }
     }
 
     /// The token's identity when the call carries one, else the certificate's. The certificate is required

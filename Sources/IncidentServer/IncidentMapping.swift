@@ -124,3 +124,51 @@ extension SecurityEvent {
             encryptedPayload: request.encryptedPayload)
     }
 }
+
+extension UpdateChangeRequest {
+    /// The change an UpdateIncident request asks for, before checking.
+    init(_ request: UpdateIncidentRequest) {
+        let resolution: ResolutionChoice = switch request.resolution {
+        case .unspecified: .unspecified
+        case .fixed: .fixed
+        case .falsePositive: .falsePositive
+        default: .unknown
+        }
+        self.init(
+            incidentID: request.incidentId, expectedVersion: request.expectedVersion, status: request.status,
+            severity: request.severity, assignedTeam: request.assignedTeam, note: request.note,
+            actionDecisions: request.actionDecisions.map { decision in
+                let verdict: ApprovalVerdict? = switch decision.decision {
+                case .approve: .approve
+                case .reject: .reject
+                default: nil
+                }
+                return ActionDecisionRequest(actionID: decision.actionId, verdict: verdict, reason: decision.reason)
+            },
+            resolution: resolution)
+    }
+}
+
+extension IncidentAPI.Incident {
+    /// The answer for an incident as its caller may see it.
+    init(_ view: IncidentView) {
+        switch view {
+        case .full(let incident, let includesPayload):
+            self.init(incident, includePayload: includesPayload)
+        case .versionOnly(let id, let version, let position):
+            self.init()
+            self.id = id.description
+            self.version = UInt64(max(0, version))
+            self.position = UInt64(max(0, position))
+        }
+    }
+}
+
+extension IncidentListRequest {
+    /// The filters a ListIncidents request names, before checking.
+    init(_ request: ListIncidentsRequest) {
+        self.init(severities: request.severities, statuses: request.statuses, categories: request.categories,
+                  createdAfter: request.createdAfter, createdBefore: request.createdBefore,
+                  assignedTeam: request.assignedTeam, pageToken: request.pageToken, pageSize: request.pageSize)
+    }
+}

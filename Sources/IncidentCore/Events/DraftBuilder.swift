@@ -34,19 +34,19 @@ public struct DraftBuilder: Sendable {
             resource.metadata = metadata.map
             redacted.formUnion(id.found.union(name.found).union(metadata.found))
         }
-        var timeline = [TimelineEntry(at: now, actor: actor, kind: "created",
+        var timeline = [TimelineEntry(at: now, actor: actor, kind: TimelineKind.created,
                                       message: "\(e.eventType.isEmpty ? "event" : e.eventType) from \(e.source), \(event.severity.rawValue) (\(priority))",
                                       details: ["severity": priority.description, "event_severity": event.severity.rawValue,
                                                 "source": e.source, "event_id": e.eventID])]
         if !redacted.isEmpty {
-            timeline.append(TimelineEntry(at: now, actor: "system", kind: "redacted",
+            timeline.append(TimelineEntry(at: now, actor: "system", kind: TimelineKind.redacted,
                                           message: "masked " + redacted.map(\.rawValue).sorted().joined(separator: ", ")))
         }
-        timeline.append(TimelineEntry(at: now, actor: "system", kind: "routed",
+        timeline.append(TimelineEntry(at: now, actor: "system", kind: TimelineKind.routed,
                                       message: "team \(plan.team), escalation policy \(plan.escalationPolicy)"
                                           + (plan.routingRule.map { " (rule \($0))" } ?? " (defaults)")))
         if plan.page {
-            timeline.append(TimelineEntry(at: now, actor: "system", kind: "page_scheduled",
+            timeline.append(TimelineEntry(at: now, actor: "system", kind: TimelineKind.pageScheduled,
                                           message: "paging \(plan.escalationPolicy): \(plan.pageReasons.joined(separator: "; "))"))
         }
         var actions: [RemediationAction] = []
@@ -61,7 +61,7 @@ public struct DraftBuilder: Sendable {
             if case .awaitingApproval(let expires) = planned.state { params["approval_ttl_seconds"] = String(Int(expires)) }
             if case .skipped(let reason) = planned.state { params["reason"] = reason }
             actions.append(RemediationAction(id: "A\(index + 1)", kind: planned.kind.description, state: planned.state.code, params: params))
-            timeline.append(TimelineEntry(at: now, actor: "system", kind: "remediation_planned",
+            timeline.append(TimelineEntry(at: now, actor: "system", kind: TimelineKind.remediationPlanned,
                                           message: "A\(index + 1) \(planned.kind) by rule \(planned.rule): \(planned.state)",
                                           details: ["action_id": "A\(index + 1)", "action_type": planned.kind.description,
                                                     "rule": planned.rule, "state": planned.state.code]))

@@ -1,16 +1,13 @@
 // The unredacted parameters a remediation executor needs (the user to block is the `user_id` the stored incident
 // shows masked). They travel in the action's job payloads, which no RPC returns and the job runner never logs,
 // so readers of the incident only ever see the redacted copy.
+import IncidentCore
 import IncidentStore
 
 /// Executor inputs carried in job payloads under `input.`-prefixed keys.
 enum ExecutorInputs {
-    static let prefix = "input."
-
-    /// `parameters` as payload entries, to merge into an action job's payload.
-    static func payload(_ parameters: [String: String]) -> [String: String] {
-        Dictionary(uniqueKeysWithValues: parameters.map { (prefix + $0.key, $0.value) })
-    }
+    /// The key prefix; the create decision writes the inputs (`ExecutorInputPayload` in IncidentCore).
+    static let prefix = ExecutorInputPayload.prefix
 
     /// The inputs a payload carries (empty when it carries none).
     static func inputs(in payload: [String: String]) -> [String: String] {

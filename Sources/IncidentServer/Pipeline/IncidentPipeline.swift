@@ -20,7 +20,7 @@ public final class IncidentPipeline: Sendable {
     /// The pipeline with every handler: integrations, remediation, and the timers (escalation, SLA, approval expiry).
     public convenience init(store: IncidentStore, config: ServiceConfig, environment: [String: String],
                             log: ServerLog) {
-        let routing = CreateJobs(config: config)
+        let routing = IncidentDecisions(config: config)
         let settings = TimerSettings(
             config: config, escalationTimeoutMinutes: config.notifications.pagerDuty.escalationTimeoutMinutes,
             webhooks: { trigger, priority in

@@ -1,33 +1,8 @@
-// The contract between the job runner and the code that acts on jobs: the job kinds the service enqueues, what
-// each carries in its payload, and what running one came to. The runner claims jobs highest priority first and
+// The contract between the job runner and the code that acts on jobs (the kinds and their payloads are
+// `JobKind` in IncidentCore/Decisions): what running one came to. The runner claims jobs highest priority first and
 // hands each to the handler that names its kind.
+import IncidentCore
 import IncidentStore
-
-/// The kinds of background job the service enqueues; the raw value is what the `jobs` table stores.
-enum JobKind: String, Sendable, CaseIterable {
-    /// PagerDuty `trigger` for a P0/P1 or an escalation. Payload: `reason`; optionally `dedup_key` (default the
-    /// incident id), `integration_key` (a `${VARIABLE}` reference; default `service_routing`'s), `level`, `targets`.
-    case pageTrigger = "page.trigger"
-    /// PagerDuty `acknowledge`, after the incident was acknowledged. Payload: `actor`; without `dedup_key` it fans
-    /// out into one such job per alert the triggers opened, with the trigger's `dedup_key` and `integration_key`.
-    case pageAcknowledge = "page.acknowledge"
-    /// PagerDuty `resolve`, after the incident was resolved; fans out as `page.acknowledge` does.
-    case pageResolve = "page.resolve"
-    /// A Slack message to one channel. Payload: `channel`, `event` (`incident_created`, `escalated`, ...).
-    case slackNotify = "notify.slack"
-    /// One configured generic webhook. Payload: `webhook` (its name), `trigger` (`incident_created`, ...).
-    case webhook = "webhook"
-    /// Runs one remediation action. Payload: `action_id` (the incident's action id).
-    case remediate = "remediate"
-    /// Undoes a remediation action (e.g. unblock after the rule's TTL). Payload: `action_id`.
-    case compensate = "remediate.compensate"
-    /// Escalation timer: fires when the current level was not acknowledged in time. Payload: `step`.
-    case escalate = "escalate"
-    /// SLA timer. Payload: `clock` (`acknowledge` or `resolve`).
-    case slaCheck = "sla.check"
-    /// An approval's TTL ran out: the action becomes `denied` unless decided before. Payload: `action_id`.
-    case approvalExpiry = "approval.expire"
-}
 
 /// What running one job came to.
 enum JobResult: Sendable, Equatable {

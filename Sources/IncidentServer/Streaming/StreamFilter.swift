@@ -15,17 +15,31 @@ struct StreamFilter: Sendable {
     let matchesEverything: Bool
 
     init(_ request: StreamIncidentsRequest) throws(RPCError) {
+        do {
+            try self.init(checking: request)
+        } catch {
+            throw RPCError(error)
+        }
+    }
+
+    private init(checking request: StreamIncidentsRequest) throws(DomainError) {
         // As ListIncidents: a filter is a short list, not a way to make the server hash megabytes per change.
+        let cap = IncidentListFilter.maxFilterValues
         for (field, count) in [("severities", request.severities.count), ("categories", request.categories.count),
                                ("statuses", request.statuses.count), ("sources", request.sources.count),
                                ("assigned_teams", request.assignedTeams.count)]
-        where count > IncidentServiceHandler.maxFilterValues {
-            throw RPCError(.invalidArgument, "\(field): at most \(IncidentServiceHandler.maxFilterValues) values")
+        where count > cap {
+            throw DomainError(.invalidArgument, "\(field): at most \(cap) values")
         }
-        let severities = try IncidentServiceHandler.severityFilter(request.severities)
+        let severities: SeverityFilter
+        do {
+            severities = try SeverityFilter(names: request.severities)
+        } catch {
+            throw DomainError(.invalidArgument, "severities: \(error.problem)")
+        }
         var statuses = Set<String>()
         for name in request.statuses {
-            statuses.insert(try IncidentServiceHandler.status(named: name).rawValue)
+            statuses.insert(try IncidentStatus.parse(name).rawValue)
         }
         self.severities = severities
         self.statuses = statuses

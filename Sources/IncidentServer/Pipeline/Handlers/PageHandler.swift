@@ -49,7 +49,7 @@ final class PageHandler: JobHandler {
         if key.isEmpty && context.isMocked("pagerduty") { key = "(unset in mock mode)" }
         guard settings.enabled, !key.isEmpty else {
             try await context.record(on: incident.id, entries: [context.entry(
-                "page_failed", "PagerDuty \(action.rawValue) not sent (dedup key \(dedupKey)): \(keyName) is empty")])
+                TimelineKind.pageFailed, "PagerDuty \(action.rawValue) not sent (dedup key \(dedupKey)): \(keyName) is empty")])
             return .failed(reason: "no PagerDuty integration key (\(keyName)) for \(incident.priority)")
         }
         if case .refused(let after) = budget.withLock({
@@ -71,11 +71,12 @@ final class PageHandler: JobHandler {
             } ?? ""
             let entry: TimelineEntry = switch result {
             case .done:
-                context.entry(action == .trigger ? "paged" : "page_\(action.rawValue)d",
+                context.entry(action == .trigger ? TimelineKind.paged
+                              : action == .acknowledge ? TimelineKind.pageAcknowledged : TimelineKind.pageResolved,
                               "PagerDuty \(action.rawValue) sent\(whom) via \(keyName) (dedup key \(dedupKey))"
                                 + (action == .trigger ? ": \(job.payload["reason"] ?? "auto_page")" : ""))
             case .failed(let reason), .retry(let reason):
-                context.entry("page_failed",
+                context.entry(TimelineKind.pageFailed,
                               "PagerDuty \(action.rawValue)\(whom) failed (dedup key \(dedupKey)): \(reason)")
             }
             try await context.record(on: incident.id, entries: [entry])

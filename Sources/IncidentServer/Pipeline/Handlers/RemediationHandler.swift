@@ -35,7 +35,7 @@ struct RemediationHandler: JobHandler {
         let label = "\(action.id) \(action.kind)"
         guard let executor = context.config.remediation.executors[action.kind] else {
             try await context.record(on: incident.id, entries: [context.entry(
-                "remediation_failed", "\(label) failed: no executor configured for \(action.kind)",
+                TimelineKind.remediationFailed, "\(label) failed: no executor configured for \(action.kind)",
                 details: action.details)],
                 action: (action.id, "failed", ["error": "no executor configured"]))
             return .failed(reason: "no executor configured for \(action.kind)")
@@ -49,12 +49,12 @@ struct RemediationHandler: JobHandler {
         switch result {
         case .done:
             try await context.record(on: incident.id, entries: [context.entry(
-                "remediation_done", "\(label) done by \(executor.action) executor" + context.mockNote("remediation"),
+                TimelineKind.remediationDone, "\(label) done by \(executor.action) executor" + context.mockNote("remediation"),
                 details: action.details)],
                 action: (action.id, "done", [:]))
         case .failed(let reason), .retry(let reason):
             try await context.record(on: incident.id, entries: [context.entry(
-                "remediation_failed", "\(label) failed: \(reason)",
+                TimelineKind.remediationFailed, "\(label) failed: \(reason)",
                 details: action.details)],
                 action: (action.id, "failed", ["error": reason]))
         }
@@ -72,7 +72,7 @@ struct RemediationHandler: JobHandler {
         guard action.state == "done" else {
             if action.state != "compensated" {
                 try await context.record(on: incident.id, entries: [context.entry(
-                    "compensation_skipped", "\(label) never ran (\(action.state)): nothing to undo",
+                    TimelineKind.compensationSkipped, "\(label) never ran (\(action.state)): nothing to undo",
                     details: action.details)])
             }
             return .done
@@ -80,7 +80,7 @@ struct RemediationHandler: JobHandler {
         guard let undo = Self.kind(action.kind).compensation,
               let executor = context.config.remediation.executors[undo] else {
             try await context.record(on: incident.id, entries: [context.entry(
-                "compensation_failed", "\(label) cannot be undone: no executor configured for its compensation",
+                TimelineKind.compensationFailed, "\(label) cannot be undone: no executor configured for its compensation",
                 details: action.details)])
             return .failed(reason: "no executor configured for the compensation of \(action.kind)")
         }
@@ -93,12 +93,12 @@ struct RemediationHandler: JobHandler {
         switch result {
         case .done:
             try await context.record(on: incident.id, entries: [context.entry(
-                "remediation_compensated", "\(label) undone by \(undo)" + context.mockNote("remediation"),
+                TimelineKind.remediationCompensated, "\(label) undone by \(undo)" + context.mockNote("remediation"),
                 details: action.details)],
                 action: (action.id, "compensated", [:]))
         case .failed(let reason), .retry(let reason):
             try await context.record(on: incident.id, entries: [context.entry(
-                "compensation_failed", "\(label) \(undo) failed: \(reason)",
+                TimelineKind.compensationFailed, "\(label) \(undo) failed: \(reason)",
                 details: action.details)])
         }
         return result

@@ -17,7 +17,7 @@ struct SlackHandler: JobHandler {
         if url.isEmpty && context.isMocked("slack") { url = "https://hooks.slack.com/(unset-in-mock-mode)" }
         guard settings.enabled, !url.isEmpty else {
             try await context.record(on: incident.id, entries: [context.entry(
-                "notify_failed", "Slack \(channel) not notified: no webhook_url configured")])
+                TimelineKind.notifyFailed, "Slack \(channel) not notified: no webhook_url configured")])
             return .failed(reason: "no Slack webhook_url configured")
         }
         let messages = SlackMessages(
@@ -34,8 +34,8 @@ struct SlackHandler: JobHandler {
         if final && !context.isMocked("slack") {
             let event = job.payload["event"] ?? "incident_created"
             let entry = switch result {
-            case .done: context.entry("notified", "Slack \(channel) notified (\(event))")
-            case .failed(let reason), .retry(let reason): context.entry("notify_failed", "Slack \(channel): \(reason)")
+            case .done: context.entry(TimelineKind.notified, "Slack \(channel) notified (\(event))")
+            case .failed(let reason), .retry(let reason): context.entry(TimelineKind.notifyFailed, "Slack \(channel): \(reason)")
             }
             try await context.record(on: incident.id, entries: [entry])
         }

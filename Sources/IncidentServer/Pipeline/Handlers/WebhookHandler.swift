@@ -35,8 +35,8 @@ struct WebhookHandler: JobHandler {
         let (result, final) = context.result(of: outcome, job: job)
         if final && !context.isMocked("webhooks") {
             let entry = switch result {
-            case .done: context.entry("webhook_sent", "webhook \(name) called (\(trigger.rawValue))")
-            case .failed(let reason), .retry(let reason): context.entry("webhook_failed", "webhook \(name): \(reason)")
+            case .done: context.entry(TimelineKind.webhookSent, "webhook \(name) called (\(trigger.rawValue))")
+            case .failed(let reason), .retry(let reason): context.entry(TimelineKind.webhookFailed, "webhook \(name): \(reason)")
             }
             try await context.record(on: incident.id, entries: [entry])
         }

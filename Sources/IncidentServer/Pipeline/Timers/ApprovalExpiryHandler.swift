@@ -25,18 +25,18 @@ struct ApprovalExpiryHandler: JobHandler {
                let expiry = ActionApproval.expiry(of: action, incidentCreatedAt: incident.createdAt),
                expiry.timeIntervalSince(now) > 1 {
                 // Early (the TTL changed since the job was enqueued): come back when the approval really expires.
-                try await store.jobs.enqueue([JobRequest(
-                    kind: JobKind.approvalExpiry.rawValue,
+                try await store.jobs.enqueue([JobRequest(PlannedJob(
+                    .approvalExpiry(actionID: actionID),
                     key: "approval.expire:\(actionID):\(Int(expiry.timeIntervalSince1970))",
                     priority: incident.priority,
-                    delay: .milliseconds(Int64((expiry.timeIntervalSince(now) * 1000).rounded())),
-                    payload: ["action_id": actionID])], incidentID: incident.id)
+                    delay: .milliseconds(Int64((expiry.timeIntervalSince(now) * 1000).rounded()))))],
+                    incidentID: incident.id)
                 return .done
             }
             guard let denied = ActionApproval.expire(actionID: actionID, now: now, actions: &actions) else {
                 return .done
             }
-            let entry = TimelineEntry(at: now, actor: "system", kind: "action_denied",
+            let entry = TimelineEntry(at: now, actor: "system", kind: TimelineKind.actionDenied,
                                       message: "\(denied.id) \(denied.kind) denied: approval expired",
                                       details: ["action_id": denied.id, "action_type": denied.kind])
             _ = try await store.updateIncident(IncidentUpdate(

@@ -41,16 +41,14 @@ struct EscalationHandler: JobHandler {
         let reason = "not acknowledged within \(EscalationTimer.describe(seconds: timedOut.timeoutSeconds)): "
             + "escalated to level \(next.level + 1) of \(policy.name) (step \(next.index)), paging \(targets)"
         let entry = TimelineEntry(
-            at: Date(), actor: "system", kind: "escalated",
+            at: Date(), actor: "system", kind: TimelineKind.escalated,
             message: reason + " via \(PagerDutyConfig.keyName(reference)) (dedup key \(dedupKey))"
                 + (last ? "; last step of the policy" : ""))
-        var payload = ["reason": reason, "step": String(next.index), "targets": targets, "level": String(next.level + 1),
-                       "dedup_key": dedupKey]
         // Only a level's own key travels in the job, and only as its `${VARIABLE}` reference.
-        payload["integration_key"] = next.integrationKey
-        var jobs = [JobRequest(
-            kind: JobKind.pageTrigger.rawValue, key: "page.trigger:step-\(next.index)", priority: incident.priority,
-            payload: payload)]
+        let page = Job.PageTrigger(reason: reason, step: next.index, level: next.level + 1, targets: targets,
+                                   dedupKey: dedupKey, integrationKey: next.integrationKey)
+        var jobs = [JobRequest(PlannedJob(.pageTrigger(page), key: "page.trigger:step-\(next.index)",
+                                          priority: incident.priority))]
         jobs += settings.notifications(of: "escalated", occurrence: "step-\(next.index)", for: incident)
         if !last { jobs.append(EscalationTimer.job(after: next, of: policy, priority: incident.priority)) }
         return TimerChange(incidentID: incident.id, expectedVersion: incident.version, actor: "system",

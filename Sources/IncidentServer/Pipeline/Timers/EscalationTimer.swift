@@ -10,14 +10,7 @@ enum EscalationTimer {
     /// The timer that fires when `step` of `policy` has gone unacknowledged for its timeout. Payload: `step`,
     /// `policy` (the frozen policy as JSON).
     static func job(after step: EscalationStep, of policy: EscalationPolicy, priority: Priority) -> JobRequest {
-        JobRequest(kind: JobKind.escalate.rawValue, key: "escalate:\(step.index)", priority: priority,
-                   delay: .milliseconds(Int64((step.timeoutSeconds * 1000).rounded())),
-                   payload: ["step": String(step.index), "policy": encode(policy)])
-    }
-
-    /// The first timer, for CreateIncident to enqueue with the first page (step 0).
-    static func first(of policy: EscalationPolicy, priority: Priority) -> JobRequest {
-        job(after: policy.step(0), of: policy, priority: priority)
+        JobRequest(.escalation(after: step, of: policy, priority: priority))
     }
 
     /// The frozen policy a timer carries; nil when it carries none (or one that is not usable).
@@ -28,12 +21,7 @@ enum EscalationTimer {
         return policy
     }
 
-    static func encode(_ policy: EscalationPolicy) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        // Encoding plain strings, numbers and arrays cannot fail.
-        return String(decoding: (try? encoder.encode(policy)) ?? Data("{}".utf8), as: UTF8.self)
-    }
+    static func encode(_ policy: EscalationPolicy) -> String { PlannedJob.encodedPolicy(policy) }
 
     /// `90s`, `15 min`: how long a level had, for people.
     static func describe(seconds: Double) -> String {

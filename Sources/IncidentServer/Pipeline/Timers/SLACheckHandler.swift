@@ -45,7 +45,7 @@ struct SLACheckHandler: JobHandler {
         let goal = clock == .acknowledge ? "acknowledged" : "resolved"
         let allowed = EscalationTimer.describe(seconds: deadline - incident.createdAt.timeIntervalSince1970)
         let entry = TimelineEntry(
-            at: Date(), actor: "system", kind: "sla_breached",
+            at: Date(), actor: "system", kind: TimelineKind.slaBreached,
             message: "\(clock.rawValue) SLA breached: \(incident.priority) incidents are to be \(goal) within "
                 + "\(allowed), due \(APITime.format(due))")
         return TimerChange(
@@ -57,10 +57,9 @@ struct SLACheckHandler: JobHandler {
     /// Re-checks at the clock's deadline, for a job that came early (the target was lengthened since it was
     /// enqueued).
     private func checkAgain(_ incident: Incident, clock: SLAKind, at deadline: Double, now: Double) async throws {
-        let job = JobRequest(
-            kind: JobKind.slaCheck.rawValue, key: "sla.check:\(clock.rawValue):\(Int(deadline))",
-            priority: incident.priority, delay: .milliseconds(Int64(((deadline - now) * 1000).rounded())),
-            payload: ["clock": clock.rawValue, "due_at": String(deadline)])
+        let job = JobRequest(PlannedJob(
+            .slaCheck(clock: clock, dueAt: deadline), key: "sla.check:\(clock.rawValue):\(Int(deadline))",
+            priority: incident.priority, delay: .milliseconds(Int64(((deadline - now) * 1000).rounded()))))
         try await store.jobs.enqueue([job], incidentID: incident.id)
     }
 }

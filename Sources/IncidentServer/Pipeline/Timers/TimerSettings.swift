@@ -36,12 +36,12 @@ struct TimerSettings: Sendable {
     /// occurrence from another in their idempotency keys (the escalation step, the SLA clock).
     func notifications(of event: String, occurrence: String, for incident: Incident) -> [JobRequest] {
         let hooks = webhooks(event, incident.priority).map { name in
-            JobRequest(kind: JobKind.webhook.rawValue, key: "webhook:\(name):\(event):\(occurrence)",
-                       priority: incident.priority, payload: ["webhook": name, "trigger": event])
+            JobRequest(PlannedJob(.webhook(name: name, trigger: event), key: "webhook:\(name):\(event):\(occurrence)",
+                                  priority: incident.priority))
         }
         let messages = slackChannels(incident).map { channel in
-            JobRequest(kind: JobKind.slackNotify.rawValue, key: "notify.slack:\(channel):\(event):\(occurrence)",
-                       priority: incident.priority, payload: ["channel": channel, "event": event])
+            JobRequest(PlannedJob(.slackNotify(channel: channel, event: event),
+                                  key: "notify.slack:\(channel):\(event):\(occurrence)", priority: incident.priority))
         }
         return hooks + messages
     }
