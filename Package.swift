@@ -70,12 +70,14 @@ let package = Package(
 
         // MARK: domain, storage, service
         .target(name: "IncidentCore", dependencies: ["COpenSSL", .product(name: "Yams", package: "Yams")]),
+        // The OpenSSL implementations of IncidentCore's crypto protocols (JWT signature keys).
+        .target(name: "Crypto", dependencies: ["COpenSSL", "IncidentCore"]),
         .target(name: "Integrations", dependencies: ["IncidentCore"]),
         .target(name: "IncidentStore", dependencies: ["CLibPQ", "IncidentCore"]),
         .target(
             name: "IncidentServer",
             dependencies: [
-                "RPC", "IncidentAPI", "IncidentCore", "IncidentStore", "Integrations", "ThreadExecutors",
+                "RPC", "IncidentAPI", "IncidentCore", "IncidentStore", "Integrations", "ThreadExecutors", "Crypto",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]

@@ -1,6 +1,7 @@
 // Who is calling and whether they may: the client certificate's names matched against the configured
 // identities (or, when the call carries `authorization: Bearer …`, the identity its token stands for), the
 // permission the RPC needs, and the identity's token bucket when it has a rate limit.
+import Crypto
 import Foundation
 import IncidentCore
 import RPC
@@ -16,7 +17,7 @@ final class Authorizer: Sendable {
     init(config: ServiceConfig) {
         self.config = config
         // The server checked the keys at start (ServerOptions.resolve); keys that still fail accept nothing.
-        self.tokens = (try? BearerTokenVerifier(settings: config.tokens)) ?? .refusingAll
+        self.tokens = (try? BearerTokenVerifier(settings: config.tokens, keys: OpenSSLSignatureKeys())) ?? .refusingAll
     }
 
     /// The caller's identity when it holds `permission` and is within its rate limit.

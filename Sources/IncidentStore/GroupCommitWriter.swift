@@ -86,10 +86,11 @@ final class GroupCommitWriter: Sendable {
             previousBatch = batch.count
             // A create preempted once is not preempted again (a stream of P0 cannot starve it), and a cancel of its
             // write is not taken for a preemption twice.
-            let restorable = !batch.contains { $0.wasPreempted }
-            let preemptible = restorable && !batch.contains { $0.priority == .p0 }
-            switch write(batch, on: connection, preemption: preemption, preemptible: preemptible,
-                           mayRestore: restorable) {
+            let role: PreemptionRole =
+                if batch.contains(where: \.wasPreempted) { .unwatched }
+                else if batch.contains(where: { $0.priority == .p0 }) { .restoring(preemption) }
+                else { .preemptible(preemption) }
+            switch write(batch, on: connection, preemption: role, lateCancels: preemption) {
             case .answered:
                 break
             case .preempted(let unwritten):
@@ -121,32 +122,58 @@ final class GroupCommitWriter: Sendable {
             $16::text[], $17::text[], $18::text[], $19::jsonb[], $20::jsonb[], $21::jsonb[])
         """
 
-    /// Writes a batch. With `preemptible`, an arriving P0 may cancel it midway. With `mayRestore`, creates whose
-    /// write a preemption cancelled (possibly one meant for an earlier batch) come back `.preempted`.
+    /// What a batch's write has to do with P0 preemption (`BatchPreemption`).
+    enum PreemptionRole {
+        /// Outside preemption: a cancel fails its creates (a batch holding a create preempted once, which is never
+        /// preempted again).
+        case unwatched
+        /// Not cancelled for an arriving P0 (the batch holds a P0), but a cancel meant for an earlier batch may
+        /// still land on it: the creates it cancelled come back `.preempted`.
+        case restoring(BatchPreemption)
+        /// An arriving P0 may cancel it midway; the creates a cancel stopped come back `.preempted`.
+        case preemptible(BatchPreemption)
+
+        /// Whom an arriving P0 may cancel the write through.
+        var cancellableBy: BatchPreemption? {
+            if case .preemptible(let preemption) = self { preemption } else { nil }
+        }
+
+        /// Who can tell whether a cancel was a preemption, so the cancelled creates go back to the lanes.
+        var restoringThrough: BatchPreemption? {
+            switch self {
+            case .unwatched: nil
+            case .restoring(let preemption), .preemptible(let preemption): preemption
+            }
+        }
+    }
+
+    /// Writes a batch, cancellable and restorable as its `preemption` role says. With `lateCancels`, a cancel that a
+    /// recent preemption explains but that is not restored (it reached this write, not the one it was meant for)
+    /// makes the write run again instead of failing its creates.
     static func write(_ batch: [PendingCreate], on connection: PostgresConnection,
-                      preemption: BatchPreemption? = nil, preemptible: Bool = false,
-                      mayRestore: Bool = false) -> WriteOutcome {
-        let restoring = mayRestore ? preemption : nil
+                      preemption role: PreemptionRole = .unwatched,
+                      lateCancels: BatchPreemption? = nil) -> WriteOutcome {
+        let restoring = role.restoringThrough
         if batch.count > 1 {
-            switch writeAsOneStatement(batch, on: connection, preemption: preemptible ? preemption : nil) {
+            switch writeAsOneStatement(batch, on: connection, preemption: role.cancellableBy) {
             case .answered: return .answered
             case .cancelled:
                 if restoring?.explainsCancel() == true { return .preempted(batch) }
                 // A cancel meant for an earlier batch can reach the session late (the server signals the backend
                 // after PQcancel returns): nothing was written, so the batch is written again, not failed.
-                if preemption?.explainsCancel() == true {
+                if lateCancels?.explainsCancel() == true {
                     return writeAsPipeline(batch, on: connection, preemption: nil, restoring: nil,
-                                           lateCancels: preemption)
+                                           lateCancels: lateCancels)
                 }
                 return failAll(batch, .unavailable(reason: "the database cancelled the write"))
             case .fallBack:
                 // Finding a bad create among many is not interrupted.
                 return writeAsPipeline(batch, on: connection, preemption: nil, restoring: restoring,
-                                       lateCancels: preemption)
+                                       lateCancels: lateCancels)
             }
         }
-        return writeAsPipeline(batch, on: connection, preemption: preemptible ? preemption : nil,
-                               restoring: restoring, lateCancels: preemption)
+        return writeAsPipeline(batch, on: connection, preemption: role.cancellableBy, restoring: restoring,
+                               lateCancels: lateCancels)
     }
 
     /// What the set-based path did with a batch.

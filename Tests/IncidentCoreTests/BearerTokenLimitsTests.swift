@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func maxLifetimeRefusesLongLivedTokensAndTokensWithoutIat() throws {
-        let verifier = try BearerTokenVerifier(settings: Self.settings(maxLifetime: 3600))
+        let verifier = try BearerTokenVerifier(settings: Self.settings(maxLifetime: 3600), keys: TaggedKeys())
         let exactlyAnHour = T.hs256(Self.claims("viewer", iat: 1_800_000_600 - 3600))
         #expect(try verifier.identity(forToken: exactlyAnHour, now: T.now) == "viewer")
         let tooLong = #expect(throws: TokenRejection.self) {
@@ -39,13 +39,13 @@ import Testing
     }
 
     @Test func withoutMaxLifetimeAnyLifetimeIsAccepted() throws {
-        let verifier = try BearerTokenVerifier(settings: Self.settings())
+        let verifier = try BearerTokenVerifier(settings: Self.settings(), keys: TaggedKeys())
         #expect(try verifier.identity(forToken: T.hs256(Self.claims("viewer", iat: 0)), now: T.now) == "viewer")
         #expect(try verifier.identity(forToken: T.hs256(Self.claims("viewer", iat: nil)), now: T.now) == "viewer")
     }
 
     @Test func aKeyLimitedToIdentitiesCannotNameAnother() throws {
-        let verifier = try BearerTokenVerifier(settings: Self.settings())
+        let verifier = try BearerTokenVerifier(settings: Self.settings(), keys: TaggedKeys())
         let ci = ["alg": "HS256", "typ": "JWT", "kid": "ci"]
         #expect(try verifier.identity(
             forToken: T.hs256(Self.claims("ci-bot", iat: nil), header: ci, secret: Self.otherSecret), now: T.now)

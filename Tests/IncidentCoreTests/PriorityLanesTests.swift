@@ -81,6 +81,20 @@ import Testing
         #expect(lanes.takeBatch(maxCount: 10) == ["p2a", "p2b", "p3a", "p3b", "p3c"])
     }
 
+    @Test func closedLanesRefuseOffersButStillHandOutAndRestoreWhatWaits() {
+        var lanes = PriorityLanes<String>(capacity: 3)
+        for (name, priority) in [("p2a", 2), ("p0a", 0)] { _ = lanes.offer(name, priority: priority) }
+        lanes.close()
+        #expect(lanes.isClosed)
+        guard case .closed = lanes.offer("p0b", priority: 0) else { Issue.record("closed lanes took a P0"); return }
+        #expect(lanes.count == 2)
+        let taken = lanes.takeBatch(maxCount: 1)
+        #expect(taken == ["p0a"])
+        lanes.restore([(element: "p0a", priority: 0)])
+        #expect(lanes.takeBatch(maxCount: 10) == ["p0a", "p2a"])
+        #expect(lanes.isEmpty)
+    }
+
     @Test func dequeStaysCorrectAcrossCompaction() {
         var deque = Deque<Int>()
         var expected = 0

@@ -159,6 +159,7 @@ extension SwiftGenerator {
                     }
                 }
             }
+            emitFieldNumbers(plans.sorted { $0.number < $1.number }, protoName: protoName, into: &w)
             for nested in message.messages where !nested.isMapEntry {
                 w.line()
                 emitMessage(nested, fullName: fullName + "." + nested.name, file: file, into: &w)
@@ -177,6 +178,20 @@ extension SwiftGenerator {
             emitDecode(plans, oneofProps: oneofProps, into: &w)
             emitJSONEncode(ordered, message: message, oneofProps: oneofProps, into: &w)
             emitJSONDecode(plans, oneofProps: oneofProps, into: &w)
+        }
+    }
+
+    /// `FieldNumber`, the message's field numbers by property name: code that reads a few fields straight from the
+    /// wire (admission, scanners) names them instead of repeating numbers the .proto may change.
+    private func emitFieldNumbers(_ ordered: [FieldPlan], protoName: String, into w: inout CodeWriter) {
+        guard !ordered.isEmpty else { return }
+        w.line()
+        w.doc("The field numbers of `\(protoName)`, for code that reads its wire format without decoding it.")
+        w.block("public enum FieldNumber") { w in
+            for p in ordered {
+                w.doc("`\(p.field.name)`")
+                w.line("public static let \(p.property) = \(p.number)")
+            }
         }
     }
 

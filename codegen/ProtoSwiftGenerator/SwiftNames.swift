@@ -16,6 +16,8 @@ enum SwiftNames {
     static let reservedTypeNames: Set<String> = [
         "Type", "Protocol", "Self", "Any", "String", "Int", "Int32", "Int64", "UInt32", "UInt64", "Bool", "Double",
         "Float", "Array", "Dictionary", "Optional", "Error", "Never", "Void",
+        // Every message with fields declares a nested `FieldNumber` enum.
+        "FieldNumber",
     ]
 
     /// Property names the generated conformance uses itself; a field with one gets a `_` suffix.

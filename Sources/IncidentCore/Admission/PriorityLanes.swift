@@ -1,6 +1,7 @@
 // Admission by priority: a bounded set of FIFO lanes, one per priority, in front of the write path.
 // When it is full, the least urgent waiting (or arriving) entry is refused first; P0 is never refused
-// for load, so under a flood of P3 noise a P0 still gets in and leaves first.
+// for load, so under a flood of P3 noise a P0 still gets in and leaves first. Closed lanes (shutting down) take
+// nothing new, but what waits is still taken, and a preempted batch is still restored.
 
 /// What happened to an entry offered to the lanes.
 public enum AdmissionOutcome<Element>: Sendable where Element: Sendable {
@@ -10,6 +11,8 @@ public enum AdmissionOutcome<Element>: Sendable where Element: Sendable {
     case admittedDisplacing(Element)
     /// Refused: everything waiting is at least as urgent.
     case refused
+    /// Refused: the lanes are closed (shutting down).
+    case closed
 }
 
 /// Bounded per-priority FIFO lanes. Not thread-safe on its own: the owner serializes access.
@@ -27,6 +30,8 @@ public struct PriorityLanes<Element: Sendable>: Sendable {
 
     /// How many entries wait in all lanes.
     public private(set) var count = 0
+    /// Whether `close()` was called: offers are refused from then on.
+    public private(set) var isClosed = false
     public var isEmpty: Bool { count == 0 }
 
     /// How many entries wait at each priority.
@@ -39,6 +44,7 @@ public struct PriorityLanes<Element: Sendable>: Sendable {
 
     /// Offers an entry at a priority (clamped to the lanes that exist).
     public mutating func offer(_ element: Element, priority: Int) -> AdmissionOutcome<Element> {
+        guard !isClosed else { return .closed }
         let priority = lane(for: priority)
         if count < capacity {
             lanes[priority].append(element)
@@ -59,6 +65,11 @@ public struct PriorityLanes<Element: Sendable>: Sendable {
             return .admitted
         }
         return .refused
+    }
+
+    /// Refuses every later offer; entries waiting stay to be taken.
+    public mutating func close() {
+        isClosed = true
     }
 
     /// Takes up to `maxCount` entries, most urgent first, FIFO within a priority.
@@ -83,8 +94,8 @@ public struct PriorityLanes<Element: Sendable>: Sendable {
         return batch
     }
 
-    /// Puts taken entries back at the head of their lanes, in their order, whatever the capacity: they were
-    /// admitted already (a write that was preempted gives its batch back).
+    /// Puts taken entries back at the head of their lanes, in their order, whatever the capacity and even when
+    /// closed: they were admitted already (a write that was preempted gives its batch back).
     public mutating func restore(_ entries: [(element: Element, priority: Int)]) {
         var returning = [[Element]](repeating: [], count: lanes.count)
         for entry in entries { returning[lane(for: entry.priority)].append(entry.element) }

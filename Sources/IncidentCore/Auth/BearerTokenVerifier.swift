@@ -1,5 +1,6 @@
 // Decides which configured identity a call's `authorization: Bearer …` token stands for: an API key compared
-// by SHA-256 in constant time, or a JWT whose signature libcrypto verifies and whose claims hold.
+// by SHA-256 in constant time, or a JWT whose signature verifies (HS256 by HMAC here, RS256/ES256 by the
+// `SignatureKey`s a loader made) and whose claims hold.
 import Foundation
 
 /// A JWT key that cannot be used, by its place in `tokens.jwt.keys`.
@@ -12,14 +13,15 @@ public struct TokenKeyError: Error, Sendable, Hashable {
 public struct BearerTokenVerifier: Sendable {
     private let apiKeys: [APIKeyEntry]
     private let jwt: JWTSettings?
-    private let publicKeys: [(entry: JWTKey, key: SignatureKey)]
+    private let publicKeys: [(entry: JWTKey, key: any SignatureKey)]
     private let secrets: [(entry: JWTKey, secret: [UInt8])]
 
-    /// Loads the configured keys' material; every JWT key must have been loaded (`JWTKey.material`).
-    public init(settings: TokenSettings) throws(TokenKeyError) {
+    /// Loads the configured keys' material, public keys through `keys`; every JWT key must have been loaded
+    /// (`JWTKey.material`).
+    public init(settings: TokenSettings, keys: some SignatureKeyLoader) throws(TokenKeyError) {
         apiKeys = settings.apiKeys
         jwt = settings.jwt
-        var publicKeys: [(entry: JWTKey, key: SignatureKey)] = []
+        var publicKeys: [(entry: JWTKey, key: any SignatureKey)] = []
         var secrets: [(entry: JWTKey, secret: [UInt8])] = []
         for (index, entry) in (settings.jwt?.keys ?? []).enumerated() {
             switch (entry.algorithm, entry.material) {
@@ -27,7 +29,7 @@ public struct BearerTokenVerifier: Sendable {
                 secrets.append((entry, secret))
             case (.rs256, .publicKeyPEM(let pem)?), (.es256, .publicKeyPEM(let pem)?):
                 do {
-                    publicKeys.append((entry, try SignatureKey(pem: pem, algorithm: entry.algorithm)))
+                    publicKeys.append((entry, try keys.key(pem: pem, algorithm: entry.algorithm)))
                 } catch {
                     throw TokenKeyError(index: index, problem: "the public key \(error.problem)")
                 }
@@ -41,8 +43,15 @@ public struct BearerTokenVerifier: Sendable {
         self.secrets = secrets
     }
 
+    private init(refusingAll: Void) {
+        apiKeys = []
+        jwt = nil
+        publicKeys = []
+        secrets = []
+    }
+
     /// A verifier that accepts no token (used when the configured keys cannot be loaded: fail closed).
-    public static let refusingAll = try! BearerTokenVerifier(settings: TokenSettings())
+    public static let refusingAll = BearerTokenVerifier(refusingAll: ())
 
     /// The identity named by an `authorization` metadata value of the form `Bearer <token>`.
     public func identity(forAuthorization value: String, now: Date = Date()) throws(TokenRejection) -> String {

@@ -118,23 +118,12 @@ public final class CreateAdmission: Sendable {
         urgent.withLock { $0.perIdentity[identity, default: 0] }
     }
 
-    /// The `severity` string (field 9) of a serialized CreateIncidentRequest, read without decoding the rest; nil
+    /// The `severity` string of a serialized CreateIncidentRequest, read without decoding the rest; nil
     /// when absent or when the bytes are not a well-formed message. It walks the decoder's own reader, so it sees what
     /// the decoder would: the last occurrence wins, groups are skipped whole (a field 9 inside one is not the
     /// severity), a field 9 of another wire type is an unknown field, and a string must be valid UTF-8.
     static func severity(in bytes: [UInt8]) -> String? {
-        let tag = FieldTag.make(9, .lengthDelimited)
-        return try? BinaryReader.scan(bytes) { reader throws(ProtoDecodingError) -> String? in
-            var found: String?
-            while let next = try reader.nextTag() {
-                if next == tag {
-                    found = try reader.readString(field: 9)
-                } else {
-                    try reader.skipField(tag: next)
-                }
-            }
-            return found
-        }
+        try? BinaryReader.lastString(field: CreateIncidentRequest.FieldNumber.severity, in: bytes[...])
     }
 }
 

@@ -1,6 +1,7 @@
 // Loads the JWT verification keys the config names: PEM public keys from files, HS256 secrets from the
 // environment (never from the YAML). Run once at start so a missing or unusable key stops the server with the
 // file, the key and the problem, like every other config error.
+import Crypto
 import Foundation
 import IncidentCore
 
@@ -34,7 +35,7 @@ extension TokenSettings {
         var loaded = self
         loaded.jwt = jwt
         do {
-            _ = try BearerTokenVerifier(settings: loaded)
+            _ = try BearerTokenVerifier(settings: loaded, keys: OpenSSLSignatureKeys())
         } catch {
             let source = jwt.keys[error.index].source
             let field = if case .publicKeyFile(let path) = source { "public_key_file: \(path)" } else { "secret_env" }

@@ -2,6 +2,8 @@
 // finds exactly what a client will find in the file it is sent: messages (nested too), their fields and oneofs,
 // enums and their values, services and their methods.
 
+import ProtoWire
+
 /// Reads the symbol names out of a serialized `google.protobuf.FileDescriptorProto`.
 enum DescriptorSymbols {
     /// One name a file defines, and what it names.
@@ -69,42 +71,20 @@ enum DescriptorSymbols {
     }
 }
 
-/// The length-delimited fields of one encoded message, by field number; other wire types are skipped.
+/// The length-delimited fields of one encoded message, by field number, read by ProtoWire's scan.
 private struct WireFields {
     private var byNumber: [Int: [[UInt8]]] = [:]
 
     init(_ bytes: [UInt8]) throws(DescriptorSymbols.Malformed) {
-        var index = 0
-        func varint() throws(DescriptorSymbols.Malformed) -> UInt64 {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while true {
-                guard index < bytes.count, shift < 64 else { throw .init(description: "truncated varint") }
-                let byte = bytes[index]
-                index += 1
-                value |= UInt64(byte & 0x7F) << shift
-                if byte < 0x80 { return value }
-                shift += 7
+        var byNumber: [Int: [[UInt8]]] = [:]
+        do throws(ProtoDecodingError) {
+            try BinaryReader.forEachLengthDelimitedField(in: bytes[...]) { number, payload throws(ProtoDecodingError) in
+                byNumber[number, default: []].append(Array(payload))
             }
+        } catch {
+            throw .init(description: "\(error)")
         }
-        while index < bytes.count {
-            let tag = try varint()
-            let number = Int(tag >> 3)
-            switch tag & 7 {
-            case 0: _ = try varint()
-            case 1: index += 8
-            case 5: index += 4
-            case 2:
-                let length = try varint()
-                guard length <= UInt64(bytes.count - index) else {
-                    throw .init(description: "field \(number) overruns")
-                }
-                byNumber[number, default: []].append(Array(bytes[index..<index + Int(length)]))
-                index += Int(length)
-            default: throw .init(description: "unsupported wire type in field \(number)")
-            }
-            guard index <= bytes.count else { throw .init(description: "truncated field \(number)") }
-        }
+        self.byNumber = byNumber
     }
 
     func messages(_ number: Int) -> [[UInt8]] { byNumber[number] ?? [] }

@@ -1,13 +1,14 @@
 // The group-commit queue hands writers the most urgent creates first.
 import Foundation
+import IncidentCore
 import Testing
 @testable import IncidentStore
 
 @Suite("Priority lanes")
-struct PriorityLanesTests {
+struct WriterQueueTests {
     @Test("a batch takes P0 before P1 … P4, FIFO within a priority, up to the limit")
     func urgentFirst() {
-        let lanes = PriorityLanes<String>(capacity: 100)
+        let lanes = WriterQueue<String>(capacity: 100)
         for index in 0..<3 { #expect(admitted(lanes.push("p4-\(index)", priority: 4))) }
         #expect(admitted(lanes.push("p2-0", priority: 2)))
         #expect(admitted(lanes.push("p0-0", priority: 0)))
@@ -18,7 +19,7 @@ struct PriorityLanesTests {
 
     @Test("a full queue refuses the least urgent, always takes P0, and a closed one ends takers once drained")
     func capacityAndClose() {
-        let lanes = PriorityLanes<Int>(capacity: 2)
+        let lanes = WriterQueue<Int>(capacity: 2)
         #expect(admitted(lanes.push(1, priority: 3)))
         #expect(admitted(lanes.push(2, priority: 3)))
         // Full: an arriving P3 is refused; more urgent arrivals displace the newest of the least urgent waiting.
@@ -39,10 +40,10 @@ struct PriorityLanesTests {
 }
 
 @Suite("Priority lanes gathering")
-struct PriorityLanesGatheringTests {
+struct WriterQueueGatheringTests {
     @Test("a small batch waits for the callers coming back, up to the target")
     func gathersUpToTarget() {
-        let lanes = PriorityLanes<Int>(capacity: 100)
+        let lanes = WriterQueue<Int>(capacity: 100)
         #expect(admitted(lanes.push(1, priority: 2)))
         // A plain thread, so the producer runs even if the test occupies the only cooperative thread.
         Thread.detachNewThread {
@@ -56,7 +57,7 @@ struct PriorityLanesGatheringTests {
 
     @Test("nothing lingers while a P0 waits")
     func p0DoesNotWait() {
-        let lanes = PriorityLanes<Int>(capacity: 100)
+        let lanes = WriterQueue<Int>(capacity: 100)
         #expect(admitted(lanes.push(0, priority: 0)))
         let start = ContinuousClock.now
         #expect(lanes.takeBatch(limit: 10, gather: (target: 50, linger: .seconds(60))) == [0])
@@ -66,7 +67,7 @@ struct PriorityLanesGatheringTests {
 }
 
 /// True when the lanes took the element without displacing another.
-private func admitted<T>(_ outcome: LaneAdmission<T>) -> Bool {
+private func admitted<T>(_ outcome: AdmissionOutcome<T>) -> Bool {
     if case .admitted = outcome { return true }
     return false
 }

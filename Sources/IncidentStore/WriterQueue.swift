@@ -1,4 +1,5 @@
-// Blocking priority lanes: the queue group-commit writers take creates from, most urgent first.
+// The queue group-commit writers take creates from: IncidentCore's priority lanes behind a lock, with takers that
+// wait for work.
 import Foundation
 import IncidentCore
 
@@ -12,47 +13,30 @@ struct PendingCreate: Sendable {
 }
 
 /// The creates waiting for a writer.
-typealias PendingCreates = PriorityLanes<PendingCreate>
+typealias PendingCreates = WriterQueue<PendingCreate>
 
-/// What `PriorityLanes.push` did with an element.
-enum LaneAdmission<Element: Sendable>: Sendable {
-    case admitted
-    /// Admitted in place of this less urgent waiting element, which its owner must now refuse.
-    case admittedDisplacing(Element)
-    /// Full, and nothing less urgent was waiting.
-    case refused
-    /// The lanes are closed (shutting down).
-    case closed
-}
-
-/// Blocking priority lanes (0 most urgent … 4) over IncidentCore's `PriorityLanes`: writers wait here for work.
-/// Takers get the most urgent first, FIFO within a priority.
-final class PriorityLanes<Element: Sendable>: @unchecked Sendable {
+/// `PriorityLanes` (0 most urgent … 4) shared by threads: writers wait here for work and take the most urgent
+/// first, FIFO within a priority; admission, displacement, closing and restoring are the lanes' own.
+final class WriterQueue<Element: Sendable>: @unchecked Sendable {
     // Guarded by `condition`.
     private let condition = NSCondition()
-    private var lanes: IncidentCore.PriorityLanes<Element>
-    private var closed = false
+    private var lanes: PriorityLanes<Element>
 
     init(capacity: Int) {
-        lanes = IncidentCore.PriorityLanes(capacity: capacity)
+        lanes = PriorityLanes(capacity: capacity)
     }
 
-    /// Queues an element by IncidentCore's admission policy: when full, the least urgent waiting (or this arriving)
+    /// Queues an element by the lanes' admission policy: when full, the least urgent waiting (or this arriving)
     /// element is refused, and P0 is always taken. A displaced element is returned for its owner to refuse.
-    func push(_ element: Element, priority: Int) -> LaneAdmission<Element> {
+    func push(_ element: Element, priority: Int) -> AdmissionOutcome<Element> {
         condition.lock()
         defer { condition.unlock() }
-        guard !closed else { return .closed }
-        switch lanes.offer(element, priority: priority) {
-        case .refused:
-            return .refused
-        case .admitted:
-            condition.broadcast()
-            return .admitted
-        case .admittedDisplacing(let victim):
-            condition.broadcast()
-            return .admittedDisplacing(victim)
+        let outcome = lanes.offer(element, priority: priority)
+        switch outcome {
+        case .admitted, .admittedDisplacing: condition.broadcast()
+        case .refused, .closed: break
         }
+        return outcome
     }
 
     /// How many elements wait at each priority (index 0 is P0).
@@ -70,11 +54,11 @@ final class PriorityLanes<Element: Sendable>: @unchecked Sendable {
     func takeBatch(limit: Int, gather: (target: Int, linger: Duration)? = nil, alone: Int? = nil) -> [Element] {
         condition.lock()
         defer { condition.unlock() }
-        while lanes.isEmpty && !closed { condition.wait() }
-        if let gather, lanes.count < min(gather.target, limit), !closed {
+        while lanes.isEmpty && !lanes.isClosed { condition.wait() }
+        if let gather, lanes.count < min(gather.target, limit), !lanes.isClosed {
             let (seconds, attoseconds) = gather.linger.components
             let until = Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18)
-            while lanes.count < min(gather.target, limit) && lanes.depth(of: 0) == 0 && !closed {
+            while lanes.count < min(gather.target, limit) && lanes.depth(of: 0) == 0 && !lanes.isClosed {
                 if !condition.wait(until: until) { break }
             }
         }
@@ -93,7 +77,7 @@ final class PriorityLanes<Element: Sendable>: @unchecked Sendable {
     /// Refuses new creates; writers drain what is queued and then stop.
     func close() {
         condition.lock()
-        closed = true
+        lanes.close()
         condition.broadcast()
         condition.unlock()
     }
