@@ -50,7 +50,7 @@ def main():
             event_id=f"cpu-{run}-{index}", source="llm-shield", source_version="1.0",
             timestamp="2026-12-07T10:00:00Z", event_type="prompt_injection", category="security",
             title=f"Prompt injection attempt {index}", description="Detected an instruction override in a prompt",
-            severity=plan[index], resource=pb2.Resource(type="model", id="gpt-4", name="GPT-4"),
+            severity=plan[index], resource={"type": "model", "id": "gpt-4", "name": "GPT-4"},
             metrics={"confidence": 0.97}, tags={"tenant_id": "acme"}, encrypted_payload=payload)
         try:
             stubs[index % len(stubs)].CreateIncident(request, timeout=120)
