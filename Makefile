@@ -107,8 +107,8 @@ test-swift:
 test-interop: test-interop-rpc
 
 .PHONY: golden
-# Rewrites the generator's golden files (Tests/ProtoSyntaxTests/Golden/*.swift.golden) from the fixture protos
-# beside them, after an intended generator change; review the diff before committing it.
+# Rewrites the generator's golden files (Tests/ProtoSyntaxTests/Golden/*.swift.golden) from Protos/, after an
+# intended change to the generator or the protos; review the diff before committing it.
 golden:
 	PROTO_GOLDEN_UPDATE=1 $(SWIFT) test --filter GeneratorGoldenTests
 

@@ -129,7 +129,7 @@ let package = Package(
             exclude: ["Protos"],
             plugins: ["ProtoCodegenPlugin"]
         ),
-        // Golden/: fixture protos and the generator's expected output (`.swift.golden`, never compiled; `make golden`).
+        // Golden/: the generator's expected output for Protos/ (`.swift.golden`, never compiled; `make golden`).
         .testTarget(name: "ProtoSyntaxTests", dependencies: ["ProtoSyntax", "ProtoSwiftGenerator"], exclude: ["Golden"]),
         .testTarget(name: "IncidentAPITests", dependencies: ["IncidentAPI", "ProtoWire", "RPC"]),
         .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"]),

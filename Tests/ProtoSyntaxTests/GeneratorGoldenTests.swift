@@ -1,12 +1,13 @@
 // Golden files: the Swift the generator writes for our protos, checked against committed expected text, so a
 // generator change shows its effect on the generated code as a diff in review.
 //
-// The protos are a fixture copy (Golden/Protos), not the live Protos/: a change to the service's protos must not
-// fail this test, only a change to the generator. Expected files end in `.swift.golden` and the folder is excluded
-// from the target, so they are never compiled (generated code is not committed as source).
+// The protos are the live Protos/: a change to the API or to the generator fails this test until the golden files
+// are regenerated, so the review shows what the change does to the generated Swift. Expected files end in
+// `.swift.golden` and the folder is excluded from the target, so they are never compiled (generated code is not
+// committed as source).
 //
-// Regenerate after an intended generator change: `make golden` (PROTO_GOLDEN_UPDATE=1 swift test --filter
-// GeneratorGoldenTests), then review the diff. To follow a change of Protos/, copy them into Golden/Protos first.
+// Regenerate after an intended change: `make golden` (PROTO_GOLDEN_UPDATE=1 swift test --filter
+// GeneratorGoldenTests), then review the diff.
 import Foundation
 import ProtoSwiftGenerator
 import ProtoSyntax
@@ -15,10 +16,12 @@ import Testing
 @Suite("generator golden files")
 struct GeneratorGoldenTests {
     static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "Golden")
-    static let protos = golden.appending(path: "Protos")
+    /// The repository's Protos/, two folders above this file's.
+    static let protos = golden.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appending(path: "Protos")
     static let updating = ProcessInfo.processInfo.environment["PROTO_GOLDEN_UPDATE"] == "1"
 
-    /// Every .proto under the fixture, relative to it, sorted (as the build plugin lists them).
+    /// Every .proto under Protos/, relative to it, sorted (as the build plugin lists them).
     static func protoNames() throws -> [String] {
         let walker = try #require(FileManager.default.enumerator(atPath: protos.path()))
         var names: [String] = []
@@ -46,7 +49,7 @@ struct GeneratorGoldenTests {
         return texts
     }
 
-    @Test("the generated Swift for the fixture protos matches the committed golden files")
+    @Test("the generated Swift for Protos/ matches the committed golden files")
     func matchesGolden() throws {
         let texts = try Self.generated()
         #expect(texts.count >= 6)
