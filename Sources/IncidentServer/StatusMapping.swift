@@ -36,38 +36,23 @@ extension RPCError {
 }
 
 extension RPCError {
-    /// The status for an error thrown by the store or below; `RPCError`s pass through unchanged.
+    /// The status for an error thrown by the intake, the store or below; `RPCError`s pass through unchanged. Store
+    /// failures a caller can act on go through `DomainError(StoreError)`, the same refusals an HTTP door answers.
     static func from(_ error: any Error, log: ServerLog, method: String) -> RPCError {
         if let rpc = error as? RPCError { return rpc }
         if let domain = error as? DomainError { return RPCError(domain) }
         // A caller that went away (a stream closed by its client) is not a server problem.
         if error is CancellationError { return RPCError(.cancelled, "the call was cancelled") }
-        if let validation = error as? EventValidationError {
-            return RPCError(.invalidArgument, validation.description)
-        }
+        if let validation = error as? EventValidationError { return RPCError(DomainError(validation)) }
         guard let store = error as? StoreError else {
             log.error("\(method): unexpected error \(type(of: error))")
             return RPCError(.internal, "internal error")
         }
+        // The database's own text may name tables or values: it goes to the log, never to the caller.
         switch store {
-        case .duplicateConflict(let existing):
-            return RPCError(.alreadyExists,
-                            "event_id was already used with different content by incident \(existing)")
-        case .notFound(let id):
-            return RPCError(.notFound, "incident \(id) not found")
-        case .versionConflict(let id, let expected, let actual):
-            return RPCError(.aborted,
-                            "incident \(id) is at version \(actual), not the expected \(expected); read it again")
-        case .overloaded(let priority):
-            return RPCError(.resourceExhausted, "write queue full; \(priority) refused; retry with backoff")
-        case .unavailable:
-            log.error("\(method): \(store)")
-            return RPCError(.unavailable, "the database is unavailable; retry")
-        case .invalid(let reason):
-            return RPCError(.invalidArgument, reason)
-        case .schemaTooNew, .internalFailure:
-            log.error("\(method): \(store)")
-            return RPCError(.internal, "internal error")
+        case .unavailable, .schemaTooNew, .internalFailure: log.error("\(method): \(store)")
+        default: break
         }
+        return DomainError(store).map(RPCError.init) ?? RPCError(.internal, "internal error")
     }
 }

@@ -1,4 +1,5 @@
 import IncidentCore
+import IncidentStore
 import RPC
 import Testing
 @testable import IncidentServer
@@ -34,5 +35,26 @@ import Testing
         #expect(status.trailingMetadata.values("retry-after") == [.string("3")])
         let plain = RPCError(DomainError(.notFound, "action_decisions[0]: action a does not exist"))
         #expect(plain.trailingMetadata.values("retry-after").isEmpty)
+    }
+
+    @Test func storeFailuresACallerCanActOnAreRefusalsAndTheRestStayInternal() {
+        let refusals: [(StoreError, DomainError.Code)] = [
+            (.duplicateConflict(existingIncidentID: "INC-20261207-00001"), .alreadyExists),
+            (.notFound(incidentID: "INC-20261207-00002"), .notFound),
+            (.versionConflict(incidentID: "INC-20261207-00003", expected: 2, actual: 3), .aborted),
+            (.overloaded(refusedPriority: .p3), .resourceExhausted),
+            (.unavailable(reason: "connection refused on 10.0.0.5"), .unavailable),
+            (.invalid(reason: "page_token: is not a token this server gave"), .invalidArgument),
+        ]
+        for (failure, code) in refusals {
+            let refusal = DomainError(failure)
+            #expect(refusal?.code == code, "\(failure)")
+            #expect(refusal?.message.contains("10.0.0.5") == false, "no database detail reaches the caller")
+        }
+        #expect(DomainError(StoreError.internalFailure(reason: "SQLSTATE XX000")) == nil)
+        #expect(DomainError(StoreError.schemaTooNew(database: 9, binary: 8)) == nil)
+        let answered = RPCError.from(StoreError.internalFailure(reason: "SQLSTATE XX000"), log: ServerLog(),
+                                     method: "GetIncident")
+        #expect(answered.code == .internal && answered.message == "internal error")
     }
 }
