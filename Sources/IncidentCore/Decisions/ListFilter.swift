@@ -49,16 +49,9 @@ public struct IncidentListFilter: Sendable, Hashable {
 
     /// Checks `request` field by field; the error names the first field to fix.
     public init(_ request: IncidentListRequest) throws(DomainError) {
-        for (field, values) in [("severities", request.severities), ("statuses", request.statuses),
-                                ("categories", request.categories)] where values.count > Self.maxFilterValues {
-            throw DomainError(.invalidArgument, "\(field): at most \(Self.maxFilterValues) values")
-        }
-        let severities: SeverityFilter
-        do {
-            severities = try SeverityFilter(names: request.severities)
-        } catch {
-            throw DomainError(.invalidArgument, "severities: \(error.problem)")
-        }
+        try Self.checkCounts([("severities", request.severities.count), ("statuses", request.statuses.count),
+                              ("categories", request.categories.count)])
+        let severities = try Self.severities(request.severities)
         words = Array(severities.words)
         levels = Array(severities.levels)
         statuses = try request.statuses.map { name throws(DomainError) in
@@ -75,6 +68,23 @@ public struct IncidentListFilter: Sendable, Hashable {
         assignedTeam = request.assignedTeam.isEmpty ? nil : request.assignedTeam
         cursor = request.pageToken.isEmpty ? nil : request.pageToken
         limit = request.pageSize == 0 ? Self.defaultPageSize : min(Int(request.pageSize), Self.maxPageSize)
+    }
+
+    /// Refuses a filter field naming more than `maxFilterValues` values (list and stream filters alike): a filter
+    /// is a short list, not a way to make the server hash megabytes per change.
+    public static func checkCounts(_ fields: [(name: String, count: Int)]) throws(DomainError) {
+        for field in fields where field.count > maxFilterValues {
+            throw DomainError(.invalidArgument, "\(field.name): at most \(maxFilterValues) values")
+        }
+    }
+
+    /// The `severities` filter field: levels and words, the first unknown name refused naming the field.
+    public static func severities(_ names: [String]) throws(DomainError) -> SeverityFilter {
+        do {
+            return try SeverityFilter(names: names)
+        } catch {
+            throw DomainError(.invalidArgument, "severities: \(error.problem)")
+        }
     }
 
     /// An RFC 3339 bound, or nil when empty.

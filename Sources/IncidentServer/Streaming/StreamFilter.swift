@@ -23,20 +23,12 @@ struct StreamFilter: Sendable {
     }
 
     private init(checking request: StreamIncidentsRequest) throws(DomainError) {
-        // As ListIncidents: a filter is a short list, not a way to make the server hash megabytes per change.
-        let cap = IncidentListFilter.maxFilterValues
-        for (field, count) in [("severities", request.severities.count), ("categories", request.categories.count),
-                               ("statuses", request.statuses.count), ("sources", request.sources.count),
-                               ("assigned_teams", request.assignedTeams.count)]
-        where count > cap {
-            throw DomainError(.invalidArgument, "\(field): at most \(cap) values")
-        }
-        let severities: SeverityFilter
-        do {
-            severities = try SeverityFilter(names: request.severities)
-        } catch {
-            throw DomainError(.invalidArgument, "severities: \(error.problem)")
-        }
+        try IncidentListFilter.checkCounts([
+            ("severities", request.severities.count), ("categories", request.categories.count),
+            ("statuses", request.statuses.count), ("sources", request.sources.count),
+            ("assigned_teams", request.assignedTeams.count),
+        ])
+        let severities = try IncidentListFilter.severities(request.severities)
         var statuses = Set<String>()
         for name in request.statuses {
             statuses.insert(try IncidentStatus.parse(name).rawValue)
