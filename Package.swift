@@ -72,12 +72,12 @@ let package = Package(
         .target(name: "IncidentCore", dependencies: ["COpenSSL", .product(name: "Yams", package: "Yams")]),
         // The OpenSSL implementations of IncidentCore's crypto protocols (JWT signature keys).
         .target(name: "Crypto", dependencies: ["COpenSSL", "IncidentCore"]),
-        .target(name: "Integrations", dependencies: ["IncidentCore"]),
+        .target(name: "Integrations", dependencies: ["IncidentCore", "ProtoWire"]),
         .target(name: "IncidentStore", dependencies: ["CLibPQ", "IncidentCore"]),
         .target(
             name: "IncidentServer",
             dependencies: [
-                "RPC", "IncidentAPI", "IncidentCore", "IncidentStore", "Integrations", "ThreadExecutors", "Crypto",
+                "RPC", "IncidentAPI", "IncidentCore", "IncidentStore", "Integrations", "ThreadExecutors", "Crypto", "ProtoWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]

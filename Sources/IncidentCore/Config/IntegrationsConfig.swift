@@ -55,9 +55,11 @@ public struct PagerDutyRoute: Sendable, Hashable {
     }
 }
 
-/// One `channel_routing` entry of the Slack block.
-public struct SlackRouteConfig: Sendable, Hashable {
+/// One `channel_routing` entry of the Slack block: the first whose conditions match picks the channel.
+public struct SlackChannelRoute: Sendable, Hashable {
+    /// Priorities; empty matches any.
     public var priorities: Set<Priority>
+    /// Categories; empty matches any.
     public var categories: Set<String>
     public var channel: String
 
@@ -65,6 +67,19 @@ public struct SlackRouteConfig: Sendable, Hashable {
         self.priorities = priorities
         self.categories = categories
         self.channel = channel
+    }
+
+    /// Whether an incident of this priority and category takes this route.
+    public func matches(priority: Priority, category: String) -> Bool {
+        (priorities.isEmpty || priorities.contains(priority)) && (categories.isEmpty || categories.contains(category))
+    }
+}
+
+extension [SlackChannelRoute] {
+    /// The channel of the first matching route, else `fallback`: the one routing rule for creates,
+    /// escalations, SLA breaches and the message builder alike.
+    public func channel(priority: Priority, category: String, fallback: String) -> String {
+        first { $0.matches(priority: priority, category: category) }?.channel ?? fallback
     }
 }
 
@@ -74,7 +89,7 @@ public struct SlackConfig: Sendable, Hashable {
     public var enabled = true
     /// The incoming webhook (may be `${VARIABLE}`).
     public var webhookURL = "${SLACK_WEBHOOK_URL}"
-    public var channelRouting: [SlackRouteConfig] = []
+    public var channelRouting: [SlackChannelRoute] = []
     /// The `- default: "#channel"` entry.
     public var defaultChannel = "#incidents-general"
     /// Mention groups per priority when `mention_on_create` is on.

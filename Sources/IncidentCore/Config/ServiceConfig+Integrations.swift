@@ -94,7 +94,7 @@ extension ConfigReader {
                     continue
                 }
                 guard let channel = route["channel"] else { throw error(item, itemPath, "needs channel or default") }
-                result.channelRouting.append(SlackRouteConfig(
+                result.channelRouting.append(SlackChannelRoute(
                     priorities: try priorities(route["severity"], path: "\(itemPath).severity"),
                     categories: Set(try route["category"].map { n throws(ConfigError) in
                         try oneOrMany(n, path: "\(itemPath).category").map { n throws(ConfigError) in

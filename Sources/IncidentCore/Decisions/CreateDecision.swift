@@ -111,10 +111,6 @@ extension IncidentDecisions {
     public func slackChannels(priority: Priority, category: String) -> [String] {
         let slack = config.notifications.slack
         guard slack.enabled else { return [] }
-        let route = slack.channelRouting.first { route in
-            (route.priorities.isEmpty || route.priorities.contains(priority))
-                && (route.categories.isEmpty || route.categories.contains(category))
-        }
-        return [route?.channel ?? slack.defaultChannel]
+        return [slack.channelRouting.channel(priority: priority, category: category, fallback: slack.defaultChannel)]
     }
 }

@@ -2,6 +2,7 @@
 // plain text (for a terminal). One write(2) per line keeps lines from concurrent tasks whole.
 import Foundation
 import Logging
+import ProtoWire
 
 #if canImport(Glibc)
 import Glibc
@@ -45,11 +46,11 @@ public struct LineLogHandler: LogHandler {
         var line: String
         switch format {
         case .json:
-            line = "{\"ts\":" + JSONText.quoted(timestamp) + ",\"level\":" + JSONText.quoted(event.level.rawValue)
-                + ",\"msg\":" + JSONText.quoted(event.message.description) + ",\"logger\":" + JSONText.quoted(label)
+            line = "{\"ts\":" + JSONWriter.quoted(timestamp) + ",\"level\":" + JSONWriter.quoted(event.level.rawValue)
+                + ",\"msg\":" + JSONWriter.quoted(event.message.description) + ",\"logger\":" + JSONWriter.quoted(label)
             for (key, value) in merged.sorted(by: { $0.key < $1.key })
             where !["ts", "level", "msg", "logger"].contains(key) {
-                line += "," + JSONText.quoted(key) + ":" + JSONText.quoted(value.description)
+                line += "," + JSONWriter.quoted(key) + ":" + JSONWriter.quoted(value.description)
             }
             line += "}\n"
         case .text:
@@ -66,24 +67,3 @@ public struct LineLogHandler: LogHandler {
     }
 }
 
-/// JSON string quoting for log lines (RFC 8259: quote, backslash and control characters escaped).
-enum JSONText {
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-}

@@ -2,21 +2,6 @@
 import Foundation
 import IncidentCore
 
-/// One `channel_routing` entry: the first whose conditions match picks the channel.
-public struct SlackChannelRoute: Sendable, Hashable {
-    /// Priorities; empty matches any.
-    public var priorities: Set<Priority>
-    /// Categories; empty matches any.
-    public var categories: Set<String>
-    public var channel: String
-
-    public init(priorities: Set<Priority> = [], categories: Set<String> = [], channel: String) {
-        self.priorities = priorities
-        self.categories = categories
-        self.channel = channel
-    }
-}
-
 /// Builds Slack messages for incidents.
 public struct SlackMessages: Sendable {
     public var webhookURL: String
@@ -34,10 +19,7 @@ public struct SlackMessages: Sendable {
 
     /// The channel an incident is announced in.
     public func channel(for incident: IncidentSummary) -> String {
-        routes.first { route in
-            (route.priorities.isEmpty || route.priorities.contains(incident.priority))
-                && (route.categories.isEmpty || route.categories.contains(incident.category))
-        }?.channel ?? defaultChannel
+        routes.channel(priority: incident.priority, category: incident.category, fallback: defaultChannel)
     }
 
     /// The Block Kit payload: header, id/status/severity/category fields, description, Acknowledge and View buttons.

@@ -1,6 +1,7 @@
 // Generic webhooks: configured triggers, a payload template, bearer auth and a signature.
 import Foundation
 import IncidentCore
+import ProtoWire
 
 /// The events a webhook can subscribe to.
 public enum WebhookTrigger: String, Sendable, CaseIterable {
@@ -90,25 +91,9 @@ public enum PayloadTemplate {
                 break
             }
             let name = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
-            output += jsonEscape(values[name] ?? "")
+            output += JSONWriter.escaped(values[name] ?? "")
             rest = rest[close.upperBound...]
         }
         return output + rest
-    }
-
-    static func jsonEscape(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let s where s.value < 0x20: out += String(format: "\\u%04x", s.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }

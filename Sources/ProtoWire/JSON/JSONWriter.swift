@@ -96,6 +96,13 @@ public struct JSONWriter {
 
     private mutating func appendQuoted(_ s: String) {
         output.append(UInt8(ascii: "\""))
+        Self.appendEscaped(s, to: &output)
+        output.append(UInt8(ascii: "\""))
+    }
+
+    /// The JSON string escaping of RFC 8259 (quote, backslash, control characters), without the quotes:
+    /// the one escaper behind every JSON text the service writes (log lines, webhook templates, the codec).
+    public static func appendEscaped(_ s: String, to output: inout [UInt8]) {
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])
@@ -109,6 +116,22 @@ public struct JSONWriter {
             default: output.append(b)
             }
         }
-        output.append(UInt8(ascii: "\""))
+    }
+
+    /// `text` escaped for a place inside a JSON string (no quotes added).
+    public static func escaped(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        appendEscaped(text, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `text` as a JSON string literal, quotes included.
+    public static func quoted(_ text: String) -> String {
+        var bytes: [UInt8] = [UInt8(ascii: "\"")]
+        bytes.reserveCapacity(text.utf8.count + 2)
+        appendEscaped(text, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

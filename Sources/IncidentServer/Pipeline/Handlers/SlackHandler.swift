@@ -22,9 +22,7 @@ struct SlackHandler: JobHandler {
         }
         let messages = SlackMessages(
             webhookURL: url,
-            routes: settings.channelRouting.map {
-                SlackChannelRoute(priorities: $0.priorities, categories: $0.categories, channel: $0.channel)
-            },
+            routes: settings.channelRouting,
             defaultChannel: settings.defaultChannel,
             mentions: settings.mentionOnCreate ? settings.mentionGroups : [:])
         let request = messages.request(for: context.summary(of: incident), channel: channel,

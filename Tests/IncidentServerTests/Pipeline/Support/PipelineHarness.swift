@@ -37,7 +37,7 @@ struct PipelineHarness {
         config.notifications.pagerDuty.integrationKey = "${TEST_PD_KEY}"
         config.notifications.slack.webhookURL = receiver + "/slack"
         config.notifications.slack.channelRouting = [
-            SlackRouteConfig(priorities: [.p0, .p1], channel: "#incidents-critical"),
+            SlackChannelRoute(priorities: [.p0, .p1], channel: "#incidents-critical"),
         ]
         var webhook = WebhookConfig(name: "siem", url: receiver + "/webhook")
         webhook.bearerToken = "${TEST_WEBHOOK_TOKEN}"
