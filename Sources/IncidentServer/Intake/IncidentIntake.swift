@@ -110,6 +110,20 @@ final class IncidentIntake: Sendable {
         }
     }
 
+    // MARK: - Follow
+
+    /// What `identity` may follow of the change log for `request`: its checked filter, whether it sees encrypted
+    /// payloads, and the position after which changes are sent. The door then streams from the change hub.
+    func follow(_ request: IncidentStreamRequest, by identity: IdentityPolicy) async throws -> StreamGrant {
+        try authorizer.authorize(identity, for: .incidentStream)
+        let filter = try IncidentStreamFilter(request)
+        // `from_now`: start at the store's head, read after the call began, so every change acknowledged before
+        // it is at or below; positions become visible in order, so the usual catch-up from there misses none
+        // after. (The hub's own position may still lag behind a change already acknowledged.)
+        let since = request.fromNow ? try await store.latestPosition() : max(0, request.sincePosition)
+        return StreamGrant(filter: filter, includesPayload: authorizer.mayReadPayload(identity), since: since)
+    }
+
     // MARK: - Update
 
     /// Applies `request` by `identity`: checked, decided against the incident as stored, written with its effects
@@ -148,6 +162,13 @@ final class IncidentIntake: Sendable {
         }
         return .full(incident, includesPayload: authorizer.mayReadPayload(identity))
     }
+}
+
+/// A checked follow request: what a stream sends, with or without payloads, from which position.
+struct StreamGrant: Sendable {
+    let filter: IncidentStreamFilter
+    let includesPayload: Bool
+    let since: Int64
 }
 
 /// What a create came to: the incident it made (or the one a replay was counted on) and its level.

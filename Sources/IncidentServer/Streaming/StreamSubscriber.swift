@@ -1,5 +1,6 @@
 // One live stream's place in the hub: a bounded buffer the hub fills and the stream's task drains.
 import Foundation
+import IncidentCore
 
 /// What a subscriber's task gets when it asks for more.
 enum SubscriberDelivery {
@@ -22,7 +23,7 @@ enum SubscriberDelivery {
 /// bytes: one fan-out alone never ends a stream that has taken everything before it.
 final class StreamSubscriber: @unchecked Sendable {
     // Everything below `lock` is guarded by it; the hub and the stream's task meet only here.
-    let filter: StreamFilter
+    let filter: IncidentStreamFilter
     let capacity: Int
     let byteCapacity: Int
     /// Which wire form the stream sends, and so which size counts.
@@ -35,7 +36,7 @@ final class StreamSubscriber: @unchecked Sendable {
     private var cancelled = false
     private var waiter: CheckedContinuation<Void, Never>?
 
-    init(filter: StreamFilter, capacity: Int, byteCapacity: Int = .max, includePayload: Bool = false) {
+    init(filter: IncidentStreamFilter, capacity: Int, byteCapacity: Int = .max, includePayload: Bool = false) {
         self.filter = filter
         self.capacity = max(1, capacity)
         self.byteCapacity = max(1, byteCapacity)

@@ -12,7 +12,7 @@ struct StreamSubscriberTests {
     func ordered() async throws {
         var request = StreamIncidentsRequest()
         request.severities = ["high"]
-        let subscriber = StreamSubscriber(filter: try StreamFilter(request), capacity: 4)
+        let subscriber = StreamSubscriber(filter: try IncidentStreamFilter(IncidentStreamRequest(request)), capacity: 4)
         #expect(subscriber.offer([entry(1, .high), entry(2, .low), entry(3, .high)]))
         #expect(subscriber.offer([entry(4, .high)]))
         guard case .entries(let taken) = await subscriber.take() else { Issue.record("no entries"); return }
@@ -26,7 +26,7 @@ struct StreamSubscriberTests {
 
     @Test("an offer past the bound empties the buffer and ends the subscriber: overflowed, never silently short")
     func overflow() async throws {
-        let subscriber = StreamSubscriber(filter: try StreamFilter(StreamIncidentsRequest()), capacity: 3)
+        let subscriber = StreamSubscriber(filter: try IncidentStreamFilter(IncidentStreamRequest()), capacity: 3)
         #expect(subscriber.offer([entry(1), entry(2)]))
         #expect(!subscriber.offer([entry(3), entry(4)]))
         #expect(subscriber.hasOverflowed)
@@ -36,7 +36,7 @@ struct StreamSubscriberTests {
 
     @Test("the byte bound counts the wire form the stream sends; an offer into an empty buffer always fits")
     func byteBound() async throws {
-        let filter = try StreamFilter(StreamIncidentsRequest())
+        let filter = try IncidentStreamFilter(IncidentStreamRequest())
         let large = entry(1, payload: 1000).encoded(includePayload: true).count
         let small = entry(1, payload: 1000).encoded(includePayload: false).count
         #expect(large > small + 1000)
@@ -59,7 +59,7 @@ struct StreamSubscriberTests {
 
     @Test("a waiting take wakes for an offer, for the hub stopping (after what is buffered) and for cancellation")
     func wakeUps() async throws {
-        let filter = try StreamFilter(StreamIncidentsRequest())
+        let filter = try IncidentStreamFilter(IncidentStreamRequest())
         let woken = StreamSubscriber(filter: filter, capacity: 8)
         let waiting = Task { await woken.take() }
         try await Task.sleep(for: .milliseconds(50))

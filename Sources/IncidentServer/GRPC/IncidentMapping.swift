@@ -1,8 +1,11 @@
 // Conversions between the store's domain values (IncidentCore) and the generated API messages (IncidentAPI),
-// kept in one place so every RPC answers with the same shape.
+// kept in one place so every RPC answers with the same shape. The gRPC door (this folder) is the one place where
+// both vocabularies meet, so it is the one place that names types module-qualified.
 import Foundation
 import IncidentAPI
 import IncidentCore
+import IncidentStore
+import RPC
 
 /// RFC 3339 with fractional seconds, UTC: the format every timestamp in the API uses.
 enum APITime {
@@ -170,5 +173,31 @@ extension IncidentListRequest {
         self.init(severities: request.severities, statuses: request.statuses, categories: request.categories,
                   createdAfter: request.createdAfter, createdBefore: request.createdBefore,
                   assignedTeam: request.assignedTeam, pageToken: request.pageToken, pageSize: request.pageSize)
+    }
+}
+
+extension IncidentStreamRequest {
+    /// The filters and start a StreamIncidents request names, before checking.
+    init(_ request: StreamIncidentsRequest) {
+        self.init(severities: request.severities, categories: request.categories, statuses: request.statuses,
+                  sources: request.sources, teams: request.assignedTeams,
+                  sincePosition: Int64(clamping: request.sincePosition), fromNow: request.fromNow)
+    }
+}
+
+extension IncidentChange {
+    /// The change's incident as StreamIncidents sends it, without and with the encrypted payload (one encoding
+    /// when there is no payload); the position and version say which change this was.
+    func wireForms() -> (withPayload: EncodedMessage, withoutPayload: EncodedMessage) {
+        var message = IncidentAPI.Incident(incident, includePayload: false)
+        message.position = UInt64(max(0, position))
+        message.version = UInt64(max(0, version))
+        let withoutPayload = EncodedMessage(message.serializedBytes())
+        let payload = incident.encryptedPayload ?? []
+        let requestHash = incident.requestHash ?? ""
+        guard !payload.isEmpty || !requestHash.isEmpty else { return (withoutPayload, withoutPayload) }
+        message.encryptedPayload = payload
+        message.requestSha256 = requestHash
+        return (EncodedMessage(message.serializedBytes()), withoutPayload)
     }
 }

@@ -118,11 +118,14 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         _ request: StreamIncidentsRequest, responses: ServerStreamWriter<IncidentAPI.Incident>, context: ServerContext
     ) async throws {
         do {
-            let identity = try authorizer.authorize(context, for: .incidentStream)
+            let identity = try authorizer.authenticate(context)
+            let grant = try await intake.follow(IncidentStreamRequest(request), by: identity)
             try await streamQuota.holding(for: identity.name) {
-                log.info("stream opened by \(identity.name) after position \(request.sincePosition)")
-                try await followChanges(request, payload: authorizer.mayReadPayload(identity),
-                                        responses: responses, context: context)
+                log.info("stream opened by \(identity.name) after position \(grant.since)")
+                var session = StreamSession(hub: streams, filter: grant.filter, since: grant.since,
+                                            includePayload: grant.includesPayload, responses: responses,
+                                            context: context)
+                try await session.run()
             }
         } catch {
             throw RPCError.from(error, log: log, method: "StreamIncidents")

@@ -15,7 +15,7 @@ import RPC
 /// The state of one stream: what it asked for and the last change-log position it has dealt with.
 struct StreamSession {
     let hub: ChangeHub
-    let filter: StreamFilter
+    let filter: IncidentStreamFilter
     let includePayload: Bool
     let responses: ServerStreamWriter<IncidentAPI.Incident>
     let context: ServerContext
@@ -27,7 +27,7 @@ struct StreamSession {
     /// How many times a stream may fall behind while still catching up before it is ended.
     static let maxRejoins = 3
 
-    init(hub: ChangeHub, filter: StreamFilter, since: Int64, includePayload: Bool,
+    init(hub: ChangeHub, filter: IncidentStreamFilter, since: Int64, includePayload: Bool,
          responses: ServerStreamWriter<IncidentAPI.Incident>, context: ServerContext) {
         self.hub = hub
         self.filter = filter
@@ -159,22 +159,5 @@ struct StreamSession {
             "stream fell behind: more than \(hub.configuration.subscriberBuffer) changes waited for this client; "
                 + "resume with since_position \(lastSent)",
             trailingMetadata: trailers)
-    }
-}
-
-extension IncidentServiceHandler {
-    /// Sends every matching change after `since_position`, then live ones, until the caller goes away.
-    func followChanges(
-        _ request: StreamIncidentsRequest, payload: Bool,
-        responses: ServerStreamWriter<IncidentAPI.Incident>, context: ServerContext
-    ) async throws {
-        let filter = try StreamFilter(request)
-        // `from_now`: start at the store's head, read after the call began, so every change acknowledged before
-        // it is at or below; positions become visible in order, so the usual catch-up from there misses none
-        // after. (The hub's own position may still lag behind a change already acknowledged.)
-        let since = request.fromNow ? try await streams.store.latestPosition() : Int64(clamping: request.sincePosition)
-        var session = StreamSession(
-            hub: streams, filter: filter, since: since, includePayload: payload, responses: responses, context: context)
-        try await session.run()
     }
 }
