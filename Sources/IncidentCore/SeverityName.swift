@@ -72,13 +72,21 @@ public struct UnknownSeverityName: Error, Sendable, Hashable {
     public var problem: String { "\"\(name.prefix(64))\" is not one of \(SeverityName.allNames)" }
 }
 
-extension ServiceConfig {
-    /// The level `name` gives an incident: a level is taken as is, a word goes through `severity_mapping`.
+extension [Severity: Priority] {
+    /// The level `name` stands for under this `severity_mapping`: a level is taken as is, a word is mapped (a word the
+    /// mapping leaves out keeps its default level). The one place a severity word becomes a level.
     public func level(for name: SeverityName) -> Priority {
         switch name {
         case .level(let level): level
-        case .word(let word): severityMapping[word] ?? word.defaultPriority
+        case .word(let word): self[word] ?? word.defaultPriority
         }
+    }
+}
+
+extension ServiceConfig {
+    /// The level `name` gives an incident: a level is taken as is, a word goes through `severity_mapping`.
+    public func level(for name: SeverityName) -> Priority {
+        severityMapping.level(for: name)
     }
 
     /// The level of a validated event: the one it named, or its word's through `severity_mapping`.

@@ -90,7 +90,7 @@ struct RecordedEvent {
         let severity: Severity, priority: Priority
         switch SeverityName(name) {
         case .level(let level): (severity, priority) = (Severity(level: level), level)
-        case .word(let word): (severity, priority) = (word, mapping[word] ?? word.defaultPriority)
+        case .word(let word): (severity, priority) = (word, mapping.level(for: .word(word)))
         case nil: throw Problem(description: "severity \"\(name)\" is not one of \(SeverityName.allNames)")
         }
         let resource = field("resource", "resource") as? [String: Any] ?? [:]

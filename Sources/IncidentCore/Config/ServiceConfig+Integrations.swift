@@ -240,11 +240,9 @@ extension ConfigReader {
         var result = Set<Priority>()
         for item in try oneOrMany(node, path: path) {
             let raw = try string(item, path: path)
-            if let priority = Priority(name: raw) {
-                result.insert(priority)
-            } else if let severity = Severity(rawValue: raw) {
-                // The level the configured mapping gives the word, as an event's word gets.
-                result.insert(severityMapping[severity] ?? severity.defaultPriority)
+            if let name = SeverityName(raw) {
+                // A word stands for the level the configured mapping gives it, as an event's word does.
+                result.insert(severityMapping.level(for: name))
             } else {
                 throw error(item, path, "unknown severity \"\(raw)\" (P0…P4 or \(Severity.allNames))")
             }

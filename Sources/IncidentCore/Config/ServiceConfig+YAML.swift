@@ -413,11 +413,9 @@ struct ConfigReader {
         if let severities = map["severity"] {
             for item in try oneOrMany(severities, path: "\(path).severity") {
                 let raw = try string(item, path: "\(path).severity")
-                if let priority = Priority(name: raw) {
-                    conditions.priorities.insert(priority)
-                } else if let severity = Severity(rawValue: raw) {
+                if let name = SeverityName(raw) {
                     // A severity word stands for the level the configured mapping gives it, as an event's word does.
-                    conditions.priorities.insert(severityMapping[severity] ?? severity.defaultPriority)
+                    conditions.priorities.insert(severityMapping.level(for: name))
                 } else {
                     throw error(item, "\(path).severity", "unknown severity \"\(raw)\" (P0…P4 or \(Severity.allNames))")
                 }
