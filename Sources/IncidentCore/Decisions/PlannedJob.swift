@@ -31,10 +31,10 @@ public enum JobKind: String, Sendable, CaseIterable {
 /// The work of one job with what it needs; `kind` and `payload` are its stored form, encoded here and nowhere else.
 public enum Job: Sendable, Hashable {
     case pageTrigger(PageTrigger)
-    /// PagerDuty `acknowledge` on behalf of `actor`.
-    case pageAcknowledge(actor: String)
-    /// PagerDuty `resolve` on behalf of `actor`.
-    case pageResolve(actor: String)
+    /// PagerDuty `acknowledge` on behalf of `actor`: of one `alert`, or (nil) of every alert the triggers opened.
+    case pageAcknowledge(actor: String, alert: PageAlert? = nil)
+    /// PagerDuty `resolve` on behalf of `actor`, of one `alert` or (nil) of every one.
+    case pageResolve(actor: String, alert: PageAlert? = nil)
     /// A Slack message about `event` (`incident_created`, `escalated`, ...) to `channel`.
     case slackNotify(channel: String, event: String)
     /// The configured webhook `name`, for `trigger` (`incident_created`, `incident_resolved`, ...).
@@ -43,8 +43,9 @@ public enum Job: Sendable, Hashable {
     case remediate(actionID: String, inputs: [String: String] = [:])
     /// Undoes action `actionID`; `reason` is `false_positive` when a resolution asked for it, nil after a TTL.
     case compensate(actionID: String, inputs: [String: String] = [:], reason: String? = nil)
-    /// Escalation timer for `step` of the frozen `policy`.
-    case escalate(step: Int, policy: EscalationPolicy)
+    /// Escalation timer for `step` of the frozen `policy` (nil in timers stored before policies were frozen: the
+    /// configured one applies).
+    case escalate(step: Int, policy: EscalationPolicy?)
     /// SLA timer for `clock`; `dueAt` when it re-checks a deadline that moved.
     case slaCheck(clock: SLAKind, dueAt: Double? = nil)
     /// Approval TTL of action `actionID`.
@@ -71,6 +72,28 @@ public enum Job: Sendable, Hashable {
             self.targets = targets
             self.dedupKey = dedupKey
             self.integrationKey = integrationKey
+        }
+    }
+
+    /// One alert a trigger opened: the dedup key it was opened under and the key it went to.
+    public struct PageAlert: Sendable, Hashable {
+        public var dedupKey: String
+        /// The `${VARIABLE}` reference of the key the trigger used (nil: `service_routing`'s).
+        public var integrationKey: String?
+        public var level: Int?
+        public var targets: String?
+
+        public init(dedupKey: String, integrationKey: String? = nil, level: Int? = nil, targets: String? = nil) {
+            self.dedupKey = dedupKey
+            self.integrationKey = integrationKey
+            self.level = level
+            self.targets = targets
+        }
+
+        /// The alert `trigger` opens (`incidentID` when it names no dedup key).
+        public init(of trigger: PageTrigger, incidentID: String) {
+            self.init(dedupKey: trigger.dedupKey ?? incidentID, integrationKey: trigger.integrationKey,
+                      level: trigger.level, targets: trigger.targets)
         }
     }
 
@@ -101,8 +124,15 @@ public enum Job: Sendable, Hashable {
             payload["dedup_key"] = page.dedupKey
             payload["integration_key"] = page.integrationKey
             return payload
-        case .pageAcknowledge(let actor), .pageResolve(let actor):
-            return ["actor": actor]
+        case .pageAcknowledge(let actor, let alert), .pageResolve(let actor, let alert):
+            var payload = ["actor": actor]
+            if let alert {
+                payload["dedup_key"] = alert.dedupKey
+                payload["integration_key"] = alert.integrationKey
+                payload["level"] = alert.level.map(String.init)
+                payload["targets"] = alert.targets
+            }
+            return payload
         case .slackNotify(let channel, let event):
             return ["channel": channel, "event": event]
         case .webhook(let name, let trigger):
@@ -114,7 +144,9 @@ public enum Job: Sendable, Hashable {
             payload["reason"] = reason
             return payload
         case .escalate(let step, let policy):
-            return ["step": String(step), "policy": PlannedJob.encodedPolicy(policy)]
+            var payload = ["step": String(step)]
+            payload["policy"] = policy.map(PlannedJob.encodedPolicy)
+            return payload
         case .slaCheck(let clock, let dueAt):
             var payload = ["clock": clock.rawValue]
             payload["due_at"] = dueAt.map { String($0) }
@@ -125,6 +157,71 @@ public enum Job: Sendable, Hashable {
     private static func action(_ id: String, inputs: [String: String]) -> [String: String] {
         ExecutorInputPayload.payload(inputs).merging(["action_id": id]) { $1 }
     }
+
+    /// Decodes a stored job, the inverse of `kind` and `payload`: handlers read typed work, never payload keys.
+    /// Optional fields left out of older rows decode as absent; a missing required field is an error naming it.
+    public init(kind name: String, payload: [String: String]) throws(JobPayloadError) {
+        guard let kind = JobKind(rawValue: name) else { throw JobPayloadError(kind: name, problem: "unknown kind") }
+        func required(_ key: String) throws(JobPayloadError) -> String {
+            guard let value = payload[key], !value.isEmpty else {
+                throw JobPayloadError(kind: name, problem: "no \(key)")
+            }
+            return value
+        }
+        func number(_ key: String) throws(JobPayloadError) -> Int? {
+            guard let text = payload[key] else { return nil }
+            guard let value = Int(text), value >= 0 else {
+                throw JobPayloadError(kind: name, problem: "\(key) is not a count")
+            }
+            return value
+        }
+        let inputs = ExecutorInputPayload.inputs(in: payload)
+        switch kind {
+        case .pageTrigger:
+            self = .pageTrigger(PageTrigger(
+                reason: payload["reason"] ?? "auto_page", step: try number("step"), level: try number("level"),
+                targets: payload["targets"], dedupKey: payload["dedup_key"], integrationKey: payload["integration_key"]))
+        case .pageAcknowledge, .pageResolve:
+            let alert = try payload["dedup_key"].map { key throws(JobPayloadError) in
+                PageAlert(dedupKey: key, integrationKey: payload["integration_key"], level: try number("level"),
+                          targets: payload["targets"])
+            }
+            let actor = payload["actor"] ?? ""
+            self = kind == .pageAcknowledge ? .pageAcknowledge(actor: actor, alert: alert)
+                : .pageResolve(actor: actor, alert: alert)
+        case .slackNotify:
+            self = .slackNotify(channel: payload["channel"] ?? "", event: payload["event"] ?? "incident_created")
+        case .webhook:
+            self = .webhook(name: try required("webhook"), trigger: try required("trigger"))
+        case .remediate:
+            self = .remediate(actionID: try required("action_id"), inputs: inputs)
+        case .compensate:
+            self = .compensate(actionID: try required("action_id"), inputs: inputs, reason: payload["reason"])
+        case .approvalExpiry:
+            self = .approvalExpiry(actionID: try required("action_id"), inputs: inputs)
+        case .escalate:
+            guard let step = try number("step") else { throw JobPayloadError(kind: name, problem: "no step") }
+            self = .escalate(step: step, policy: PlannedJob.decodedPolicy(payload["policy"]))
+        case .slaCheck:
+            guard let clock = SLAKind(rawValue: try required("clock")) else {
+                throw JobPayloadError(kind: name, problem: "clock is not acknowledge or resolve")
+            }
+            self = .slaCheck(clock: clock, dueAt: payload["due_at"].flatMap(Double.init))
+        }
+    }
+}
+
+/// A stored job whose kind or payload does not decode: which kind, and what is missing or wrong.
+public struct JobPayloadError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var kind: String
+    public var problem: String
+
+    public init(kind: String, problem: String) {
+        self.kind = kind
+        self.problem = problem
+    }
+
+    public var description: String { "\(kind) job: \(problem)" }
 }
 
 /// One job a decision starts: its work, idempotency key, priority, when and how often.
@@ -156,6 +253,13 @@ public struct PlannedJob: Sendable, Hashable {
                    delay: .milliseconds(Int64((step.timeoutSeconds * 1000).rounded())))
     }
 
+    /// The frozen policy an `escalate` job carries; nil when it carries none (or one that is not usable).
+    public static func decodedPolicy(_ text: String?) -> EscalationPolicy? {
+        guard let text, let policy = try? JSONDecoder().decode(EscalationPolicy.self, from: Data(text.utf8)),
+              !policy.levels.isEmpty, policy.repeats >= 0 else { return nil }
+        return policy
+    }
+
     /// `policy` as the sorted-keys JSON an `escalate` job carries.
     public static func encodedPolicy(_ policy: EscalationPolicy) -> String {
         let encoder = JSONEncoder()
@@ -173,5 +277,12 @@ public enum ExecutorInputPayload {
     /// `parameters` as payload entries, to merge into an action job's payload.
     public static func payload(_ parameters: [String: String]) -> [String: String] {
         Dictionary(uniqueKeysWithValues: parameters.map { (prefix + $0.key, $0.value) })
+    }
+
+    /// The inputs a payload carries (empty when it carries none).
+    public static func inputs(in payload: [String: String]) -> [String: String] {
+        var inputs: [String: String] = [:]
+        for (key, value) in payload where key.hasPrefix(prefix) { inputs[String(key.dropFirst(prefix.count))] = value }
+        return inputs
     }
 }

@@ -4,27 +4,17 @@
 import IncidentCore
 import IncidentStore
 
-/// Executor inputs carried in job payloads under `input.`-prefixed keys.
+/// Executor inputs carried in job payloads under `input.`-prefixed keys (`ExecutorInputPayload` in IncidentCore).
 enum ExecutorInputs {
-    /// The key prefix; the create decision writes the inputs (`ExecutorInputPayload` in IncidentCore).
-    static let prefix = ExecutorInputPayload.prefix
-
-    /// The inputs a payload carries (empty when it carries none).
-    static func inputs(in payload: [String: String]) -> [String: String] {
-        var inputs: [String: String] = [:]
-        for (key, value) in payload where key.hasPrefix(prefix) { inputs[String(key.dropFirst(prefix.count))] = value }
-        return inputs
-    }
-
-    /// The action's stored parameters with the executor's inputs over them: from the job itself, else from the
-    /// first job of the same action that carries them (a remediation enqueued by an approval, a compensation
+    /// The action's stored parameters with the executor's inputs over them: the job's own `inputs`, else those of
+    /// the first job of the same action that carries them (a remediation enqueued by an approval, a compensation
     /// enqueued by a false-positive resolution).
-    static func parameters(of action: (id: String, params: [String: String]), job: ClaimedJob,
-                           jobs: JobQueue) async throws -> [String: String] {
-        var inputs = Self.inputs(in: job.payload)
+    static func parameters(of action: (id: String, params: [String: String]), inputs: [String: String],
+                           job: ClaimedJob, jobs: JobQueue) async throws -> [String: String] {
+        var inputs = inputs
         if inputs.isEmpty, let incidentID = job.incidentID {
-            inputs = Self.inputs(in: try await jobs.payloadCarryingInputs(incidentID: incidentID, actionID: action.id,
-                                                                        prefix: prefix) ?? [:])
+            inputs = ExecutorInputPayload.inputs(in: try await jobs.payloadCarryingInputs(
+                incidentID: incidentID, actionID: action.id, prefix: ExecutorInputPayload.prefix) ?? [:])
         }
         return action.params.merging(inputs) { _, input in input }
     }

@@ -22,3 +22,21 @@ protocol JobHandler: Sendable {
     /// use `job.idempotencyKey` toward the outside world.
     func run(_ job: ClaimedJob) async throws -> JobResult
 }
+
+extension ClaimedJob {
+    /// The typed work this job carries (its stored kind and payload decoded by IncidentCore's `Job`); a payload that
+    /// does not decode dead-letters the job.
+    func work() throws(JobPayloadError) -> Job { try Job(kind: kind, payload: payload) }
+}
+
+extension JobHandler {
+    /// Runs `job` as the runner does: a payload that does not decode never will, so it is `.failed` (dead-lettered
+    /// for people to look at, naming the problem), not retried. Other errors propagate to the runner.
+    func outcome(of job: ClaimedJob) async throws -> JobResult {
+        do {
+            return try await run(job)
+        } catch let error as JobPayloadError {
+            return .failed(reason: error.description)
+        }
+    }
+}

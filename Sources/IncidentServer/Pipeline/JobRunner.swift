@@ -125,7 +125,7 @@ final class JobRunner: Sendable {
         }
         let result: JobResult
         do {
-            result = try await handler.run(job)
+            result = try await handler.outcome(of: job)
         } catch {
             // Store errors are safe to show; anything else is named by type only (it may carry request data).
             let reason = (error as? StoreError)?.description ?? "handler error \(type(of: error))"

@@ -30,7 +30,7 @@ struct EscalationTests {
         #expect(created.filter { $0.kind == "page.trigger" }.map(\.key) == ["page.trigger"])
         let first = try #require(created.first { $0.kind == "escalate" })
         #expect(first.key == "escalate:0")
-        #expect(EscalationTimer.policy(in: first.payload) == TimerHarness.policy, "the policy frozen at creation")
+        #expect(PlannedJob.decodedPolicy(first.payload["policy"]) == TimerHarness.policy, "the policy frozen at creation")
         #expect(abs(first.dueAfterCreation - 1) < 0.05, "the first timer is due the first level's 1 s after creation")
 
         try await harness.runJobs { try await harness.store.incident(id).timers.escalationStep == 1 }
@@ -146,7 +146,7 @@ struct EscalationTests {
         #expect(jobs.filter { $0.kind == "page.trigger" }.map(\.payload["targets"]) == [nil, "secondary"])
         // The next timer carries the policy from then on.
         let next = try #require(jobs.first { $0.kind == "escalate" && $0.payload["step"] == "1" })
-        #expect(EscalationTimer.policy(in: next.payload) == TimerHarness.policy)
+        #expect(PlannedJob.decodedPolicy(next.payload["policy"]) == TimerHarness.policy)
         await harness.stop()
     }
 
@@ -157,7 +157,7 @@ struct EscalationTests {
         try await harness.enqueue([JobRequest(kind: "escalate", key: "escalate:bad", priority: .p0,
                                               payload: ["step": "-1"])], for: id)
         let ran = try await harness.drainTimers(for: id).filter { $0.0.kind == "escalate" }
-        #expect(ran.map(\.1) == [.failed(reason: "escalate job without a valid step")])
+        #expect(ran.map(\.1) == [.failed(reason: "escalate job: step is not a count")])
         await harness.stop()
     }
 }

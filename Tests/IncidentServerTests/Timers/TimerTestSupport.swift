@@ -103,7 +103,7 @@ struct TimerHarness {
                     _ = try await store.jobs.complete(job)
                     continue
                 }
-                let result = try await handler.run(job)
+                let result = try await handler.outcome(of: job)
                 ran.append((job, result))
                 switch result {
                 case .done: _ = try await store.jobs.complete(job)

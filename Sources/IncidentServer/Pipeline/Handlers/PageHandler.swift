@@ -24,25 +24,32 @@ final class PageHandler: JobHandler {
     var kinds: [JobKind] { [.pageTrigger, .pageAcknowledge, .pageResolve] }
 
     func run(_ job: ClaimedJob) async throws -> JobResult {
+        let work = try job.work()
         guard let incident = try await context.incident(of: job) else { return .failed(reason: "incident not found") }
-        let action: PagerDutyEvents.Action = switch job.kind {
-        case JobKind.pageAcknowledge.rawValue: .acknowledge
-        case JobKind.pageResolve.rawValue: .resolve
-        default: .trigger
+        let incidentID = incident.id.description
+        switch work {
+        case .pageTrigger(let trigger):
+            return try await send(.trigger, alert: Job.PageAlert(of: trigger, incidentID: incidentID),
+                                  reason: trigger.reason, job: job, incident: incident)
+        case .pageAcknowledge(let actor, let alert?), .pageResolve(let actor, let alert?):
+            return try await send(work.kind == .pageAcknowledge ? .acknowledge : .resolve, alert: alert,
+                                  reason: actor, job: job, incident: incident)
+        case .pageAcknowledge(let actor, nil):
+            return try await fanOut(.acknowledge, actor: actor, job: job, incident: incident)
+        case .pageResolve(let actor, nil):
+            return try await fanOut(.resolve, actor: actor, job: job, incident: incident)
+        default:
+            return .failed(reason: "not a PagerDuty job")
         }
-        if action != .trigger && job.payload["dedup_key"] == nil {
-            return try await fanOut(action, job: job, incident: incident)
-        }
-        return try await send(action, job: job, incident: incident)
     }
 
-    /// Sends one event about one alert: the job's `dedup_key` (default: the incident id) toward its
-    /// `integration_key` reference (default: the key `service_routing` gives the incident's priority).
-    private func send(_ action: PagerDutyEvents.Action, job: ClaimedJob, incident: Incident) async throws
-        -> JobResult {
+    /// Sends one event about one alert: its dedup key toward its `integration_key` reference (default: the key
+    /// `service_routing` gives the incident's priority).
+    private func send(_ action: PagerDutyEvents.Action, alert: Job.PageAlert, reason: String, job: ClaimedJob,
+                      incident: Incident) async throws -> JobResult {
         let settings = context.config.notifications.pagerDuty
-        let dedupKey = job.payload["dedup_key"] ?? incident.id.description
-        let reference = job.payload["integration_key"] ?? settings.integrationKey(for: incident.priority)
+        let dedupKey = alert.dedupKey
+        let reference = alert.integrationKey ?? settings.integrationKey(for: incident.priority)
         let keyName = PagerDutyConfig.keyName(reference)
         var key = context.secret(reference)
         // Mock mode sends nothing, so it needs no real key: `make run` shows the page it would send.
@@ -66,15 +73,15 @@ final class PageHandler: JobHandler {
             PipelineMetrics.pageSent(action: action.rawValue, mocked: context.isMocked("pagerduty"))
         }
         if final && !context.isMocked("pagerduty") {
-            let whom = job.payload["level"].map { level in
-                " to level \(level)" + (job.payload["targets"].map { " (\($0))" } ?? "")
+            let whom = alert.level.map { level in
+                " to level \(level)" + (alert.targets.map { " (\($0))" } ?? "")
             } ?? ""
             let entry: TimelineEntry = switch result {
             case .done:
                 context.entry(action == .trigger ? TimelineKind.paged
                               : action == .acknowledge ? TimelineKind.pageAcknowledged : TimelineKind.pageResolved,
                               "PagerDuty \(action.rawValue) sent\(whom) via \(keyName) (dedup key \(dedupKey))"
-                                + (action == .trigger ? ": \(job.payload["reason"] ?? "auto_page")" : ""))
+                                + (action == .trigger ? ": \(reason)" : ""))
             case .failed(let reason), .retry(let reason):
                 context.entry(TimelineKind.pageFailed,
                               "PagerDuty \(action.rawValue)\(whom) failed (dedup key \(dedupKey)): \(reason)")
@@ -87,8 +94,8 @@ final class PageHandler: JobHandler {
     /// Enqueues one acknowledge/resolve per alert the incident's triggers opened, each toward the key its trigger
     /// used. Waits while an earlier event is still to go out (a trigger; for a resolve, an acknowledge too), so
     /// no alert opens after its acknowledgement was sent and no acknowledge lands after the resolve.
-    private func fanOut(_ action: PagerDutyEvents.Action, job: ClaimedJob, incident: Incident) async throws
-        -> JobResult {
+    private func fanOut(_ action: PagerDutyEvents.Action, actor: String, job: ClaimedJob, incident: Incident)
+        async throws -> JobResult {
         let triggers = try await context.store.incidentJobs(kind: JobKind.pageTrigger.rawValue, incidentID: incident.id)
         let acknowledgements = action == .resolve
             ? try await context.store.incidentJobs(kind: JobKind.pageAcknowledge.rawValue, incidentID: incident.id)
@@ -99,13 +106,15 @@ final class PageHandler: JobHandler {
         let parentKey = String(job.idempotencyKey.dropFirst(incident.id.description.count + 1))
         var seen = Set<String>()
         let alerts = triggers.filter { $0.state == "done" }.compactMap { trigger -> JobRequest? in
-            let dedupKey = trigger.payload["dedup_key"] ?? incident.id.description
-            guard seen.insert(dedupKey).inserted else { return nil }
-            var payload = job.payload
-            payload["dedup_key"] = dedupKey
-            for field in ["integration_key", "level", "targets"] { payload[field] = trigger.payload[field] }
-            return JobRequest(kind: job.kind, key: "\(parentKey)@\(dedupKey)", priority: incident.priority,
-                              maxAttempts: 8, payload: payload)
+            guard case .pageTrigger(let opened)? = try? Job(kind: trigger.kind, payload: trigger.payload) else {
+                return nil
+            }
+            let alert = Job.PageAlert(of: opened, incidentID: incident.id.description)
+            guard seen.insert(alert.dedupKey).inserted else { return nil }
+            let one: Job = action == .acknowledge ? .pageAcknowledge(actor: actor, alert: alert)
+                : .pageResolve(actor: actor, alert: alert)
+            return JobRequest(PlannedJob(one, key: "\(parentKey)@\(alert.dedupKey)", priority: incident.priority,
+                                         maxAttempts: 8))
         }
         if !alerts.isEmpty { try await context.store.jobs.enqueue(alerts, incidentID: incident.id) }
         return .done

@@ -17,18 +17,23 @@ struct RemediationHandler: JobHandler {
     static let runnable: Set<String> = ["pending", "approved"]
 
     func run(_ job: ClaimedJob) async throws -> JobResult {
+        let actionID: String, inputs: [String: String], undo: Bool
+        switch try job.work() {
+        case .remediate(let id, let given): (actionID, inputs, undo) = (id, given, false)
+        case .compensate(let id, let given, _): (actionID, inputs, undo) = (id, given, true)
+        default: return .failed(reason: "not a remediation job")
+        }
         guard let incident = try await context.incident(of: job) else { return .failed(reason: "incident not found") }
-        let actionID = job.payload["action_id"] ?? ""
         guard let action = incident.remediationActions.first(where: { $0.id == actionID }) else {
             return .failed(reason: "incident has no action \(actionID)")
         }
-        return job.kind == JobKind.compensate.rawValue
-            ? try await compensate(action, of: incident, job: job)
-            : try await execute(action, of: incident, job: job)
+        return undo
+            ? try await compensate(action, inputs: inputs, of: incident, job: job)
+            : try await execute(action, inputs: inputs, of: incident, job: job)
     }
 
     private func execute(
-        _ action: RemediationAction, of incident: Incident, job: ClaimedJob
+        _ action: RemediationAction, inputs: [String: String], of incident: Incident, job: ClaimedJob
     ) async throws -> JobResult {
         // Already carried out, denied, expired: nothing to do (a repeated job, or a decision came first).
         guard Self.runnable.contains(action.state) else { return .done }
@@ -40,7 +45,7 @@ struct RemediationHandler: JobHandler {
                 action: (action.id, "failed", ["error": "no executor configured"]))
             return .failed(reason: "no executor configured for \(action.kind)")
         }
-        let parameters = try await ExecutorInputs.parameters(of: (action.id, action.params), job: job,
+        let parameters = try await ExecutorInputs.parameters(of: (action.id, action.params), inputs: inputs, job: job,
                                                              jobs: context.store.jobs)
         let outcome = await call(executor, action: action.kind, actionID: action.id, incident: incident,
                                  parameters: parameters, job: job)
@@ -62,7 +67,7 @@ struct RemediationHandler: JobHandler {
     }
 
     private func compensate(
-        _ action: RemediationAction, of incident: Incident, job: ClaimedJob
+        _ action: RemediationAction, inputs: [String: String], of incident: Incident, job: ClaimedJob
     ) async throws -> JobResult {
         let label = "\(action.id) \(action.kind)"
         if Self.runnable.contains(action.state) {
@@ -84,7 +89,7 @@ struct RemediationHandler: JobHandler {
                 details: action.details)])
             return .failed(reason: "no executor configured for the compensation of \(action.kind)")
         }
-        let parameters = try await ExecutorInputs.parameters(of: (action.id, action.params), job: job,
+        let parameters = try await ExecutorInputs.parameters(of: (action.id, action.params), inputs: inputs, job: job,
                                                              jobs: context.store.jobs)
         let outcome = await call(executor, action: undo, actionID: action.id, incident: incident,
                                  parameters: parameters, job: job)

@@ -10,9 +10,10 @@ struct SlackHandler: JobHandler {
     var kinds: [JobKind] { [.slackNotify] }
 
     func run(_ job: ClaimedJob) async throws -> JobResult {
+        guard case .slackNotify(let named, let event) = try job.work() else { return .failed(reason: "not a Slack job") }
         guard let incident = try await context.incident(of: job) else { return .failed(reason: "incident not found") }
         let settings = context.config.notifications.slack
-        let channel = job.payload["channel"] ?? settings.defaultChannel
+        let channel = named.isEmpty ? settings.defaultChannel : named
         var url = context.secret(settings.webhookURL)
         if url.isEmpty && context.isMocked("slack") { url = "https://hooks.slack.com/(unset-in-mock-mode)" }
         guard settings.enabled, !url.isEmpty else {
@@ -30,7 +31,6 @@ struct SlackHandler: JobHandler {
         let outcome = await context.delivery("slack").deliver(request)
         let (result, final) = context.result(of: outcome, job: job)
         if final && !context.isMocked("slack") {
-            let event = job.payload["event"] ?? "incident_created"
             let entry = switch result {
             case .done: context.entry(TimelineKind.notified, "Slack \(channel) notified (\(event))")
             case .failed(let reason), .retry(let reason): context.entry(TimelineKind.notifyFailed, "Slack \(channel): \(reason)")

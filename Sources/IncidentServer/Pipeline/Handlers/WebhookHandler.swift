@@ -11,12 +11,14 @@ struct WebhookHandler: JobHandler {
     var kinds: [JobKind] { [.webhook] }
 
     func run(_ job: ClaimedJob) async throws -> JobResult {
+        guard case .webhook(let name, let triggerName) = try job.work() else {
+            return .failed(reason: "not a webhook job")
+        }
         guard let incident = try await context.incident(of: job) else { return .failed(reason: "incident not found") }
-        let name = job.payload["webhook"] ?? ""
         guard let settings = context.config.webhooks.first(where: { $0.name == name }), settings.enabled else {
             return .failed(reason: "webhook \(name) is not configured")
         }
-        guard let trigger = WebhookTrigger(rawValue: job.payload["trigger"] ?? "") else {
+        guard let trigger = WebhookTrigger(rawValue: triggerName) else {
             return .failed(reason: "unknown webhook trigger")
         }
         let secret = context.secret(settings.signingSecret)

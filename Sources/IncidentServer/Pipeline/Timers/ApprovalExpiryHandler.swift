@@ -11,8 +11,8 @@ struct ApprovalExpiryHandler: JobHandler {
     var kinds: [JobKind] { [.approvalExpiry] }
 
     func run(_ job: ClaimedJob) async throws -> JobResult {
-        guard let actionID = job.payload["action_id"], !actionID.isEmpty else {
-            return .failed(reason: "approval.expire job without an action_id")
+        guard case .approvalExpiry(let actionID, _) = try job.work() else {
+            return .failed(reason: "not an approval expiry job")
         }
         return try await FreshIncident(store: store).run(job) { incident in
             var actions = incident.remediationActions

@@ -13,15 +13,13 @@ struct EscalationHandler: JobHandler {
     var kinds: [JobKind] { [.escalate] }
 
     func run(_ job: ClaimedJob) async throws -> JobResult {
-        guard let raw = job.payload["step"], let step = Int(raw), step >= 0 else {
-            return .failed(reason: "escalate job without a valid step")
-        }
+        guard case .escalate(let step, let frozen) = try job.work() else { return .failed(reason: "not an escalation") }
         return try await FreshIncident(store: store).run(job) { incident in
             // Acknowledged (or any later status): acknowledgement stops escalation.
             guard incident.status == .new else { return .done }
             // A later step was already paged: this timer is stale (run twice, or overtaken).
             guard incident.timers.escalationStep <= step else { return .done }
-            let policy = EscalationTimer.policy(in: job.payload) ?? settings.escalationPolicy(for: incident)
+            let policy = frozen ?? settings.escalationPolicy(for: incident)
             let timedOut = policy.step(step)
             guard let next = policy.step(after: step) else { return .done }
             let change = escalation(of: incident, from: timedOut, to: next, policy: policy)

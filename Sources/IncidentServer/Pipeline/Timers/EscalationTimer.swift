@@ -13,14 +13,6 @@ enum EscalationTimer {
         JobRequest(.escalation(after: step, of: policy, priority: priority))
     }
 
-    /// The frozen policy a timer carries; nil when it carries none (or one that is not usable).
-    static func policy(in payload: [String: String]) -> EscalationPolicy? {
-        guard let text = payload["policy"],
-              let policy = try? JSONDecoder().decode(EscalationPolicy.self, from: Data(text.utf8)),
-              !policy.levels.isEmpty, policy.repeats >= 0 else { return nil }
-        return policy
-    }
-
     static func encode(_ policy: EscalationPolicy) -> String { PlannedJob.encodedPolicy(policy) }
 
     /// `90s`, `15 min`: how long a level had, for people.

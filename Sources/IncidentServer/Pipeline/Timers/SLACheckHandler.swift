@@ -14,13 +14,11 @@ struct SLACheckHandler: JobHandler {
     static let earlyTolerance = 1.0
 
     func run(_ job: ClaimedJob) async throws -> JobResult {
-        guard let raw = job.payload["clock"], let clock = SLAKind(rawValue: raw) else {
-            return .failed(reason: "sla.check job without a clock (acknowledge or resolve)")
-        }
+        guard case .slaCheck(let clock, let dueAt) = try job.work() else { return .failed(reason: "not an SLA job") }
         return try await FreshIncident(store: store).run(job) { incident in
             if incident.timers.breach(clock) != nil { return .done }
             let createdAt = incident.createdAt.timeIntervalSince1970
-            guard let deadline = job.payload["due_at"].flatMap(Double.init)
+            guard let deadline = dueAt
                     ?? settings.config.sla.deadlines(priority: incident.priority.rawValue, createdAt: createdAt)[clock]
             else { return .done }
             let now = Date().timeIntervalSince1970
