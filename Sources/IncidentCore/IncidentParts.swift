@@ -80,12 +80,12 @@ public struct RemediationAction: Sendable, Hashable, Codable {
     public var id: String
     /// What the action does, e.g. `block_ip`.
     public var kind: String
-    /// Where the action stands, e.g. `pending`, `done`, `failed`.
-    public var state: String
+    /// Where the action stands, e.g. `.pending`, `.done`, `.failed`.
+    public var state: State
     /// The action's arguments.
     public var params: [String: String]
 
-    public init(id: String, kind: String, state: String, params: [String: String] = [:]) {
+    public init(id: String, kind: String, state: State, params: [String: String] = [:]) {
         self.id = id
         self.kind = kind
         self.state = state
@@ -94,4 +94,54 @@ public struct RemediationAction: Sendable, Hashable, Codable {
 
     /// The timeline details that name this action.
     public var details: [String: String] { ["action_id": id, "action_type": kind] }
+}
+
+extension RemediationAction {
+    /// Where an action stands: the rules' verdict at creation, a person's decision, then what the runner did. Stored
+    /// as its code (`pending`, `done`, ...); a code this build does not know, from an older or newer row, is kept as
+    /// written rather than refused.
+    public struct State: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+        public let rawValue: String
+
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        /// Ready to run, no approval needed.
+        public static let pending = State(rawValue: "pending")
+        /// Waits for a person until the approval's TTL runs out.
+        public static let awaitingApproval = State(rawValue: "awaiting_approval")
+        public static let approved = State(rawValue: "approved")
+        public static let rejected = State(rawValue: "rejected")
+        /// Nobody decided before the approval's TTL ran out.
+        public static let denied = State(rawValue: "denied")
+        /// Would have run; recorded only.
+        public static let dryRun = State(rawValue: "dry_run")
+        /// A parameter it needs is missing from the event.
+        public static let skipped = State(rawValue: "skipped")
+        public static let suppressedByCooldown = State(rawValue: "suppressed_cooldown")
+        public static let cappedByBlastRadius = State(rawValue: "capped_blast_radius")
+        public static let running = State(rawValue: "running")
+        /// Carried out by its executor.
+        public static let done = State(rawValue: "done")
+        /// Carried out (the code older rows use).
+        public static let succeeded = State(rawValue: "succeeded")
+        public static let failed = State(rawValue: "failed")
+        /// Carried out, then undone.
+        public static let compensated = State(rawValue: "compensated")
+
+        /// May run now: planned to run, or approved by a person.
+        public var isRunnable: Bool { self == .pending || self == .approved }
+        /// Its executor carried it out (and it was not undone since).
+        public var hasActed: Bool { self == .done || self == .succeeded }
+
+        public var description: String { rawValue }
+
+        public init(from decoder: any Decoder) throws {
+            rawValue = try decoder.singleValueContainer().decode(String.self)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(rawValue)
+        }
+    }
 }

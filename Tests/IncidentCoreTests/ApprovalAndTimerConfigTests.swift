@@ -6,23 +6,23 @@ import Testing
 @Suite struct ActionApprovalTests {
     let created = Date(timeIntervalSince1970: 1_000_000)
     var actions: [RemediationAction] {
-        [RemediationAction(id: "A1", kind: "block_user", state: "awaiting_approval",
+        [RemediationAction(id: "A1", kind: "block_user", state: .awaitingApproval,
                            params: ["user_id": "u1", "approval_ttl_seconds": "60"]),
-         RemediationAction(id: "A2", kind: "rate_limit", state: "pending")]
+         RemediationAction(id: "A2", kind: "rate_limit", state: .pending)]
     }
 
     @Test func approveAndRejectRecordWhoAndWhy() throws {
         var list = actions
         let approved = try ActionApproval.decide(.approve, actionID: "A1", reason: "", actor: "secops",
                                                  now: created + 10, incidentCreatedAt: created, actions: &list)
-        #expect(approved.state == "approved" && approved.params["decided_by"] == "secops")
+        #expect(approved.state == .approved && approved.params["decided_by"] == "secops")
         #expect(approved.params["reason"] == nil && approved.params["user_id"] == "u1")
         #expect(list[0] == approved)
 
         var other = actions
         let rejected = try ActionApproval.decide(.reject, actionID: "A1", reason: "red team", actor: "alice",
                                                  now: created + 59, incidentCreatedAt: created, actions: &other)
-        #expect(rejected.state == "rejected" && rejected.params["reason"] == "red team")
+        #expect(rejected.state == .rejected && rejected.params["reason"] == "red team")
     }
 
     @Test func refusals() {
@@ -31,7 +31,7 @@ import Testing
             try ActionApproval.decide(.approve, actionID: "A9", reason: "", actor: "s", now: created,
                                       incidentCreatedAt: created, actions: &list)
         }
-        #expect(throws: ApprovalError.notAwaitingApproval(id: "A2", state: "pending")) {
+        #expect(throws: ApprovalError.notAwaitingApproval(id: "A2", state: .pending)) {
             try ActionApproval.decide(.approve, actionID: "A2", reason: "", actor: "s", now: created,
                                       incidentCreatedAt: created, actions: &list)
         }
@@ -45,16 +45,16 @@ import Testing
     @Test func expiryDeniesOnlyWhatStillWaits() throws {
         var list = actions
         let denied = ActionApproval.expire(actionID: "A1", now: created + 61, actions: &list)
-        #expect(denied?.state == "denied" && denied?.params["reason"] == "approval expired")
+        #expect(denied?.state == .denied && denied?.params["reason"] == "approval expired")
         #expect(ActionApproval.expire(actionID: "A1", now: created + 62, actions: &list) == nil)
         #expect(ActionApproval.expire(actionID: "A2", now: created + 62, actions: &list) == nil)
         #expect(ActionApproval.expire(actionID: "A9", now: created + 62, actions: &list) == nil)
-        #expect(throws: ApprovalError.notAwaitingApproval(id: "A1", state: "denied")) {
+        #expect(throws: ApprovalError.notAwaitingApproval(id: "A1", state: .denied)) {
             try ActionApproval.decide(.reject, actionID: "A1", reason: "", actor: "s", now: created + 63,
                                       incidentCreatedAt: created, actions: &list)
         }
         // An explicit expiry time wins over the TTL; no TTL means it never expires.
-        let explicit = RemediationAction(id: "A3", kind: "webhook", state: "awaiting_approval",
+        let explicit = RemediationAction(id: "A3", kind: "webhook", state: .awaitingApproval,
                                          params: ["approval_ttl_seconds": "60", "approval_expires_at": "1000300"])
         #expect(ActionApproval.expiry(of: explicit, incidentCreatedAt: created) == created + 300)
         #expect(ActionApproval.expiry(of: actions[1], incidentCreatedAt: created) == nil)

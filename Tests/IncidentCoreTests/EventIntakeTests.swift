@@ -95,7 +95,7 @@ func shieldEvent() -> SecurityEvent {
         #expect(draft.priority == .p0 && draft.severity == .critical)
         #expect(draft.encryptedPayload == [1, 2, 3])
         #expect(draft.requestHash == Digest.hex(Digest.sha256([9, 9])))
-        #expect(draft.remediationActions == [RemediationAction(id: "A1", kind: "block_user", state: "pending",
+        #expect(draft.remediationActions == [RemediationAction(id: "A1", kind: "block_user", state: .pending,
                                                               params: ["user_id": "user-789", "rule": "block_user#1", "compensate_after_seconds": "86400"])])
         #expect(draft.timeline.map(\.kind) == ["created", "redacted", "routed", "page_scheduled", "remediation_planned"])
         // Nothing on the timeline repeats the redacted values.

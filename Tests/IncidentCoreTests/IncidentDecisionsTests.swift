@@ -116,7 +116,7 @@ import Testing
     }
 
     @Test func falsePositiveCompensatesWhatActed() throws {
-        let acted = RemediationAction(id: "act-1", kind: "block_user", state: "succeeded")
+        let acted = RemediationAction(id: "act-1", kind: "block_user", state: .succeeded)
         let current = try Self.incident(.inProgress, actions: [acted])
         let plan = try plan(current, UpdateChangeRequest(incidentID: "INC-20261207-00001", status: "RESOLVED",
                                                          resolution: .falsePositive))
@@ -131,12 +131,12 @@ import Testing
     }
 
     @Test func decidesActionsAwaitingApproval() throws {
-        let waiting = RemediationAction(id: "act-2", kind: "block_user", state: ApprovalState.awaitingApproval)
+        let waiting = RemediationAction(id: "act-2", kind: "block_user", state: .awaitingApproval)
         let id = "INC-20261207-00001"
         let approve = [ActionDecisionRequest(actionID: "act-2", verdict: .approve, reason: "confirmed")]
         let approved = try plan(try Self.incident(.acknowledged, actions: [waiting]),
                                 UpdateChangeRequest(incidentID: id, actionDecisions: approve))
-        #expect(approved.remediationActions?.first?.state == ApprovalState.approved)
+        #expect(approved.remediationActions?.first?.state == .approved)
         #expect(approved.jobs == [PlannedJob(.remediate(actionID: "act-2"), key: "remediate:act-2", priority: .p1)])
         let entries: [String] = approved.timelineEntries.map(\.kind)
         #expect(entries == [TimelineKind.actionApproved])

@@ -149,7 +149,7 @@ struct SpecContractTests {
 
     @Test("a compensated action has a state of its own")
     func compensatedActionState() {
-        #expect(ActionState(code: "compensated") == .compensated)
-        #expect(ActionState(code: "compensated") != .unspecified)
+        #expect(ActionState(.compensated) == .compensated)
+        #expect(ActionState(.compensated) != .unspecified)
     }
 }

@@ -9,7 +9,6 @@ extension IncidentDecisions {
     public static let maxDecisions = 100
     public static let maxReasonBytes = 1024
     /// Action states after which an action acted on the world (the remediation runner's codes).
-    static let actedStates: Set<String> = ["succeeded", "done"]
     /// Page acknowledge/resolve fan out into one event per PagerDuty alert once the incident's triggers went out; a
     /// trigger retried through a PagerDuty outage keeps them waiting, so they get the attempts to outwait it.
     static let pageFanOutAttempts = 30
@@ -191,7 +190,7 @@ struct UpdateEffects {
 
     /// Compensation for every action that acted and has an undo (block_user → unblock_user).
     private mutating func compensateActed() {
-        for action in actions where IncidentDecisions.actedStates.contains(action.state) {
+        for action in actions where action.state.hasActed {
             guard let undo = IncidentDecisions.compensation(ofKind: action.kind) else { continue }
             jobs.append(PlannedJob(.compensate(actionID: action.id, reason: "false_positive"),
                                    key: "remediate.compensate:\(action.id):false-positive", priority: priority))

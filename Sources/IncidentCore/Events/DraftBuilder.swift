@@ -60,7 +60,7 @@ public struct DraftBuilder: Sendable {
             if let ttl = planned.compensateAfterSeconds { params["compensate_after_seconds"] = String(Int(ttl)) }
             if case .awaitingApproval(let expires) = planned.state { params["approval_ttl_seconds"] = String(Int(expires)) }
             if case .skipped(let reason) = planned.state { params["reason"] = reason }
-            actions.append(RemediationAction(id: "A\(index + 1)", kind: planned.kind.description, state: planned.state.code, params: params))
+            actions.append(RemediationAction(id: "A\(index + 1)", kind: planned.kind.description, state: planned.state.state, params: params))
             timeline.append(TimelineEntry(at: now, actor: "system", kind: TimelineKind.remediationPlanned,
                                           message: "A\(index + 1) \(planned.kind) by rule \(planned.rule): \(planned.state)",
                                           details: ["action_id": "A\(index + 1)", "action_type": planned.kind.description,

@@ -3,15 +3,6 @@
 // with the version it read, so a decision and an expiry racing each other cannot both win.
 import Foundation
 
-/// The stored state codes of an action around approval.
-public enum ApprovalState {
-    public static let awaitingApproval = "awaiting_approval"
-    public static let approved = "approved"
-    public static let rejected = "rejected"
-    /// Nobody decided before the approval's TTL ran out.
-    public static let denied = "denied"
-}
-
 /// What a person decided about an action.
 public enum ApprovalVerdict: String, Sendable, Hashable {
     case approve
@@ -23,7 +14,7 @@ public enum ApprovalError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The incident has no action with this id.
     case unknownAction(id: String)
     /// The action is not waiting for a decision (already decided, never needed one, or denied on expiry).
-    case notAwaitingApproval(id: String, state: String)
+    case notAwaitingApproval(id: String, state: RemediationAction.State)
     /// The approval's TTL ran out; the action is (or is about to be) denied.
     case expired(id: String, at: Date)
 
@@ -31,7 +22,7 @@ public enum ApprovalError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .unknownAction(let id):
             "action \(id) does not exist on this incident"
-        case .notAwaitingApproval(let id, let state) where state == ApprovalState.denied:
+        case .notAwaitingApproval(let id, let state) where state == RemediationAction.State.denied:
             "action \(id) was denied when its approval expired; it can no longer be decided"
         case .notAwaitingApproval(let id, let state):
             "action \(id) is \(state), not awaiting approval"
@@ -61,13 +52,13 @@ public enum ActionApproval {
     ) throws(ApprovalError) -> RemediationAction {
         guard let index = actions.firstIndex(where: { $0.id == id }) else { throw .unknownAction(id: id) }
         var action = actions[index]
-        guard action.state == ApprovalState.awaitingApproval else {
+        guard action.state == RemediationAction.State.awaitingApproval else {
             throw .notAwaitingApproval(id: id, state: action.state)
         }
         if let expiry = expiry(of: action, incidentCreatedAt: incidentCreatedAt), now >= expiry {
             throw .expired(id: id, at: expiry)
         }
-        action.state = verdict == .approve ? ApprovalState.approved : ApprovalState.rejected
+        action.state = verdict == .approve ? RemediationAction.State.approved : RemediationAction.State.rejected
         action.params["decided_by"] = actor
         action.params["decided_at"] = String(now.timeIntervalSince1970)
         if !reason.isEmpty { action.params["reason"] = reason }
@@ -81,9 +72,9 @@ public enum ActionApproval {
         -> RemediationAction?
     {
         guard let index = actions.firstIndex(where: { $0.id == id }),
-              actions[index].state == ApprovalState.awaitingApproval else { return nil }
+              actions[index].state == RemediationAction.State.awaitingApproval else { return nil }
         var action = actions[index]
-        action.state = ApprovalState.denied
+        action.state = RemediationAction.State.denied
         action.params["decided_by"] = "system"
         action.params["decided_at"] = String(now.timeIntervalSince1970)
         action.params["reason"] = "approval expired"

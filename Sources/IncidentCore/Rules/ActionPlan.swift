@@ -15,24 +15,27 @@ public enum PlannedActionState: Sendable, Hashable, CustomStringConvertible {
     /// The blast-radius cap was reached: no more automation for this tenant until a human looks.
     case cappedByBlastRadius
 
-    /// A stable name for scripts and storage.
-    public var code: String {
+    /// The action's stored state: a stable name for scripts and storage.
+    public var state: RemediationAction.State {
         switch self {
-        case .pending: "pending"
-        case .awaitingApproval: "awaiting_approval"
-        case .dryRun: "dry_run"
-        case .skipped: "skipped"
-        case .suppressedByCooldown: "suppressed_cooldown"
-        case .cappedByBlastRadius: "capped_blast_radius"
+        case .pending: .pending
+        case .awaitingApproval: .awaitingApproval
+        case .dryRun: .dryRun
+        case .skipped: .skipped
+        case .suppressedByCooldown: .suppressedByCooldown
+        case .cappedByBlastRadius: .cappedByBlastRadius
         }
     }
+
+    /// `state`'s code.
+    public var code: String { state.rawValue }
 
     public var description: String {
         switch self {
         case .skipped(let reason): "skipped (\(reason))"
         case .suppressedByCooldown: "suppressed (cooldown)"
         case .cappedByBlastRadius: "capped (blast radius)"
-        default: code
+        default: state.rawValue
         }
     }
 }

@@ -90,7 +90,7 @@ extension IncidentAPI.RemediationAction {
         self.init()
         id = action.id
         type = action.kind
-        state = ActionState(code: action.state)
+        state = ActionState(action.state)
         var parameters = action.params
         reason = parameters.removeValue(forKey: "reason") ?? ""
         setDecision(from: &parameters)
@@ -99,18 +99,17 @@ extension IncidentAPI.RemediationAction {
 }
 
 extension ActionState {
-    /// The API state for a stored action state code (`PlannedActionState.code` and later runner states).
-    init(code: String) {
-        switch code {
-        case "pending": self = .approved
-        case "awaiting_approval": self = .pendingApproval
-        case "approved": self = .approved
-        case "rejected", "denied": self = .rejected
-        case "running": self = .running
-        case "succeeded", "done": self = .succeeded
-        case "failed": self = .failed
-        case "skipped", "dry_run", "suppressed_cooldown", "capped_blast_radius": self = .skipped
-        case "compensated": self = .compensated
+    /// The API state for a stored action state (the rules' verdict, a decision, the runner's outcome).
+    init(_ state: IncidentCore.RemediationAction.State) {
+        switch state {
+        case .pending, .approved: self = .approved
+        case .awaitingApproval: self = .pendingApproval
+        case .rejected, .denied: self = .rejected
+        case .running: self = .running
+        case .done, .succeeded: self = .succeeded
+        case .failed: self = .failed
+        case .skipped, .dryRun, .suppressedByCooldown, .cappedByBlastRadius: self = .skipped
+        case .compensated: self = .compensated
         default: self = .unspecified
         }
     }

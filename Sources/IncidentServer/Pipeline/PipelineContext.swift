@@ -68,7 +68,7 @@ struct PipelineContext: Sendable {
     /// Retries on a version conflict (a person or another job changed the incident meanwhile). Jobs never touch
     /// the rules engine, so recording an outcome bumps no cooldown.
     func record(on incidentID: IncidentID, entries: [TimelineEntry],
-                action: (id: String, state: String, params: [String: String])? = nil) async throws {
+                action: (id: String, state: RemediationAction.State, params: [String: String])? = nil) async throws {
         for attempt in 1...8 {
             let incident = try await store.incident(incidentID)
             var actions: [RemediationAction]?

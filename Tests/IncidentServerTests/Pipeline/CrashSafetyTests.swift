@@ -41,12 +41,12 @@ struct CrashSafetyTests {
                                                                     listensForChanges: false))
         defer { store.shutdown() }
         // The block reached the executor, but the server died before writing it down.
-        #expect(try await store.incident(IncidentID(p0)!).remediationActions.first?.state == "pending")
+        #expect(try await store.incident(IncidentID(p0)!).remediationActions.first?.state == .pending)
 
         server = try await ServerProcess.start(config: configFile, database: settings)
         defer { server.kill() }
         #expect(try await eventually(timeout: .seconds(60)) {
-            try await store.incident(IncidentID(p0)!).remediationActions.first?.state == "done"
+            try await store.incident(IncidentID(p0)!).remediationActions.first?.state == .done
         })
         let blocks = receiver.received(path: "/shield/block")
         #expect(blocks.count == 2)

@@ -64,7 +64,7 @@ struct DeliveryTests {
         #expect(blocks2[0].headers["idempotency-key"] == "\(id):remediate:A1")
 
         let incident = try await harness.incident(id)
-        #expect(incident.remediationActions.first?.state == "done")
+        #expect(incident.remediationActions.first?.state == .done)
         // Every outcome is audited too: one change per job outcome, by `system`.
         // A handler records its outcome before the runner completes its job: wait for the last completion.
         #expect(try await eventually { try await harness.store.jobs.counts(incidentID: IncidentID(id)!).done == 4 })
@@ -113,7 +113,7 @@ struct DeliveryTests {
             .init(status: 200),
         ], path: "/shield/block")
         let id = try await harness.create(severity: "critical").incidentId
-        #expect(try await eventually { try await harness.incident(id).remediationActions.first?.state == "done" })
+        #expect(try await eventually { try await harness.incident(id).remediationActions.first?.state == .done })
         let attempts = harness.receiver.received(path: "/shield/block")
         #expect(attempts.count == 3)
         #expect(Set(attempts.map { $0.headers["idempotency-key"] ?? "" }) == ["\(id):remediate:A1"])
@@ -158,7 +158,7 @@ struct DeliveryTests {
         }
         let done = try await harness.create(severity: "critical", user: "user-1").incidentId
         #expect(try await eventually(timeout: .seconds(30)) {
-            try await harness.incident(done).remediationActions.first?.state == "compensated"
+            try await harness.incident(done).remediationActions.first?.state == .compensated
         })
         let unblocks = harness.receiver.received(path: "/shield/unblock")
         #expect(unblocks.count == 1)
@@ -172,7 +172,7 @@ struct DeliveryTests {
         #expect(try await eventually {
             try await harness.incident(failed).timeline.contains { $0.kind == "compensation_skipped" }
         })
-        #expect(try await harness.incident(failed).remediationActions.first?.state == "failed")
+        #expect(try await harness.incident(failed).remediationActions.first?.state == .failed)
         #expect(harness.receiver.received(path: "/shield/unblock").count == 1)
         await harness.stop()
     }

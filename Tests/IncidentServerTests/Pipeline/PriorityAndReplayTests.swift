@@ -44,7 +44,7 @@ struct PriorityAndReplayTests {
             config.remediation.blastRadius = ["block_user": BlastRadiusCap(maxActions: 2, windowSeconds: 3600)]
         }, startJobs: false)
         func state(_ response: CreateIncidentResponse) async throws -> String? {
-            try await harness.incident(response.incidentId).remediationActions.first?.state
+            try await harness.incident(response.incidentId).remediationActions.first?.state.rawValue
         }
         let first = try await harness.create(eventID: "evt-1", user: "u-1")
         #expect(try await state(first) == "pending")

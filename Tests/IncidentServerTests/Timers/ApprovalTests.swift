@@ -69,7 +69,7 @@ struct ApprovalTests {
         #expect(updated.timeline.last?.kind == "action_rejected")
         #expect(try await harness.jobs(for: id).filter { $0.kind == "remediate" }.isEmpty)
         let stored = try await harness.store.incident(id)
-        #expect(stored.remediationActions.first?.state == "rejected")
+        #expect(stored.remediationActions.first?.state == .rejected)
         await harness.stop()
     }
 
@@ -108,7 +108,7 @@ struct ApprovalTests {
         #expect(denied.actions.first?.reason == "approval expired")
         #expect(denied.actions.first?.decidedBy == "system")
         #expect(denied.timeline.last?.message == "A1 block_user denied: approval expired")
-        #expect(try await harness.store.incident(expiring).remediationActions.first?.state == "denied")
+        #expect(try await harness.store.incident(expiring).remediationActions.first?.state == .denied)
         let afterDenial = await status {
             _ = try await secops.updateIncident(.deciding(expiring.description, action: "A1", .reject), options: .test)
         }
@@ -118,7 +118,7 @@ struct ApprovalTests {
 
         let decidedAfter = try await harness.store.incident(decided)
         #expect(decidedAfter.version == decidedBefore.version)
-        #expect(decidedAfter.remediationActions.first?.state == "approved")
+        #expect(decidedAfter.remediationActions.first?.state == .approved)
         await harness.stop()
     }
 }

@@ -52,8 +52,8 @@ struct StatusEffectsTests {
         _ = try await secops.updateIncident(.deciding(id.description, action: "A1", .approve), options: .test)
         var incident = try await harness.store.incident(id)
         var actions = incident.remediationActions
-        actions[0].state = "succeeded"
-        actions.append(IncidentCore.RemediationAction(id: "A2", kind: "block_user", state: "rejected"))
+        actions[0].state = .succeeded
+        actions.append(IncidentCore.RemediationAction(id: "A2", kind: "block_user", state: .rejected))
         _ = try await harness.store.updateIncident(IncidentUpdate(
             incidentID: id, expectedVersion: incident.version, actor: "system", remediationActions: actions))
         for status in ["ACKNOWLEDGED", "IN_PROGRESS"] {

@@ -13,9 +13,6 @@ struct RemediationHandler: JobHandler {
 
     var kinds: [JobKind] { [.remediate, .compensate] }
 
-    /// Action states in which the action may run: planned to run, or approved by a person.
-    static let runnable: Set<String> = ["pending", "approved"]
-
     func run(_ job: ClaimedJob) async throws -> JobResult {
         let actionID: String, inputs: [String: String], undo: Bool
         switch try job.work() {
@@ -36,13 +33,13 @@ struct RemediationHandler: JobHandler {
         _ action: RemediationAction, inputs: [String: String], of incident: Incident, job: ClaimedJob
     ) async throws -> JobResult {
         // Already carried out, denied, expired: nothing to do (a repeated job, or a decision came first).
-        guard Self.runnable.contains(action.state) else { return .done }
+        guard action.state.isRunnable else { return .done }
         let label = "\(action.id) \(action.kind)"
         guard let executor = context.config.remediation.executors[action.kind] else {
             try await context.record(on: incident.id, entries: [context.entry(
                 TimelineKind.remediationFailed, "\(label) failed: no executor configured for \(action.kind)",
                 details: action.details)],
-                action: (action.id, "failed", ["error": "no executor configured"]))
+                action: (action.id, .failed, ["error": "no executor configured"]))
             return .failed(reason: "no executor configured for \(action.kind)")
         }
         let parameters = try await ExecutorInputs.parameters(of: (action.id, action.params), inputs: inputs, job: job,
@@ -56,12 +53,12 @@ struct RemediationHandler: JobHandler {
             try await context.record(on: incident.id, entries: [context.entry(
                 TimelineKind.remediationDone, "\(label) done by \(executor.action) executor" + context.mockNote("remediation"),
                 details: action.details)],
-                action: (action.id, "done", [:]))
+                action: (action.id, .done, [:]))
         case .failed(let reason), .retry(let reason):
             try await context.record(on: incident.id, entries: [context.entry(
                 TimelineKind.remediationFailed, "\(label) failed: \(reason)",
                 details: action.details)],
-                action: (action.id, "failed", ["error": reason]))
+                action: (action.id, .failed, ["error": reason]))
         }
         return result
     }
@@ -70,12 +67,12 @@ struct RemediationHandler: JobHandler {
         _ action: RemediationAction, inputs: [String: String], of incident: Incident, job: ClaimedJob
     ) async throws -> JobResult {
         let label = "\(action.id) \(action.kind)"
-        if Self.runnable.contains(action.state) {
+        if action.state.isRunnable {
             // Not carried out yet (its job is still retrying): undo only after it ran.
             return .retry(reason: "\(label) has not run yet")
         }
-        guard action.state == "done" else {
-            if action.state != "compensated" {
+        guard action.state == .done else {
+            if action.state != .compensated {
                 try await context.record(on: incident.id, entries: [context.entry(
                     TimelineKind.compensationSkipped, "\(label) never ran (\(action.state)): nothing to undo",
                     details: action.details)])
@@ -100,7 +97,7 @@ struct RemediationHandler: JobHandler {
             try await context.record(on: incident.id, entries: [context.entry(
                 TimelineKind.remediationCompensated, "\(label) undone by \(undo)" + context.mockNote("remediation"),
                 details: action.details)],
-                action: (action.id, "compensated", [:]))
+                action: (action.id, .compensated, [:]))
         case .failed(let reason), .retry(let reason):
             try await context.record(on: incident.id, entries: [context.entry(
                 TimelineKind.compensationFailed, "\(label) \(undo) failed: \(reason)",

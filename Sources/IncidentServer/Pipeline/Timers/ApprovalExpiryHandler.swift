@@ -21,7 +21,7 @@ struct ApprovalExpiryHandler: JobHandler {
             }
             let now = Date()
             if let action = actions.first(where: { $0.id == actionID }),
-               action.state == ApprovalState.awaitingApproval,
+               action.state == .awaitingApproval,
                let expiry = ActionApproval.expiry(of: action, incidentCreatedAt: incident.createdAt),
                expiry.timeIntervalSince(now) > 1 {
                 // Early (the TTL changed since the job was enqueued): come back when the approval really expires.
