@@ -9,10 +9,10 @@ public enum SeverityName: Sendable, Hashable {
 
     /// Parses `P0` … `P4` or `critical` … `info`, any case, surrounding spaces ignored.
     public init?(_ text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = FastText.trimmed(text)
         if let level = Priority(name: trimmed) {
             self = .level(level)
-        } else if let word = Severity(rawValue: trimmed.lowercased()) {
+        } else if let word = Severity(rawValue: FastText.lowercased(trimmed)) {
             self = .word(word)
         } else {
             return nil

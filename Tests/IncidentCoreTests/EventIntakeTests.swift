@@ -138,3 +138,20 @@ func shieldEvent() -> SecurityEvent {
         #expect(Digest.hex(Digest.sha256(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }
+
+@Suite("Validator text fast paths")
+struct FastTextTests {
+    /// ASCII and Unicode edges, blanks and capitals: the fast path must answer exactly as Foundation does.
+    static let corpus = [
+        "", " ", "\t", "abc", " abc ", "\tabc\t", "ABC", "aBc-1", "\u{00A0}abc", "abc\u{2003}", "\u{3000}",
+        "Ünïcode", "ÀB", "x\u{0085}", "\u{0085}", "\n", "\r\n", "\u{000B}\u{000C}", "title", " T ", "İ", "ß",
+        "\u{2028}", "a\u{200B}", "\u{1680}z",
+    ]
+
+    @Test("trimmed, lowercased and isBlank give Foundation's answers", arguments: corpus)
+    func sameAsFoundation(text: String) {
+        #expect(FastText.trimmed(text) == text.trimmingCharacters(in: .whitespaces))
+        #expect(FastText.lowercased(text) == text.lowercased())
+        #expect(FastText.isBlank(text) == text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
+    }
+}

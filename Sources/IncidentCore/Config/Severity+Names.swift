@@ -3,8 +3,10 @@
 extension Priority: CustomStringConvertible {
     /// Parses `P0` … `P4`.
     public init?(name: String) {
-        guard name.count == 2, name.first == "P" || name.first == "p", let level = Int(name.dropFirst()),
-              let priority = Priority(rawValue: level) else { return nil }
+        let bytes = name.utf8
+        guard bytes.count == 2, bytes.first == UInt8(ascii: "P") || bytes.first == UInt8(ascii: "p"),
+              let digit = bytes.last, (0x30...0x39).contains(digit),
+              let priority = Priority(rawValue: Int(digit - 0x30)) else { return nil }
         self = priority
     }
 
