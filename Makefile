@@ -9,12 +9,13 @@ DEV          := $(ROOT)/.dev
 SWIFT        ?= swift
 CONFIG       ?= release
 LISTEN       ?= 127.0.0.1:9090
+HTTP_LISTEN  ?= 127.0.0.1:8443
 METRICS_LISTEN ?= 127.0.0.1:9464
 
 # ---- system packages -------------------------------------------------------
 APT_PACKAGES := pkg-config openssl libssl-dev libgrpc-dev libgrpc++-dev libpq-dev \
                 libprotobuf-c-dev libprotobuf-dev protobuf-compiler protobuf-c-compiler postgresql \
-                python3 python3-venv g++
+                python3 python3-venv g++ prometheus-alertmanager
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps
@@ -88,9 +89,9 @@ build: deps
 # Only the server is built for `make run` (release); `swift run incidentctl` builds the CLI on first use.
 run: deps certs pyenv db-start
 	$(SWIFT) build -c $(CONFIG) --product incident-server
-	@echo "incident-server on $(LISTEN) (mTLS, certs in certs/), metrics on http://$(METRICS_LISTEN)/metrics; Ctrl-C stops it"
+	@echo "incident-server on $(LISTEN) (mTLS, certs in certs/), HTTP on https://$(HTTP_LISTEN), metrics on http://$(METRICS_LISTEN)/metrics; Ctrl-C stops it"
 	DATABASE_URL="$(DB_URL)" $$($(SWIFT) build -c $(CONFIG) --show-bin-path)/incident-server --listen $(LISTEN) --certs certs \
-	  --metrics-listen $(METRICS_LISTEN)
+	  --http-listen $(HTTP_LISTEN) --metrics-listen $(METRICS_LISTEN)
 
 # `make test` stops the Postgres it started, whatever the tests' outcome.
 test: deps certs pyenv

@@ -1,6 +1,7 @@
 // incident-server's settings, resolved once at start into one value: the command line over the environment over
 // the config file over the documented defaults (ServerOptions.resolve for the service's config; the tuning
 // variables below). Nothing reads the environment after this.
+import HTTPDoor
 import IncidentCore
 import IncidentServer
 import IncidentStore
@@ -28,6 +29,8 @@ struct LaunchConfiguration {
     var streamsPerIdentity: Int
     /// INCIDENT_HEALTH_WATCHERS: Health.Watch calls open at once, whoever makes them.
     var healthWatchers: Int
+    /// INCIDENT_HTTP_MAX_BODY: largest HTTP request body in bytes (larger ones are answered 413).
+    var httpMaxBodyBytes: Int
     /// Given to the job pipeline, which reads its integrations' modes and endpoints from it.
     var environment: [String: String]
     /// How long calls in flight may finish after SIGTERM or SIGINT.
@@ -71,6 +74,8 @@ struct LaunchConfiguration {
         streamsPerIdentity = environment["INCIDENT_STREAMS_PER_IDENTITY"].flatMap { Int($0) }
             ?? IncidentServiceHandler.defaultStreamsPerIdentity
         healthWatchers = environment["INCIDENT_HEALTH_WATCHERS"].flatMap { Int($0) } ?? HealthService.defaultMaxWatchers
+        httpMaxBodyBytes = environment["INCIDENT_HTTP_MAX_BODY"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+            ?? HTTPDoorSettings.defaultMaxBodyBytes
         self.environment = environment
     }
 
