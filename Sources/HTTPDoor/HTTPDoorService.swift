@@ -61,6 +61,8 @@ public struct HTTPDoorService: Service, CustomStringConvertible {
         SourceEventRoute(intake: intake, keys: keys, maxBodyBytes: settings.maxBodyBytes, publicURL: publicURL)
             .add(to: router)
         AlertmanagerRoute(intake: intake, keys: keys, maxBodyBytes: settings.maxBodyBytes).add(to: router)
+        WebhookRoute(intake: intake, keys: keys, maxBodyBytes: settings.maxBodyBytes, publicURL: publicURL)
+            .add(to: router)
         let responder = router.buildResponder()
         try await withThrowingDiscardingTaskGroup { group in
             for address in settings.listen {

@@ -112,6 +112,12 @@ import Testing
             "integrations:\n  llm-sentinel:\n    authentication: {type: basic}\n",
             "integrations:\n  llm-sentinel:\n    endpoint: x\n",
             "integrations:\n  llm-shield:\n    authentication: {type: mtls, api_keys: []}\n",
+            "integrations:\n  siem:\n    authentication: {type: api_key, api_keys: [{key_id: a, key_hash: x}]}\n"
+                + "    field_mapping: {colour: /x}\n",
+            "integrations:\n  siem:\n    authentication: {type: api_key, api_keys: [{key_id: a, key_hash: x}]}\n"
+                + "    field_mapping: {title: alert/name}\n",
+            "integrations:\n  prometheus:\n    authentication: {type: api_key, api_keys: [{key_id: a, key_hash: x}]}\n"
+                + "    alert_severity_mapping: {warning: loud}\n",
         ] {
             #expect(throws: ConfigError.self, "\(bad)") { _ = try ServiceConfig.parse(yaml: bad, file: "bad.yaml") }
         }

@@ -28,6 +28,7 @@ LIMITED_KEY = "im-http-limited-" + secrets.token_hex(16)
 SENTINEL_KEY = "im-sentinel-" + secrets.token_hex(16)
 SLOW_KEY = "im-slow-" + secrets.token_hex(16)
 ALERTMANAGER_KEY = "im-am-" + secrets.token_hex(16)
+SIEM_KEY = "im-siem-" + secrets.token_hex(16)
 
 
 def free_port() -> int:
@@ -77,6 +78,20 @@ tokens:
           permissions: ["event:create", "incident:update"]
     alert_severity_mapping: {{critical: P0, warning: low, default: info}}
     routing: {{default_team: sre, escalation_policy: sre-oncall, auto_page: false}}
+  siem:
+    authentication:
+      type: api_key
+      api_keys:
+        - key_id: siem-1
+          key_hash: {hashlib.sha256(SIEM_KEY.encode()).hexdigest()}
+    field_mapping:
+      event_id: /alert/id
+      title: /alert/rule/name
+      severity: /alert/level
+      description: /alert/details/0
+      category: /kind
+      tags.host: /alert/asset/host
+      tags.a/b: /odd~1key
 """)
     running = RunningServer(pki, database_url, directory / "server.log", config=config,
                             http_listen=f"127.0.0.1:{port}",
@@ -86,7 +101,7 @@ tokens:
     yield running
     assert running.stop() == 0
     log = (directory / "server.log").read_text()
-    for key in (API_KEY, LIMITED_KEY, SENTINEL_KEY, SLOW_KEY, ALERTMANAGER_KEY):
+    for key in (API_KEY, LIMITED_KEY, SENTINEL_KEY, SLOW_KEY, ALERTMANAGER_KEY, SIEM_KEY):
         assert key not in log, "an API key reached the log"
     assert "isolation_forest" not in log, "the opaque payload reached the log"
 
@@ -489,3 +504,31 @@ def test_alertmanager_webhook_refusals(server, pki):
     assert "alerts" in assert_error(
         curl(pki, url, method="POST", data=b"{}", headers={"Authorization": f"Bearer {ALERTMANAGER_KEY}"}),
         400, "invalid_argument")
+
+
+def test_generic_webhook_maps_fields_by_json_pointer(server, pki):
+    run = uuid.uuid4().hex[:8]
+    body = {"kind": "intrusion", "odd/key": "slashed",
+            "alert": {"id": f"siem-{run}", "level": "critical", "rule": {"name": f"Brute force {run}"},
+                      "details": ["200 failed logins", "second line"], "asset": {"host": "db-1"}}}
+    url = f"{base(server)}/api/v1/tickets/webhook/siem"
+    answer = curl(pki, url, method="POST", headers={"X-API-Key": SIEM_KEY}, data=json.dumps(body).encode())
+    assert answer.status == 202, answer.body
+    created = answer.json()
+    assert created["event_id"] == f"siem-{run}" and created["duplicate"] is False
+    incident = curl(pki, created["links"]["api"], identity="secops").json()
+    assert (incident["title"], incident["severity"], incident["category"]) == (f"Brute force {run}", "P0", "intrusion")
+    assert incident["description"] == "200 failed logins"
+    assert incident["tags"] == {"host": "db-1", "a/b": "slashed"}
+    assert incident["source"] == "siem"
+    again = curl(pki, url, method="POST", headers={"X-API-Key": SIEM_KEY}, data=json.dumps(body).encode())
+    assert again.status == 202 and again.json()["duplicate"] is True
+    assert again.json()["incident_id"] == created["incident_id"]
+    # A body the mapping finds no title in: the validator names the field.
+    del body["alert"]["rule"]
+    body["alert"]["id"] = f"siem-{run}-2"
+    assert "title" in assert_error(curl(pki, url, method="POST", headers={"X-API-Key": SIEM_KEY},
+                                        data=json.dumps(body).encode()), 400, "invalid_argument")
+    assert_error(curl(pki, f"{base(server)}/api/v1/tickets/webhook/nobody", method="POST",
+                      headers={"X-API-Key": SIEM_KEY}, data=b"{}"), 404, "not_found")
+    assert_error(curl(pki, url, method="POST", data=json.dumps(body).encode()), 401, "unauthenticated")

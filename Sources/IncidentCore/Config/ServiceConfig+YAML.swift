@@ -291,8 +291,8 @@ struct ConfigReader {
                                      into config: inout ServiceConfig) throws(ConfigError) {
         let map = try mapping(body, path: path)
         let serviceWide = name == "llm-shield"
-        try expectOnly(["enabled", "authentication", "rate_limit", "severity_mapping", "alert_severity_mapping", "routing",
-                        "security", "auto_remediation", "sla"], in: map, path: path)
+        try expectOnly(["enabled", "authentication", "rate_limit", "severity_mapping", "alert_severity_mapping",
+                        "field_mapping", "routing", "security", "auto_remediation", "sla"], in: map, path: path)
         if !serviceWide {
             for key in ["security", "auto_remediation", "sla"] where map[key] != nil {
                 throw error(map[key]!, "\(path).\(key)", "only llm-shield's block sets the service-wide \(key)")
@@ -333,6 +333,22 @@ struct ConfigReader {
         if let rate = map["rate_limit"], !isNull(rate) { source.rateLimit = try readRateLimit(rate, path: "\(path).rate_limit") }
         if let mapping = map["severity_mapping"] {
             source.severityMapping = try readSeverityMapping(mapping, path: "\(path).severity_mapping", base: [:])
+        }
+        if let fields = map["field_mapping"] {
+            let fieldsPath = "\(path).field_mapping"
+            let known: Set<String> = ["event_id", "title", "severity", "description", "category", "event_type", "timestamp"]
+            for (fieldNode, pointerNode) in try pairs(fields, path: fieldsPath) {
+                let field = try string(fieldNode, path: fieldsPath)
+                let pointer = try string(pointerNode, path: "\(fieldsPath).\(field)")
+                guard known.contains(field) || (field.hasPrefix("tags.") && field.count > 5) else {
+                    throw error(fieldNode, "\(fieldsPath).\(field)",
+                                "unknown event field (known: \(known.sorted().joined(separator: ", ")), tags.<name>)")
+                }
+                guard pointer.isEmpty || pointer.hasPrefix("/") else {
+                    throw error(pointerNode, "\(fieldsPath).\(field)", "a JSON pointer starts with / (got \"\(pointer)\")")
+                }
+                source.fieldMapping[field] = pointer
+            }
         }
         if let alertMapping = map["alert_severity_mapping"] {
             let mappingPath = "\(path).alert_severity_mapping"

@@ -16,6 +16,9 @@ public struct SourceIntegration: Sendable, Hashable {
     /// `alert_severity_mapping`: an alert's `labels.severity` value → a severity word or level (P0-P4), for
     /// sources that post alerts (Alertmanager); `default` names the one for values it does not list.
     public var alertSeverityMapping: [String: String] = [:]
+    /// `field_mapping`: event field (`event_id`, `title`, `severity`, `description`, `category`, `event_type`,
+    /// `timestamp`, `tags.<name>`) → JSON pointer into a tool's webhook body (`/tickets/webhook/<source>`).
+    public var fieldMapping: [String: String] = [:]
     /// `routing.default_team` / `escalation_policy` / `auto_page`: where this source's incidents go when no
     /// routing rule matches; nil keeps the service's defaults.
     public var routing: RoutingDefaults?
