@@ -29,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // The HTTP door (issue 15): HTTP/1.1 server, router and TLS on SwiftNIO, so no HTTP parser of our own.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // The Edge Agent WebSocket (`/ws/events`) on the HTTP door's listener.
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        // gzip of the Edge Agent's batches (zlib inside), with a cap on the expanded size.
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         // Named for the HTTP door's direct imports (the connection's TLS peer certificate, HTTP field names);
         // Hummingbird brings the same versions.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -97,6 +101,8 @@ let package = Package(
                 "IncidentServer", "IncidentCore", "IncidentStore", "IncidentAPI", "ProtoWire", "RPC",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -3,20 +3,24 @@
 // turned into a configured identity by the same Authorizer the gRPC door uses.
 import HTTPTypes
 import Hummingbird
+import HummingbirdWebSocket
 import IncidentCore
 import IncidentServer
 import NIOCore
 import NIOSSL
 import RPC
 
-/// Hummingbird's per-request storage plus the connection, whose TLS handler holds the peer certificate.
-struct DoorContext: RequestContext {
+/// Hummingbird's per-request storage plus the connection, whose TLS handler holds the peer certificate, and the
+/// slot a WebSocket upgrade (`/ws/events`) leaves its handler in.
+struct DoorContext: RequestContext, WebSocketRequestContext {
     var coreContext: CoreRequestContextStorage
     let channel: any NIOCore.Channel
+    let webSocket: WebSocketHandlerReference<DoorContext>
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
+        webSocket = .init()
     }
 
     /// The verified client certificate's names, or nil when the client sent none. swift-nio-ssl refused the

@@ -3,6 +3,7 @@
 // ways in), routes translated into the one intake the gRPC handler also uses.
 import Hummingbird
 import HummingbirdTLS
+import HummingbirdWebSocket
 import IncidentCore
 import IncidentServer
 import Logging
@@ -18,6 +19,8 @@ public struct HTTPDoorSettings: Sendable {
     public var tls: TLSFiles
     /// Largest request body read; larger ones are answered 413.
     public var maxBodyBytes: Int
+    /// The Edge Agent WebSocket's idle limit, in-flight bound and batch size cap.
+    public var webSocket = EdgeAgentSocketSettings()
 
     /// The default body limit: 1 MiB, the gRPC door's message limit.
     public static let defaultMaxBodyBytes = 1 << 20
@@ -63,14 +66,22 @@ public struct HTTPDoorService: Service, CustomStringConvertible {
         AlertmanagerRoute(intake: intake, keys: keys, maxBodyBytes: settings.maxBodyBytes).add(to: router)
         WebhookRoute(intake: intake, keys: keys, maxBodyBytes: settings.maxBodyBytes, publicURL: publicURL)
             .add(to: router)
+        // Upgrades have a router of their own (only /ws/events), so no other path is tried as a WebSocket.
+        let socket = EdgeAgentSocket(intake: intake, settings: settings.webSocket, log: log)
+        socket.addExplanation(to: router)
         let responder = router.buildResponder()
+        let webSocketRouter = Router(context: DoorContext.self)
+        socket.add(to: webSocketRouter)
+        let upgrade = HTTP1WebSocketUpgradeChannel.Configuration(
+            ws: WebSocketServerConfiguration(maxFrameSize: settings.webSocket.maxMessageBytes))
         try await withThrowingDiscardingTaskGroup { group in
             for address in settings.listen {
                 let (host, port) = try Self.split(address)
                 let onServing = onServing
                 let app = Application(
                     responder: responder,
-                    server: try .tls(.http1(), tlsConfiguration: tls),
+                    server: try .tls(.http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: upgrade),
+                                     tlsConfiguration: tls),
                     configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
                     onServerRunning: { channel in onServing("\(host):\(channel.localAddress?.port ?? port)") },
                     logger: Logger(label: "http-door"))

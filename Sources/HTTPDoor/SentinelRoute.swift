@@ -56,7 +56,16 @@ struct SourceEventRoute: Sendable {
     /// The event in a Sentinel-shaped JSON body: CreateIncident's fields in proto3 JSON (unknown ones refused by
     /// name), with `payload` (any JSON object) kept as opaque bytes.
     static func event(fromJSON body: [UInt8], defaultSource: String) throws -> SecurityEvent {
-        guard case .object(var object) = try JSONText.parse(body) else { throw DoorError.badRequest("body: expected a JSON object") }
+        guard case .object(let object) = try JSONText.parse(body) else {
+            throw DoorError.badRequest("body: expected a JSON object")
+        }
+        return try event(from: object, defaultSource: defaultSource)
+    }
+
+    /// The event in one parsed JSON object of Sentinel's shape (the Edge Agent's `event` messages too, their `type`
+    /// member left out by the caller).
+    static func event(from object: JSONObject, defaultSource: String) throws -> SecurityEvent {
+        var object = object
         var payload: [UInt8] = []
         if let index = object.members.firstIndex(where: { $0.name == "payload" }) {
             let member = object.members.remove(at: index).value

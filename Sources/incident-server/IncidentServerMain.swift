@@ -137,9 +137,11 @@ struct IncidentServerMain {
         if !config.httpListen.isEmpty {
             // After the RPC server in start order, so on shutdown HTTP requests drain before gRPC calls do.
             do {
+                var settings = HTTPDoorSettings(listen: config.httpListen, tls: config.tls,
+                                                maxBodyBytes: launch.httpMaxBodyBytes)
+                settings.webSocket = launch.webSocket
                 services.append(try HTTPDoorService(
-                    settings: HTTPDoorSettings(listen: config.httpListen, tls: config.tls,
-                                               maxBodyBytes: launch.httpMaxBodyBytes),
+                    settings: settings,
                     handler: handler, health: health, log: log,
                     onServing: { log.info("incident-server: serving HTTP on \($0) (TLS)") }))
             } catch {

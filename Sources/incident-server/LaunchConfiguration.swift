@@ -31,6 +31,9 @@ struct LaunchConfiguration {
     var healthWatchers: Int
     /// INCIDENT_HTTP_MAX_BODY: largest HTTP request body in bytes (larger ones are answered 413).
     var httpMaxBodyBytes: Int
+    /// INCIDENT_WS_IDLE_SECONDS (90), INCIDENT_WS_MAX_IN_FLIGHT (32), INCIDENT_WS_MAX_EXPANDED_BYTES (16 MiB): the
+    /// Edge Agent WebSocket's idle close, creates in flight per connection and gunzipped batch cap.
+    var webSocket: EdgeAgentSocketSettings
     /// Given to the job pipeline, which reads its integrations' modes and endpoints from it.
     var environment: [String: String]
     /// How long calls in flight may finish after SIGTERM or SIGINT.
@@ -76,6 +79,18 @@ struct LaunchConfiguration {
         healthWatchers = environment["INCIDENT_HEALTH_WATCHERS"].flatMap { Int($0) } ?? HealthService.defaultMaxWatchers
         httpMaxBodyBytes = environment["INCIDENT_HTTP_MAX_BODY"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
             ?? HTTPDoorSettings.defaultMaxBodyBytes
+        var webSocket = EdgeAgentSocketSettings()
+        if let seconds = environment["INCIDENT_WS_IDLE_SECONDS"].flatMap({ Double($0) }), seconds > 0 {
+            webSocket.idleTimeout = .milliseconds(Int64(seconds * 1000))
+        }
+        if let count = environment["INCIDENT_WS_MAX_IN_FLIGHT"].flatMap({ Int($0) }), count > 0 {
+            webSocket.maxInFlight = count
+        }
+        if let bytes = environment["INCIDENT_WS_MAX_EXPANDED_BYTES"].flatMap({ Int($0) }), bytes > 0 {
+            webSocket.maxExpandedBytes = bytes
+        }
+        webSocket.maxMessageBytes = httpMaxBodyBytes
+        self.webSocket = webSocket
         self.environment = environment
     }
 
