@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         // gzip of the Edge Agent's batches (zlib inside), with a cap on the expanded size.
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        // multipart/form-data bodies of the CSV upload (a browser form or `curl -F file=@…`).
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         // Named for the HTTP door's direct imports (the connection's TLS peer certificate, HTTP field names);
         // Hummingbird brings the same versions.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -103,6 +105,7 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

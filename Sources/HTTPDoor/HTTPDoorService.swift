@@ -66,6 +66,7 @@ public struct HTTPDoorService: Service, CustomStringConvertible {
         AlertmanagerRoute(intake: intake, keys: keys, maxBodyBytes: settings.maxBodyBytes).add(to: router)
         WebhookRoute(intake: intake, keys: keys, maxBodyBytes: settings.maxBodyBytes, publicURL: publicURL)
             .add(to: router)
+        CSVUploadRoute(intake: intake, maxBodyBytes: settings.maxBodyBytes, log: log).add(to: router)
         // Upgrades have a router of their own (only /ws/events), so no other path is tried as a WebSocket.
         let socket = EdgeAgentSocket(intake: intake, settings: settings.webSocket, log: log)
         socket.addExplanation(to: router)

@@ -532,3 +532,48 @@ def test_generic_webhook_maps_fields_by_json_pointer(server, pki):
     assert_error(curl(pki, f"{base(server)}/api/v1/tickets/webhook/nobody", method="POST",
                       headers={"X-API-Key": SIEM_KEY}, data=b"{}"), 404, "not_found")
     assert_error(curl(pki, url, method="POST", data=json.dumps(body).encode()), 401, "unauthenticated")
+
+
+CSV_HEADER = "title,description,severity,environment,service,source\n"
+
+
+def upload_csv(server, pki, text: str, identity="secops", multipart=None):
+    """The CSV as a text/csv body, or (multipart: a directory) as curl -F's file part."""
+    url = f"{base(server)}/api/v1/tickets/upload-csv"
+    if multipart:
+        path = multipart / "tickets.csv"
+        path.write_text(text)
+        return curl(pki, url, identity=identity, method="POST", extra=["-F", f"file=@{path};type=text/csv"])
+    return curl(pki, url, identity=identity, method="POST", headers={"Content-Type": "text/csv"},
+                data=text.encode())
+
+
+def test_csv_upload_imports_good_rows_and_reports_bad_ones(server, pki, tmp_path):
+    run = uuid.uuid4().hex[:8]
+    text = (CSV_HEADER
+            + f"Disk full {run},\"/var at 99%, \"\"db-1\"\"\",high,production,db,secops\n"
+            + f"Bad severity {run},x,urgent,production,db,secops\n"
+            + f"Too few fields {run},x,high\n"
+            + f"\"Multi\nline {run}\",second,low,staging,web,secops\n"
+            + f"Other source {run},x,low,staging,web,someone-else\n")
+    answer = upload_csv(server, pki, text)
+    assert answer.status == 200, answer.body
+    result = answer.json()
+    rows = {row["line"]: row for row in result["rows"]}
+    assert (result["created"], result["duplicate"], result["rejected"]) == (3, 0, 2), result
+    assert rows[3]["status"] == "rejected" and "severity" in rows[3]["reason"]
+    assert rows[4]["status"] == "rejected" and "fields" in rows[4]["reason"]
+    # The quoted title spans lines 5 and 6, so the next row is line 7 (secops may report any source).
+    assert [rows[line]["status"] for line in (2, 5, 7)] == ["created"] * 3 and sorted(rows) == [2, 3, 4, 5, 7]
+    incident = curl(pki, f"{base(server)}/api/v1/incidents/{rows[2]['incident_id']}", identity="secops").json()
+    assert incident["title"] == f"Disk full {run}" and incident["description"] == '/var at 99%, "db-1"'
+    assert incident["tags"] == {"environment": "production", "service": "db"}
+    # The same file again, as a multipart form this time: nothing new.
+    again = upload_csv(server, pki, text, multipart=tmp_path).json()
+    assert (again["created"], again["duplicate"], again["rejected"]) == (0, 3, 2), again
+    assert {row["incident_id"] for row in again["rows"] if row["status"] == "duplicate"} == \
+        {rows[line]["incident_id"] for line in (2, 5, 7)}
+    assert "header" in assert_error(upload_csv(server, pki, "a,b\n1,2\n"), 400, "invalid_argument")
+    assert "line 2" in assert_error(upload_csv(server, pki, CSV_HEADER + '"open,x,high,p,s,secops\n'),
+                                    400, "invalid_argument")
+    assert_error(upload_csv(server, pki, text, identity="viewer"), 403, "permission_denied")
