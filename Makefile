@@ -194,7 +194,7 @@ bench-scenarios: deps certs pyenv bench-pyenv $(DEV)/rpc-reference-server
 	$(MAKE) --no-print-directory db-stop; exit $$status
 
 # Every benchmark, one after the other (each reports beside its reference on the same machine).
-bench: bench-scenarios bench-rpc bench-codec bench-store bench-p0 bench-create-cpu
+bench: bench-scenarios bench-rpc bench-codec bench-store bench-p0 bench-create-cpu bench-http
 
 .PHONY: bench-p0
 # P0 create-to-page latency (p50/p99/max) alone and under an open-loop flood of low-severity creates at twice what
@@ -206,6 +206,19 @@ bench-p0: deps certs
 	$(SWIFT) build -c release --product p0-flood-bench
 	bash Tests/Benchmarks/P0FloodBench/run-p0-bench.sh "$$($(SWIFT) build -c release --show-bin-path)" \
 	  $(PG_BIN) "$(DB_URL)" $(P0_BENCH_FLAGS)
+
+.PHONY: bench-http
+# Sentinel REST creates/s and p99 (wrk over HTTPS keep-alive) beside gRPC creates (incidentctl bench, mTLS) at
+# BENCH_CONCURRENCY (64) against one release incident-server, interleaved for BENCH_ROUNDS (2) rounds of
+# BENCH_SECONDS; goal REST >= 0.7x gRPC. Table in bench-results/http-bench.md.
+bench-http: deps certs pyenv
+	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null
+	$(SWIFT) build -c release --product incident-server
+	$(SWIFT) build -c release --product incidentctl
+	@$(MAKE) --no-print-directory db-start
+	@status=0; BENCH_SECONDS=$(BENCH_SECONDS) bash Tests/Benchmarks/HTTPBench/run-http-bench.sh \
+	  "$$($(SWIFT) build -c release --show-bin-path)" "$(DB_URL)" $(ROOT)/bench-results $(PY) || status=$$?; \
+	$(MAKE) --no-print-directory db-stop; exit $$status
 
 .PHONY: bench-create-cpu
 # What one durable create costs: server and Postgres CPU per create (/proc, under incidentctl bench at 64 callers),
