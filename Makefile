@@ -9,12 +9,13 @@ DEV          := $(ROOT)/.dev
 SWIFT        ?= swift
 CONFIG       ?= release
 LISTEN       ?= 127.0.0.1:9090
+HTTP_LISTEN  ?= 127.0.0.1:8443
 METRICS_LISTEN ?= 127.0.0.1:9464
 
 # ---- system packages -------------------------------------------------------
 APT_PACKAGES := pkg-config openssl libssl-dev libgrpc-dev libgrpc++-dev libpq-dev \
                 libprotobuf-c-dev libprotobuf-dev protobuf-compiler protobuf-c-compiler postgresql \
-                python3 python3-venv g++
+                python3 python3-venv g++ prometheus-alertmanager
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps
@@ -88,9 +89,9 @@ build: deps
 # Only the server is built for `make run` (release); `swift run incidentctl` builds the CLI on first use.
 run: deps certs pyenv db-start
 	$(SWIFT) build -c $(CONFIG) --product incident-server
-	@echo "incident-server on $(LISTEN) (mTLS, certs in certs/), metrics on http://$(METRICS_LISTEN)/metrics; Ctrl-C stops it"
+	@echo "incident-server on $(LISTEN) (mTLS, certs in certs/), HTTP on https://$(HTTP_LISTEN), metrics on http://$(METRICS_LISTEN)/metrics; Ctrl-C stops it"
 	DATABASE_URL="$(DB_URL)" $$($(SWIFT) build -c $(CONFIG) --show-bin-path)/incident-server --listen $(LISTEN) --certs certs \
-	  --metrics-listen $(METRICS_LISTEN)
+	  --http-listen $(HTTP_LISTEN) --metrics-listen $(METRICS_LISTEN)
 
 # `make test` stops the Postgres it started, whatever the tests' outcome.
 test: deps certs pyenv
@@ -193,7 +194,7 @@ bench-scenarios: deps certs pyenv bench-pyenv $(DEV)/rpc-reference-server
 	$(MAKE) --no-print-directory db-stop; exit $$status
 
 # Every benchmark, one after the other (each reports beside its reference on the same machine).
-bench: bench-scenarios bench-rpc bench-codec bench-store bench-p0 bench-create-cpu
+bench: bench-scenarios bench-rpc bench-codec bench-store bench-p0 bench-create-cpu bench-http
 
 .PHONY: bench-p0
 # P0 create-to-page latency (p50/p99/max) alone and under an open-loop flood of low-severity creates at twice what
@@ -205,6 +206,19 @@ bench-p0: deps certs
 	$(SWIFT) build -c release --product p0-flood-bench
 	bash Tests/Benchmarks/P0FloodBench/run-p0-bench.sh "$$($(SWIFT) build -c release --show-bin-path)" \
 	  $(PG_BIN) "$(DB_URL)" $(P0_BENCH_FLAGS)
+
+.PHONY: bench-http
+# Sentinel REST creates/s and p99 (wrk over HTTPS keep-alive) beside gRPC creates (incidentctl bench, mTLS) at
+# BENCH_CONCURRENCY (64) against one release incident-server, interleaved for BENCH_ROUNDS (2) rounds of
+# BENCH_SECONDS; goal REST >= 0.7x gRPC. Table in bench-results/http-bench.md.
+bench-http: deps certs pyenv
+	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null
+	$(SWIFT) build -c release --product incident-server
+	$(SWIFT) build -c release --product incidentctl
+	@$(MAKE) --no-print-directory db-start
+	@status=0; BENCH_SECONDS=$(BENCH_SECONDS) bash Tests/Benchmarks/HTTPBench/run-http-bench.sh \
+	  "$$($(SWIFT) build -c release --show-bin-path)" "$(DB_URL)" $(ROOT)/bench-results $(PY) || status=$$?; \
+	$(MAKE) --no-print-directory db-stop; exit $$status
 
 .PHONY: bench-create-cpu
 # What one durable create costs: server and Postgres CPU per create (/proc, under incidentctl bench at 64 callers),

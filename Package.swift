@@ -27,6 +27,19 @@ let package = Package(
         // incident-server's components as services of one ServiceGroup: start order, graceful shutdown in reverse on
         // SIGTERM/SIGINT, and the signal handling itself (SIGHUP too), which the RPC library leaves to its users.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // The HTTP door (issue 15): HTTP/1.1 server, router and TLS on SwiftNIO, so no HTTP parser of our own.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // The Edge Agent WebSocket (`/ws/events`) on the HTTP door's listener.
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        // gzip of the Edge Agent's batches (zlib inside), with a cap on the expanded size.
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        // multipart/form-data bodies of the CSV upload (a browser form or `curl -F file=@…`).
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        // Named for the HTTP door's direct imports (the connection's TLS peer certificate, HTTP field names);
+        // Hummingbird brings the same versions.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // MARK: C doors
@@ -70,22 +83,41 @@ let package = Package(
 
         // MARK: domain, storage, service
         .target(name: "IncidentCore", dependencies: ["COpenSSL", .product(name: "Yams", package: "Yams")]),
-        // The OpenSSL implementations of IncidentCore's crypto protocols (JWT signature keys).
-        .target(name: "Crypto", dependencies: ["COpenSSL", "IncidentCore"]),
+        // The OpenSSL implementations of IncidentCore's crypto protocols (JWT signature keys). Not named `Crypto`:
+        // swift-crypto's module of that name comes in with Hummingbird, and module names are one namespace.
+        .target(name: "SignatureKeys", dependencies: ["COpenSSL", "IncidentCore"]),
         .target(name: "Integrations", dependencies: ["IncidentCore", "ProtoWire"]),
         .target(name: "IncidentStore", dependencies: ["CLibPQ", "IncidentCore"]),
         .target(
             name: "IncidentServer",
             dependencies: [
-                "RPC", "IncidentAPI", "IncidentCore", "IncidentStore", "Integrations", "ThreadExecutors", "Crypto", "ProtoWire",
+                "RPC", "IncidentAPI", "IncidentCore", "IncidentStore", "Integrations", "ThreadExecutors", "SignatureKeys",
+                "ProtoWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
+        // The HTTP door: REST reads and writes, webhooks, HTML pages, translated into IncidentServer's one intake.
+        .target(
+            name: "HTTPDoor",
+            dependencies: [
+                "IncidentServer", "IncidentCore", "IncidentStore", "IncidentAPI", "ProtoWire", "RPC",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "incident-server",
             dependencies: [
-                "IncidentServer", "IncidentCore", "IncidentStore", "RPC",
+                "IncidentServer", "HTTPDoor", "IncidentCore", "IncidentStore", "RPC",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

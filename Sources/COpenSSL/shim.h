@@ -1,4 +1,4 @@
-// COpenSSL: the one door to OpenSSL's libcrypto (SHA-256, HMAC-SHA256, public-key signature checks).
+// COpenSSL: the one door to OpenSSL's libcrypto (SHA-256, HMAC-SHA256, public-key signature checks, certificate names).
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -8,3 +8,4 @@
 #include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>

@@ -89,8 +89,13 @@ extension ServiceConfig {
         severityMapping.level(for: name)
     }
 
-    /// The level of a validated event: the one it named, or its word's through `severity_mapping`.
+    /// The level of a validated event: the one it named, or its word's through its source's `severity_mapping`
+    /// (`integrations.<source>.severity_mapping`), else the service's.
     public func level(of event: ValidatedEvent) -> Priority {
-        level(for: event.level.map(SeverityName.level) ?? .word(event.severity))
+        if event.level == nil, let source = sources[event.event.source], source.enabled,
+           let level = source.severityMapping[event.severity] {
+            return level
+        }
+        return level(for: event.level.map(SeverityName.level) ?? .word(event.severity))
     }
 }

@@ -1,14 +1,14 @@
 // Who is calling and whether they may: the client certificate's names matched against the configured
 // identities (or, when the call carries `authorization: Bearer …`, the identity its token stands for), the
 // permission the RPC needs, and the identity's token bucket when it has a rate limit.
-import Crypto
+import SignatureKeys
 import Foundation
 import IncidentCore
 import RPC
 import Synchronization
 
 /// Turns a call's peer certificate (or its bearer token) into a permitted identity, or the status that refuses it.
-final class Authorizer: Sendable {
+package final class Authorizer: Sendable {
     private let config: ServiceConfig
     private let buckets = Mutex<[String: TokenBucket]>([:])
     private let clockStart = ContinuousClock.now
@@ -32,7 +32,7 @@ final class Authorizer: Sendable {
     }
 
     /// Whether `identity` (as a door authenticated it) holds `permission` and is within its rate limit.
-    func authorize(_ identity: IdentityPolicy, for permission: Permission) throws(DomainError) {
+    package func authorize(_ identity: IdentityPolicy, for permission: Permission) throws(DomainError) {
         try require(permission, of: identity)
         guard let limit = identity.rateLimit else { return }
         let now = Double((ContinuousClock.now - clockStart) / .milliseconds(1)) / 1000
@@ -73,35 +73,68 @@ final class Authorizer: Sendable {
     /// The token's identity when the call carries one, else the certificate's. The certificate is required
     /// either way (the TLS layer refuses calls without one); a bad token is never ignored in favour of it.
     func authenticate(_ context: ServerContext) throws(RPCError) -> IdentityPolicy {
-        guard let peer = context.peer else {
-            throw RPCError(.permissionDenied, "the client certificate is not a known identity")
+        var values: [String] = []
+        for value in context.requestMetadata.values("authorization") {
+            guard case .string(let text) = value else {
+                throw RPCError(.unauthenticated, "send one text authorization metadata value: Bearer <token>")
+            }
+            values.append(text)
         }
-        let authorization = context.requestMetadata.values("authorization")
+        do {
+            return try authenticate(peer: context.peer, authorization: values)
+        } catch {
+            switch error.kind {
+            case .unauthenticated: throw RPCError(.unauthenticated, error.message)
+            case .unknownIdentity: throw RPCError(.permissionDenied, error.message)
+            }
+        }
+    }
+
+    /// The identity behind a door's credentials, whatever the transport: the bearer token's when `authorization`
+    /// holds one (a bad token is never ignored in favour of the certificate), else the verified client
+    /// certificate's. gRPC answers the failures UNAUTHENTICATED / PERMISSION_DENIED, HTTP 401 / 403.
+    package func authenticate(peer: PeerIdentity?, authorization: [String]) throws(AuthenticationFailure)
+        -> IdentityPolicy {
         guard !authorization.isEmpty else {
-            guard let identity = config.identity(commonName: peer.commonName, uris: peer.uris,
-                                                 dnsNames: peer.dnsNames) else {
-                throw RPCError(.permissionDenied, "the client certificate is not a known identity")
+            guard let peer, let identity = config.identity(commonName: peer.commonName, uris: peer.uris,
+                                                           dnsNames: peer.dnsNames) else {
+                throw AuthenticationFailure(.unknownIdentity, "the client certificate is not a known identity")
             }
             return identity
         }
-        guard authorization.count == 1, case .string(let value) = authorization[0] else {
-            throw RPCError(.unauthenticated, "send one text authorization metadata value: Bearer <token>")
+        guard authorization.count == 1 else {
+            throw AuthenticationFailure(.unauthenticated, "send one text authorization metadata value: Bearer <token>")
         }
         let name: String
         do {
-            name = try tokens.identity(forAuthorization: value)
+            name = try tokens.identity(forAuthorization: authorization[0])
         } catch {
-            throw RPCError(.unauthenticated, error.description)
+            throw AuthenticationFailure(.unauthenticated, error.description)
         }
         guard let identity = config.identities.first(where: { $0.name == name }) else {
-            throw RPCError(.permissionDenied,
-                           "the bearer token's identity \"\(name.prefix(128))\" is not a known identity")
+            throw AuthenticationFailure(.unknownIdentity,
+                                        "the bearer token's identity \"\(name.prefix(128))\" is not a known identity")
         }
         return identity
     }
 
     /// Whether the caller may see encrypted payloads (checked after `authorize`, so the peer is known).
-    func mayReadPayload(_ identity: IdentityPolicy) -> Bool {
+    package func mayReadPayload(_ identity: IdentityPolicy) -> Bool {
         identity.permissions.contains(.incidentReadPayload)
+    }
+}
+
+/// Why a caller's credentials name no identity: no usable credential (`unauthenticated`) or one that is valid but
+/// names nobody this server knows (`unknownIdentity`).
+package struct AuthenticationFailure: Error, Sendable {
+    /// The two ways authentication fails, which doors answer differently (401 and 403 on HTTP).
+    package enum Kind: Sendable { case unauthenticated, unknownIdentity }
+    package var kind: Kind
+    /// Safe to show the caller: never the token itself.
+    package var message: String
+
+    init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
     }
 }

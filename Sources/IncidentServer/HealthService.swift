@@ -70,6 +70,9 @@ public final class HealthService: Grpc_Health_V1_HealthProvider {
         }
     }
 
+    /// Whether the database answers, through the same cached probe as Check: the HTTP door's `GET /api/v1/health`.
+    package func isServing() async -> Bool { await probe() == .serving }
+
     private func probe() async -> ServingStatus {
         if let known = latest.withLock({ $0 }), ContinuousClock.now - known.at < freshness { return known.status }
         let task = inFlight.withLock { current in

@@ -7,6 +7,8 @@ import IncidentCore
 public struct ServerOptions: Sendable, Hashable {
     public var configFile: String?
     public var listen: [String] = []
+    /// `--http-listen` addresses of the HTTP door (repeatable).
+    public var httpListen: [String] = []
     public var tlsCertificate: String?
     public var tlsKey: String?
     public var clientCA: String?
@@ -18,13 +20,14 @@ public struct ServerOptions: Sendable, Hashable {
     public var logFormat: String?
 
     public static let usage = """
-        usage: incident-server [--config FILE] [--listen HOST:PORT]... [--certs DIR]
+        usage: incident-server [--config FILE] [--listen HOST:PORT]... [--http-listen HOST:PORT]... [--certs DIR]
                                [--tls-cert FILE] [--tls-key FILE] [--client-ca FILE] [--database-url URL]
                                [--metrics-listen HOST:PORT] [--log-format json|text]
+          --http-listen     serve the HTTP door (REST, webhooks, HTML pages) over TLS there; off when unset
           --certs DIR  shorthand for DIR/server.crt, DIR/server.key and DIR/ca.crt
           --metrics-listen  serve Prometheus metrics at http://HOST:PORT/metrics (off when unset; :PORT is loopback)
           --log-format      json (one object per line) or text; text on a terminal, json otherwise
-        environment: INCIDENT_LISTEN (comma-separated addresses), DATABASE_URL, INCIDENT_METRICS_LISTEN,
+        environment: INCIDENT_LISTEN and INCIDENT_HTTP_LISTEN (comma-separated addresses), DATABASE_URL, INCIDENT_METRICS_LISTEN,
                      INCIDENT_LOG_FORMAT, INCIDENT_LOG_LEVEL (trace..critical, default info), and the variables
                      the config's tokens.jwt.keys[].secret_env name (HS256 secrets)
         """
@@ -41,7 +44,7 @@ public struct ServerOptions: Sendable, Hashable {
                 name = String(flag[..<equals])
                 inlineValue = String(flag[flag.index(after: equals)...])
             }
-            let known = ["--config", "--listen", "--tls-cert", "--tls-key", "--client-ca", "--database-url", "--certs",
+            let known = ["--config", "--listen", "--http-listen", "--tls-cert", "--tls-key", "--client-ca", "--database-url", "--certs",
                          "--metrics-listen", "--log-format"]
             guard known.contains(name) else { throw UsageError(message: "unknown argument \(flag)") }
             guard let value = inlineValue ?? rest.popFirst(), !value.isEmpty else {
@@ -50,6 +53,7 @@ public struct ServerOptions: Sendable, Hashable {
             switch name {
             case "--config": configFile = value
             case "--listen": listen.append(value)
+            case "--http-listen": httpListen.append(value)
             case "--tls-cert": tlsCertificate = value
             case "--tls-key": tlsKey = value
             case "--client-ca": clientCA = value
@@ -80,8 +84,12 @@ public struct ServerOptions: Sendable, Hashable {
         if let listen = environment["INCIDENT_LISTEN"], !listen.isEmpty {
             config.listen = listen.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
+        if let listen = environment["INCIDENT_HTTP_LISTEN"], !listen.isEmpty {
+            config.httpListen = listen.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
         if let url = environment["DATABASE_URL"], !url.isEmpty { config.databaseURL = url }
         if !listen.isEmpty { config.listen = listen }
+        if !httpListen.isEmpty { config.httpListen = httpListen }
         if let directory = certsDirectory {
             config.tls = TLSFiles(certificateChain: directory + "/server.crt", privateKey: directory + "/server.key",
                                   clientCA: directory + "/ca.crt")
@@ -93,6 +101,7 @@ public struct ServerOptions: Sendable, Hashable {
 
         let source = configFile ?? "command line"
         config.tokens = try config.tokens.loadingKeys(environment: environment, file: source)
+        config = try config.resolvingSourceKeys(environment: environment, file: source)
         guard config.databaseURL?.isEmpty == false else {
             throw ConfigError(file: source, key: "database_url",
                               problem: "no database: set DATABASE_URL or pass --database-url")

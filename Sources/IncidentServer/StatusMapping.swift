@@ -6,7 +6,7 @@ import IncidentStore
 import RPC
 
 /// The answer each door gives a domain refusal: one row per `DomainError.Code`.
-enum DomainErrorAnswer {
+package enum DomainErrorAnswer {
     /// The gRPC status and the HTTP status code of `code`.
     static func row(_ code: DomainError.Code) -> (grpc: StatusCode, http: Int) {
         switch code {
@@ -22,7 +22,7 @@ enum DomainErrorAnswer {
     }
 
     /// The HTTP status code of `code`, for HTTP doors.
-    static func httpStatus(_ code: DomainError.Code) -> Int { row(code).http }
+    package static func httpStatus(_ code: DomainError.Code) -> Int { row(code).http }
 }
 
 extension RPCError {

@@ -6,6 +6,7 @@
 // (LifecycleServices.swift), which turns SIGTERM/SIGINT into a graceful shutdown in reverse start order: the RPC
 // server drains first, the database closes last. SIGHUP reloads the certificates.
 import Foundation
+import HTTPDoor
 import IncidentCore
 import IncidentServer
 import IncidentStore
@@ -72,11 +73,10 @@ struct IncidentServerMain {
         let streams = ChangeHub(store: store, configuration: launch.changeHub, log: log)
         let handler = IncidentServiceHandler(store: store, config: config, log: log, streams: streams,
                                              streamsPerIdentity: launch.streamsPerIdentity)
+        let health = HealthService(store: store, maxWatchers: launch.healthWatchers)
         let server: Server
         do {
-            let served: [any RegistrableService] = [
-                handler, HealthService(store: store, maxWatchers: launch.healthWatchers),
-            ]
+            let served: [any RegistrableService] = [handler, health]
             let reflection = try ServerReflection(advertising: served, config: config)
             var configuration = ServerConfiguration(
                 listenAddresses: config.listen,
@@ -134,6 +134,21 @@ struct IncidentServerMain {
             }
             log.info("incident-server: serving IncidentService on \(addresses.joined(separator: ", ")) (mTLS)")
         })
+        if !config.httpListen.isEmpty {
+            // After the RPC server in start order, so on shutdown HTTP requests drain before gRPC calls do.
+            do {
+                var settings = HTTPDoorSettings(listen: config.httpListen, tls: config.tls,
+                                                maxBodyBytes: launch.httpMaxBodyBytes)
+                settings.webSocket = launch.webSocket
+                services.append(try HTTPDoorService(
+                    settings: settings,
+                    handler: handler, health: health, log: log,
+                    onServing: { log.info("incident-server: serving HTTP on \($0) (TLS)") }))
+            } catch {
+                store.shutdown()
+                fail("incident-server: cannot start the HTTP door: \(error)", code: 69)
+            }
+        }
         let group = ServiceGroup(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint],
             logger: Logger(label: "incident-server.lifecycle"))

@@ -1,6 +1,7 @@
 // incident-server's settings, resolved once at start into one value: the command line over the environment over
 // the config file over the documented defaults (ServerOptions.resolve for the service's config; the tuning
 // variables below). Nothing reads the environment after this.
+import HTTPDoor
 import IncidentCore
 import IncidentServer
 import IncidentStore
@@ -28,6 +29,11 @@ struct LaunchConfiguration {
     var streamsPerIdentity: Int
     /// INCIDENT_HEALTH_WATCHERS: Health.Watch calls open at once, whoever makes them.
     var healthWatchers: Int
+    /// INCIDENT_HTTP_MAX_BODY: largest HTTP request body in bytes (larger ones are answered 413).
+    var httpMaxBodyBytes: Int
+    /// INCIDENT_WS_IDLE_SECONDS (90), INCIDENT_WS_MAX_IN_FLIGHT (32), INCIDENT_WS_MAX_EXPANDED_BYTES (16 MiB): the
+    /// Edge Agent WebSocket's idle close, creates in flight per connection and gunzipped batch cap.
+    var webSocket: EdgeAgentSocketSettings
     /// Given to the job pipeline, which reads its integrations' modes and endpoints from it.
     var environment: [String: String]
     /// How long calls in flight may finish after SIGTERM or SIGINT.
@@ -71,6 +77,20 @@ struct LaunchConfiguration {
         streamsPerIdentity = environment["INCIDENT_STREAMS_PER_IDENTITY"].flatMap { Int($0) }
             ?? IncidentServiceHandler.defaultStreamsPerIdentity
         healthWatchers = environment["INCIDENT_HEALTH_WATCHERS"].flatMap { Int($0) } ?? HealthService.defaultMaxWatchers
+        httpMaxBodyBytes = environment["INCIDENT_HTTP_MAX_BODY"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+            ?? HTTPDoorSettings.defaultMaxBodyBytes
+        var webSocket = EdgeAgentSocketSettings()
+        if let seconds = environment["INCIDENT_WS_IDLE_SECONDS"].flatMap({ Double($0) }), seconds > 0 {
+            webSocket.idleTimeout = .milliseconds(Int64(seconds * 1000))
+        }
+        if let count = environment["INCIDENT_WS_MAX_IN_FLIGHT"].flatMap({ Int($0) }), count > 0 {
+            webSocket.maxInFlight = count
+        }
+        if let bytes = environment["INCIDENT_WS_MAX_EXPANDED_BYTES"].flatMap({ Int($0) }), bytes > 0 {
+            webSocket.maxExpandedBytes = bytes
+        }
+        webSocket.maxMessageBytes = httpMaxBodyBytes
+        self.webSocket = webSocket
         self.environment = environment
     }
 

@@ -63,12 +63,14 @@ class RunningServer:
     """incident-server as a subprocess; its port is read from the 'serving ... on HOST:PORT' log line."""
 
     def __init__(self, pki: pathlib.Path, database_url: str, log_path: pathlib.Path, listen: str = "127.0.0.1:0",
-                 config: pathlib.Path = None, extra_env: dict = None):
+                 config: pathlib.Path = None, extra_env: dict = None, http_listen: str = None):
         self.log_path = log_path
         self.log = open(log_path, "w")
         env = dict(os.environ, DATABASE_URL=database_url, **(extra_env or {}))
         env.pop("INCIDENT_LISTEN", None)
         config_args = ["--config", str(config)] if config else []
+        if http_listen:
+            config_args += ["--http-listen", http_listen]
         self.process = subprocess.Popen(
             [server_binary(), *config_args, "--listen", listen, "--tls-cert", str(pki / "server.pem"),
              "--tls-key", str(pki / "server.key"), "--client-ca", str(pki / "ca.pem")],
@@ -76,11 +78,15 @@ class RunningServer:
         )
         deadline = time.monotonic() + 120
         self.port = None
-        while self.port is None:
+        # The HTTP door's port, from its own readiness line, when it was asked for.
+        self.http_port = None
+        while self.port is None or (http_listen and self.http_port is None):
             for line in log_path.read_text().splitlines():
                 if "serving IncidentService on " in line:
                     self.port = int(line.split("serving IncidentService on ")[1].split()[0].rsplit(":", 1)[1])
-            if self.port is None:
+                if "serving HTTP on " in line:
+                    self.http_port = int(line.split("serving HTTP on ")[1].split()[0].rsplit(":", 1)[1])
+            if self.port is None or (http_listen and self.http_port is None):
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.process.kill()
                     raise RuntimeError(f"incident-server did not start:\n{log_path.read_text()}")

@@ -50,11 +50,12 @@ struct ConfigReader {
     private func readServer(_ node: Node, into config: inout ServiceConfig) throws(ConfigError) {
         let path = "server"
         let map = try mapping(node, path: path)
-        try expectOnly(["listen", "public_url", "tls", "database_url"], in: map, path: path)
+        try expectOnly(["listen", "http_listen", "public_url", "tls", "database_url"], in: map, path: path)
         if let listen = map["listen"] {
             config.listen = try strings(listen, path: "\(path).listen")
             if config.listen.isEmpty { throw error(listen, "\(path).listen", "needs at least one host:port") }
         }
+        if let listen = map["http_listen"] { config.httpListen = try strings(listen, path: "\(path).http_listen") }
         if let url = map["public_url"] { config.publicURL = try string(url, path: "\(path).public_url") }
         if let database = map["database_url"] { config.databaseURL = try string(database, path: "\(path).database_url") }
         if let tls = map["tls"] {
@@ -67,6 +68,32 @@ struct ConfigReader {
         }
     }
 
+    private func readPermissions(_ list: Node, path: String) throws(ConfigError) -> Set<Permission> {
+        var permissions = Set<Permission>()
+        for item in try nodes(list, path: path) {
+            let raw = try string(item, path: path)
+            guard let permission = Permission(rawValue: raw) else {
+                let known = Permission.allCases.map(\.rawValue).joined(separator: ", ")
+                throw error(item, path, "unknown permission \"\(raw)\" (known: \(known))")
+            }
+            permissions.insert(permission)
+        }
+        return permissions
+    }
+
+    /// `rate_limit: {requests_per_minute, burst}` (burst defaults to a tenth of a minute's requests).
+    private func readRateLimit(_ rate: Node, path ratePath: String) throws(ConfigError) -> RateLimit {
+        let rateMap = try mapping(rate, path: ratePath)
+        try expectOnly(["requests_per_minute", "burst"], in: rateMap, path: ratePath)
+        guard let rpmNode = rateMap["requests_per_minute"] else {
+            throw error(rate, ratePath, "needs requests_per_minute")
+        }
+        let rpm = try number(rpmNode, path: "\(ratePath).requests_per_minute")
+        let burst = try rateMap["burst"].map { n throws(ConfigError) in try number(n, path: "\(ratePath).burst") } ?? max(1, rpm / 10)
+        guard rpm > 0, burst >= 1 else { throw error(rate, ratePath, "requests_per_minute must be > 0 and burst >= 1") }
+        return RateLimit(requestsPerMinute: rpm, burst: burst)
+    }
+
     private func readIdentities(_ node: Node) throws(ConfigError) -> [IdentityPolicy] {
         var policies: [IdentityPolicy] = []
         for (nameNode, body) in try pairs(node, path: "identities") {
@@ -75,30 +102,11 @@ struct ConfigReader {
             let map = try mapping(body, path: path)
             try expectOnly(["common_names", "uris", "dns_names", "permissions", "rate_limit", "sources"], in: map,
                            path: path)
-            var permissions = Set<Permission>()
-            if let list = map["permissions"] {
-                for item in try nodes(list, path: "\(path).permissions") {
-                    let raw = try string(item, path: "\(path).permissions")
-                    guard let permission = Permission(rawValue: raw) else {
-                        let known = Permission.allCases.map(\.rawValue).joined(separator: ", ")
-                        throw error(item, "\(path).permissions", "unknown permission \"\(raw)\" (known: \(known))")
-                    }
-                    permissions.insert(permission)
-                }
-            }
+            let permissions = try map["permissions"].map { n throws(ConfigError) in
+                try readPermissions(n, path: "\(path).permissions")
+            } ?? []
             var limit: RateLimit?
-            if let rate = map["rate_limit"], !isNull(rate) {
-                let ratePath = "\(path).rate_limit"
-                let rateMap = try mapping(rate, path: ratePath)
-                try expectOnly(["requests_per_minute", "burst"], in: rateMap, path: ratePath)
-                guard let rpmNode = rateMap["requests_per_minute"] else {
-                    throw error(rate, ratePath, "needs requests_per_minute")
-                }
-                let rpm = try number(rpmNode, path: "\(ratePath).requests_per_minute")
-                let burst = try rateMap["burst"].map { n throws(ConfigError) in try number(n, path: "\(ratePath).burst") } ?? max(1, rpm / 10)
-                guard rpm > 0, burst >= 1 else { throw error(rate, ratePath, "requests_per_minute must be > 0 and burst >= 1") }
-                limit = RateLimit(requestsPerMinute: rpm, burst: burst)
-            }
+            if let rate = map["rate_limit"], !isNull(rate) { limit = try readRateLimit(rate, path: "\(path).rate_limit") }
             let sources = try map["sources"].map { n throws(ConfigError) in try strings(n, path: "\(path).sources") }
             if let sources, let node = map["sources"] {
                 guard !sources.isEmpty else {
@@ -230,11 +238,13 @@ struct ConfigReader {
         return bytes
     }
 
-    private func readSeverityMapping(_ node: Node) throws(ConfigError) -> [Severity: Priority] {
-        var result = ServiceConfig.defaults.severityMapping
-        for (keyNode, value) in try pairs(node, path: "severity_mapping") {
-            let name = try string(keyNode, path: "severity_mapping")
-            let path = "severity_mapping.\(name)"
+    private func readSeverityMapping(_ node: Node, path top: String = "severity_mapping",
+                                     base: [Severity: Priority] = ServiceConfig.defaults.severityMapping)
+        throws(ConfigError) -> [Severity: Priority] {
+        var result = base
+        for (keyNode, value) in try pairs(node, path: top) {
+            let name = try string(keyNode, path: top)
+            let path = "\(top).\(name)"
             guard let severity = Severity(rawValue: name) else {
                 throw error(keyNode, path, "unknown severity (known: \(Severity.allNames))")
             }
@@ -255,63 +265,159 @@ struct ConfigReader {
                 config.webhooks = try readWebhooks(body, path: path)
                 continue
             }
-            guard name == "llm-shield" else {
-                // The guide's other integrations (llm-sentinel, jira, ...) may stay in a shared config file as long
-                // as they are switched off; switched on, they would silently do nothing.
-                if case .mapping = body, let enabled = try mapping(body, path: path)["enabled"],
-                   try bool(enabled, path: "\(path).enabled") == false {
-                    continue
-                }
-                throw error(nameNode, path, "unknown integration (this server implements llm-shield and webhooks; "
-                            + "others may be listed with enabled: false)")
-            }
+            // Blocks switched off may stay in a shared config file as the guide writes them (jira, a sentinel
+            // block with Sentinel's own keys); llm-shield's is still checked, as it always was.
             let map = try mapping(body, path: path)
-            try expectOnly(["enabled", "authentication", "routing", "security", "auto_remediation", "sla"],
-                           in: map, path: path)
-            // Switched off, the block is still checked (a typo stays an error) but none of it is applied.
-            let enabled = try map["enabled"].map { n throws(ConfigError) in try bool(n, path: "\(path).enabled") } ?? true
-            let unchanged = config
-            defer { if !enabled { config = unchanged } }
-            if let auth = map["authentication"] {
-                let authPath = "\(path).authentication"
-                let authMap = try mapping(auth, path: authPath)
-                try expectOnly(["type", "ca_cert_path", "verify_client_cert"], in: authMap, path: authPath)
-                if let type = authMap["type"], try string(type, path: "\(authPath).type") != "mtls" {
-                    throw error(type, "\(authPath).type", "only mtls is supported")
+            if name != "llm-shield", let enabled = map["enabled"], try bool(enabled, path: "\(path).enabled") == false {
+                continue
+            }
+            // A source block: one the guide names, or any name with an `authentication` (a source of its own).
+            guard Self.sourceNames.contains(name) || map["authentication"] != nil else {
+                throw error(nameNode, path, "unknown integration (sources: llm-shield, llm-sentinel, or any name with "
+                            + "an authentication block; others may be listed with enabled: false)")
+            }
+            try readSource(name, body, path: path, into: &config)
+        }
+    }
+
+    /// The sources the guide names; any other name with an `authentication` block is a source too.
+    static let sourceNames: Set<String> = ["llm-shield", "llm-sentinel", "llm-edge-agent"]
+
+    /// One source's block, the same shape for every source: `enabled`, `authentication` (mtls or api_key),
+    /// `rate_limit`, `severity_mapping` and `routing` for its own events. `llm-shield`'s block is also where the
+    /// service-wide settings live (its routing is the service default; `security`, `sla`, `auto_remediation`),
+    /// as in the guide; other sources may not set those.
+    private func readSource(_ name: String, _ body: Node, path: String,
+                                     into config: inout ServiceConfig) throws(ConfigError) {
+        let map = try mapping(body, path: path)
+        let serviceWide = name == "llm-shield"
+        try expectOnly(["enabled", "authentication", "rate_limit", "severity_mapping", "alert_severity_mapping",
+                        "field_mapping", "routing", "security", "auto_remediation", "sla"], in: map, path: path)
+        if !serviceWide {
+            for key in ["security", "auto_remediation", "sla"] where map[key] != nil {
+                throw error(map[key]!, "\(path).\(key)", "only llm-shield's block sets the service-wide \(key)")
+            }
+        }
+        var source = SourceIntegration()
+        source.enabled = try map["enabled"].map { n throws(ConfigError) in try bool(n, path: "\(path).enabled") } ?? true
+        // Switched off, the block is still checked (a typo stays an error) but none of it is applied.
+        let unchanged = config
+        defer {
+            if !source.enabled { config = unchanged }
+            config.sources[name] = source
+        }
+        if let auth = map["authentication"] {
+            let authPath = "\(path).authentication"
+            let authMap = try mapping(auth, path: authPath)
+            try expectOnly(["type", "ca_cert_path", "verify_client_cert", "api_keys"], in: authMap, path: authPath)
+            let type = try authMap["type"].map { n throws(ConfigError) in try string(n, path: "\(authPath).type") } ?? "mtls"
+            switch type {
+            case "mtls":
+                if let keys = authMap["api_keys"] {
+                    throw error(keys, "\(authPath).api_keys", "api_keys need type: api_key")
                 }
                 if let verify = authMap["verify_client_cert"], try bool(verify, path: "\(authPath).verify_client_cert") == false {
                     throw error(verify, "\(authPath).verify_client_cert", "client certificates are always verified; remove the key or set it to true")
                 }
                 if let ca = authMap["ca_cert_path"] { config.tls.clientCA = try string(ca, path: "\(authPath).ca_cert_path") }
-            }
-            if let routing = map["routing"] {
-                let routingPath = "\(path).routing"
-                let r = try mapping(routing, path: routingPath)
-                try expectOnly(["default_team", "escalation_policy", "auto_page", "rules", "escalation_policies"],
-                               in: r, path: routingPath)
-                if let policies = r["escalation_policies"] {
-                    config.escalationPolicies = try readEscalationPolicies(
-                        policies, path: "\(routingPath).escalation_policies")
+            case "api_key":
+                for key in ["ca_cert_path", "verify_client_cert"] where authMap[key] != nil {
+                    throw error(authMap[key]!, "\(authPath).\(key)", "belongs to type: mtls")
                 }
-                if let list = r["rules"] { config.routingRules = try readRoutingRules(list, path: "\(routingPath).rules") }
-                if let v = r["default_team"] { config.routing.defaultTeam = try string(v, path: "\(routingPath).default_team") }
-                if let v = r["escalation_policy"] { config.routing.escalationPolicy = try string(v, path: "\(routingPath).escalation_policy") }
-                if let v = r["auto_page"] { config.routing.autoPage = try bool(v, path: "\(routingPath).auto_page") }
-            }
-            if let sla = map["sla"] { config.sla = try readSLA(sla, path: "\(path).sla") }
-            if let remediation = map["auto_remediation"] {
-                config.remediation = try readRemediation(remediation, path: "\(path).auto_remediation")
-            }
-            if let security = map["security"] {
-                let securityPath = "\(path).security"
-                let s = try mapping(security, path: securityPath)
-                try expectOnly(["redact_pii", "include_request_hash"], in: s, path: securityPath)
-                if let v = s["redact_pii"] { config.security.redactPII = try bool(v, path: "\(securityPath).redact_pii") }
-                if let v = s["include_request_hash"] {
-                    config.security.includeRequestHash = try bool(v, path: "\(securityPath).include_request_hash")
-                }
+                guard let keys = authMap["api_keys"] else { throw error(auth, authPath, "type api_key needs api_keys") }
+                source.apiKeys = try readSourceKeys(keys, path: "\(authPath).api_keys")
+            default:
+                throw error(authMap["type"]!, "\(authPath).type", "must be mtls or api_key (got \"\(type)\")")
             }
         }
+        if let rate = map["rate_limit"], !isNull(rate) { source.rateLimit = try readRateLimit(rate, path: "\(path).rate_limit") }
+        if let mapping = map["severity_mapping"] {
+            source.severityMapping = try readSeverityMapping(mapping, path: "\(path).severity_mapping", base: [:])
+        }
+        if let fields = map["field_mapping"] {
+            let fieldsPath = "\(path).field_mapping"
+            let known: Set<String> = ["event_id", "title", "severity", "description", "category", "event_type", "timestamp"]
+            for (fieldNode, pointerNode) in try pairs(fields, path: fieldsPath) {
+                let field = try string(fieldNode, path: fieldsPath)
+                let pointer = try string(pointerNode, path: "\(fieldsPath).\(field)")
+                guard known.contains(field) || (field.hasPrefix("tags.") && field.count > 5) else {
+                    throw error(fieldNode, "\(fieldsPath).\(field)",
+                                "unknown event field (known: \(known.sorted().joined(separator: ", ")), tags.<name>)")
+                }
+                guard pointer.isEmpty || pointer.hasPrefix("/") else {
+                    throw error(pointerNode, "\(fieldsPath).\(field)", "a JSON pointer starts with / (got \"\(pointer)\")")
+                }
+                source.fieldMapping[field] = pointer
+            }
+        }
+        if let alertMapping = map["alert_severity_mapping"] {
+            let mappingPath = "\(path).alert_severity_mapping"
+            for (labelNode, valueNode) in try pairs(alertMapping, path: mappingPath) {
+                let label = try string(labelNode, path: mappingPath).lowercased()
+                let value = try string(valueNode, path: "\(mappingPath).\(label)")
+                guard SeverityName(value) != nil else {
+                    throw error(valueNode, "\(mappingPath).\(label)",
+                                "must be a severity word or level (\(SeverityName.allNames)), not \"\(value)\"")
+                }
+                source.alertSeverityMapping[label] = value
+            }
+        }
+        if let routing = map["routing"] {
+            let routingPath = "\(path).routing"
+            let r = try mapping(routing, path: routingPath)
+            try expectOnly(["default_team", "escalation_policy", "auto_page", "rules", "escalation_policies"],
+                           in: r, path: routingPath)
+            if !serviceWide {
+                for key in ["rules", "escalation_policies"] where r[key] != nil {
+                    throw error(r[key]!, "\(routingPath).\(key)", "only llm-shield's block sets the service-wide \(key)")
+                }
+            }
+            if let policies = r["escalation_policies"] {
+                config.escalationPolicies = try readEscalationPolicies(
+                    policies, path: "\(routingPath).escalation_policies")
+            }
+            if let list = r["rules"] { config.routingRules = try readRoutingRules(list, path: "\(routingPath).rules") }
+            var defaults = serviceWide ? config.routing : ServiceConfig.defaults.routing
+            if let v = r["default_team"] { defaults.defaultTeam = try string(v, path: "\(routingPath).default_team") }
+            if let v = r["escalation_policy"] { defaults.escalationPolicy = try string(v, path: "\(routingPath).escalation_policy") }
+            if let v = r["auto_page"] { defaults.autoPage = try bool(v, path: "\(routingPath).auto_page") }
+            if serviceWide { config.routing = defaults } else { source.routing = defaults }
+        }
+        if let sla = map["sla"] { config.sla = try readSLA(sla, path: "\(path).sla") }
+        if let remediation = map["auto_remediation"] {
+            config.remediation = try readRemediation(remediation, path: "\(path).auto_remediation")
+        }
+        if let security = map["security"] {
+            let securityPath = "\(path).security"
+            let s = try mapping(security, path: securityPath)
+            try expectOnly(["redact_pii", "include_request_hash"], in: s, path: securityPath)
+            if let v = s["redact_pii"] { config.security.redactPII = try bool(v, path: "\(securityPath).redact_pii") }
+            if let v = s["include_request_hash"] {
+                config.security.includeRequestHash = try bool(v, path: "\(securityPath).include_request_hash")
+            }
+        }
+    }
+
+    private func readSourceKeys(_ node: Node, path: String) throws(ConfigError) -> [SourceAPIKey] {
+        var keys: [SourceAPIKey] = []
+        for (index, item) in try nodes(node, path: path).enumerated() {
+            let itemPath = "\(path)[\(index)]"
+            let map = try mapping(item, path: itemPath)
+            try expectOnly(["key_id", "key_hash", "permissions"], in: map, path: itemPath)
+            guard let idNode = map["key_id"] else { throw error(item, itemPath, "needs a key_id") }
+            guard let hashNode = map["key_hash"] else {
+                throw error(item, itemPath, "needs a key_hash (hex SHA-256 of the key, e.g. ${SENTINEL_API_KEY_HASH})")
+            }
+            let keyID = try string(idNode, path: "\(itemPath).key_id")
+            if keys.contains(where: { $0.keyID == keyID }) { throw error(idNode, "\(itemPath).key_id", "is used twice") }
+            let permissions = try map["permissions"].map { n throws(ConfigError) in
+                try readPermissions(n, path: "\(itemPath).permissions")
+            } ?? [.eventCreate]
+            keys.append(SourceAPIKey(keyID: keyID, keyHashText: try string(hashNode, path: "\(itemPath).key_hash"),
+                                     permissions: permissions))
+        }
+        if keys.isEmpty { throw error(node, path, "needs at least one key") }
+        return keys
     }
 
     private func readRoutingRules(_ node: Node, path: String) throws(ConfigError) -> [RoutingRule] {

@@ -5,6 +5,9 @@
 public struct ServiceConfig: Sendable, Hashable {
     /// Addresses to listen on (`host:port`).
     public var listen: [String]
+    /// Addresses of the HTTP door (`server.http_listen`, `--http-listen`); empty leaves it off, so several servers
+    /// (tests, replicas on one host) do not fight over one port. `make run` serves it on 127.0.0.1:8443.
+    public var httpListen: [String] = []
     /// The base URL links in answers point at (`links.incident`, `links.api`).
     public var publicURL: String
     /// Certificate files for mutual TLS.
@@ -29,6 +32,8 @@ public struct ServiceConfig: Sendable, Hashable {
     public var remediation = RemediationConfig()
     /// The `notifications` block: PagerDuty and Slack.
     public var notifications = NotificationsConfig()
+    /// `integrations.<source>` blocks (llm-shield, llm-sentinel, …) by source name: keys, rate limits, mappings.
+    public var sources: [String: SourceIntegration] = [:]
     /// The `integrations.webhooks` list.
     public var webhooks: [WebhookConfig] = []
     /// The `jobs` block: the background workers that page, notify and remediate.
@@ -39,7 +44,8 @@ public struct ServiceConfig: Sendable, Hashable {
     /// The rules engine's view of this config.
     public var ruleSet: RuleSet {
         RuleSet(routing: routingRules, remediation: remediation.rules, defaults: routing,
-                remediationEnabled: remediation.enabled, blastRadius: remediation.blastRadius)
+                remediationEnabled: remediation.enabled, blastRadius: remediation.blastRadius,
+                sourceDefaults: sources.compactMapValues { $0.enabled ? $0.routing : nil })
     }
 
     /// The defaults: development certificates under `certs/`, the spec's llm-shield routing, no bearer tokens

@@ -13,6 +13,10 @@ public struct UpdateChangeRequest: Sendable, Hashable {
     public var note: String
     public var actionDecisions: [ActionDecisionRequest]
     public var resolution: ResolutionChoice
+    /// The event's own source says the condition is over (an Alertmanager `resolved` alert): RESOLVED may then be
+    /// reached from any open status in one step. Set only by a door translating its source's resolve, never from a
+    /// caller's request body.
+    public var resolvedAtSource = false
 
     public init(incidentID: String, expectedVersion: UInt64 = 0, status: String? = nil, severity: String? = nil,
                 assignedTeam: String? = nil, note: String = "", actionDecisions: [ActionDecisionRequest] = [],
@@ -61,6 +65,8 @@ public struct UpdateChange: Sendable, Hashable {
     public var note: String
     public var actionDecisions: [ActionDecisionRequest]
     public var resolution: ResolutionChoice
+    /// A source's own resolve (see `UpdateChangeRequest.resolvedAtSource`), for a change to RESOLVED only.
+    public var resolvedAtSource: Bool
 
     /// Most bytes of a note.
     public static let maxNoteBytes = 4096
@@ -78,6 +84,7 @@ public struct UpdateChange: Sendable, Hashable {
         }
         actionDecisions = request.actionDecisions
         resolution = request.resolution
+        resolvedAtSource = request.resolvedAtSource && status == .resolved
         guard status != nil || severity != nil || assignedTeam != nil || !note.isEmpty || !actionDecisions.isEmpty
         else {
             throw DomainError(.invalidArgument,

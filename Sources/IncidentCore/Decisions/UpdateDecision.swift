@@ -25,14 +25,20 @@ extension IncidentDecisions {
         }
         var entries: [TimelineEntry] = []
         if let status = change.status {
-            guard current.status.canMove(to: status) else {
+            // People move one step at a time so the trail shows who acknowledged; a source that reports its own
+            // condition over (a monitoring system) resolves an open incident in one step, and the entry says so.
+            let bySource = change.resolvedAtSource && status == .resolved
+                && [.new, .acknowledged, .inProgress].contains(current.status)
+            guard current.status.canMove(to: status) || bySource else {
                 throw DomainError(.failedPrecondition,
                                   "status: cannot move from \(current.status.rawValue) to \(status.rawValue)")
             }
+            var details = ["from": current.status.rawValue, "to": status.rawValue]
+            if bySource { details["by"] = "source" }
             entries.append(TimelineEntry(
                 at: now, actor: actor, kind: TimelineKind.statusChanged,
-                message: "\(current.status.rawValue) → \(status.rawValue)",
-                details: ["from": current.status.rawValue, "to": status.rawValue]))
+                message: "\(current.status.rawValue) → \(status.rawValue)" + (bySource ? " (resolved at the source)" : ""),
+                details: details))
         }
         // A level is set as named and keeps the event's word; a word re-maps the level through the configured
         // mapping, as on create. An unchanged severity is no change.

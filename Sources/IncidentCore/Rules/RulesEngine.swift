@@ -10,11 +10,15 @@ public struct RuleSet: Sendable, Hashable {
     public var remediationEnabled: Bool
     /// Per action kind; kinds without a cap are unlimited.
     public var blastRadius: [String: BlastRadiusCap]
+    /// Routing defaults of sources whose `integrations.<source>.routing` says otherwise than `defaults`.
+    public var sourceDefaults: [String: RoutingDefaults]
 
     public init(
         routing: [RoutingRule] = [], remediation: [RemediationRule] = [], defaults: RoutingDefaults,
-        remediationEnabled: Bool = true, blastRadius: [String: BlastRadiusCap] = [:]
+        remediationEnabled: Bool = true, blastRadius: [String: BlastRadiusCap] = [:],
+        sourceDefaults: [String: RoutingDefaults] = [:]
     ) {
+        self.sourceDefaults = sourceDefaults
         self.routing = routing
         self.remediation = remediation
         self.defaults = defaults
@@ -67,15 +71,16 @@ public struct RulesEngine: Sendable {
         if evaluations % 1024 == 0 { forgetExpired(now: now) }
 
         let route = rules.routing.first { $0.conditions.matches(event) }
+        let defaults = rules.sourceDefaults[event.source] ?? rules.defaults
         var plan = IncidentPlan(
-            team: route?.team ?? rules.defaults.defaultTeam,
-            escalationPolicy: route?.escalationPolicy ?? rules.defaults.escalationPolicy,
+            team: route?.team ?? defaults.defaultTeam,
+            escalationPolicy: route?.escalationPolicy ?? defaults.escalationPolicy,
             channels: route?.channels ?? [],
             routingRule: route?.name,
             page: false,
             pageReasons: [],
             actions: [])
-        if rules.defaults.autoPage, event.priority <= .p1 {
+        if defaults.autoPage, event.priority <= .p1 {
             plan.page = true
             plan.pageReasons.append("\(event.priority) with auto_page")
         }

@@ -1,7 +1,7 @@
 // Loads the JWT verification keys the config names: PEM public keys from files, HS256 secrets from the
 // environment (never from the YAML). Run once at start so a missing or unusable key stops the server with the
 // file, the key and the problem, like every other config error.
-import Crypto
+import SignatureKeys
 import Foundation
 import IncidentCore
 

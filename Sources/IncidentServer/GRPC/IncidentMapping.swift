@@ -18,7 +18,7 @@ enum APITime {
 extension IncidentAPI.Incident {
     /// The API view of a stored incident; the encrypted payload and the request's SHA-256 (a hash of the same
     /// secret-bearing request, so as sensitive) are left out unless `includePayload`.
-    init(_ incident: IncidentCore.Incident, includePayload: Bool) {
+    package init(_ incident: IncidentCore.Incident, includePayload: Bool) {
         self.init()
         id = incident.id.description
         status = incident.status.rawValue
@@ -117,7 +117,7 @@ extension ActionState {
 
 extension SecurityEvent {
     /// The event a CreateIncident request reports, before validation.
-    init(_ request: IncidentAPI.CreateIncidentRequest) {
+    package init(_ request: IncidentAPI.CreateIncidentRequest) {
         self.init(
             eventID: request.eventId, source: request.source, sourceVersion: request.sourceVersion,
             timestamp: request.timestamp, eventType: request.eventType, category: request.category,
@@ -129,7 +129,7 @@ extension SecurityEvent {
 
 extension UpdateChangeRequest {
     /// The change an UpdateIncident request asks for, before checking.
-    init(_ request: UpdateIncidentRequest) {
+    package init(_ request: UpdateIncidentRequest) {
         let resolution: ResolutionChoice = switch request.resolution {
         case .unspecified: .unspecified
         case .fixed: .fixed
@@ -153,7 +153,7 @@ extension UpdateChangeRequest {
 
 extension IncidentAPI.Incident {
     /// The answer for an incident as its caller may see it.
-    init(_ view: IncidentView) {
+    package init(_ view: IncidentView) {
         switch view {
         case .full(let incident, let includesPayload):
             self.init(incident, includePayload: includesPayload)
@@ -168,7 +168,7 @@ extension IncidentAPI.Incident {
 
 extension IncidentListRequest {
     /// The filters a ListIncidents request names, before checking.
-    init(_ request: ListIncidentsRequest) {
+    package init(_ request: ListIncidentsRequest) {
         self.init(severities: request.severities, statuses: request.statuses, categories: request.categories,
                   createdAfter: request.createdAfter, createdBefore: request.createdBefore,
                   assignedTeam: request.assignedTeam, pageToken: request.pageToken, pageSize: request.pageSize)

@@ -17,7 +17,7 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
     private let log: ServerLog
     private let authorizer: Authorizer
     /// Where creates, reads and updates are decided and written, for this door and the next ones.
-    let intake: IncidentIntake
+    package let intake: IncidentIntake
     /// `public_url` without a trailing slash, the base of every answer's links.
     private let publicURL: String
 

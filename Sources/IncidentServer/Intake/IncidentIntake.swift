@@ -23,11 +23,11 @@ import Synchronization
 /// store's `PriorityLanes` hand the group-commit writers the most urgent create first, and `BatchPreemption` lets
 /// an arriving P0 cancel a bulk batch being written; the job runner's P0 worker starts its page at once. The
 /// intake itself only carries the level the decisions gave the event to the store (`CreatePlan.level`).
-final class IncidentIntake: Sendable {
+package final class IncidentIntake: Sendable {
     let store: IncidentStore
-    let config: ServiceConfig
+    package let config: ServiceConfig
     let decisions: IncidentDecisions
-    let authorizer: Authorizer
+    package let authorizer: Authorizer
     private let log: ServerLog
     /// Cooldowns and blast-radius counts live in the engine, so plans are made one at a time.
     private let rules: Mutex<RulesEngine>
@@ -48,7 +48,7 @@ final class IncidentIntake: Sendable {
 
     /// Turns `event`, reported by `identity`, into a new incident or counts it on the one it replays.
     /// `requestBytes` are the request as the door received it, asked for only when `include_request_hash` is on.
-    func create(_ event: SecurityEvent, by identity: IdentityPolicy,
+    package func create(_ event: SecurityEvent, by identity: IdentityPolicy,
                 requestBytes: () -> [UInt8]) async throws -> CreateOutcome {
         try authorizer.authorize(identity, for: .eventCreate)
         let valid = try decisions.admit(event, by: identity)
@@ -80,7 +80,7 @@ final class IncidentIntake: Sendable {
     // MARK: - Read
 
     /// Incident `id` as `identity` may see it (the encrypted payload only with `incident:read_payload`).
-    func incident(_ id: String, by identity: IdentityPolicy) async throws -> IncidentView {
+    package func incident(_ id: String, by identity: IdentityPolicy) async throws -> IncidentView {
         try authorizer.authorize(identity, for: .incidentRead)
         let id = try IncidentID.parse(id)
         let payload = authorizer.mayReadPayload(identity)
@@ -88,7 +88,7 @@ final class IncidentIntake: Sendable {
     }
 
     /// One page of incidents matching `request`, as `identity` may see them.
-    func list(_ request: IncidentListRequest, by identity: IdentityPolicy) async throws -> IncidentListPage {
+    package func list(_ request: IncidentListRequest, by identity: IdentityPolicy) async throws -> IncidentListPage {
         try authorizer.authorize(identity, for: .incidentRead)
         let filter = try IncidentListFilter(request)
         var query = IncidentQuery(limit: filter.limit)
@@ -128,7 +128,7 @@ final class IncidentIntake: Sendable {
 
     /// Applies `request` by `identity`: checked, decided against the incident as stored, written with its effects
     /// in one transaction. Retried when the incident moved underneath and the caller named no version.
-    func update(_ request: UpdateChangeRequest, by identity: IdentityPolicy) async throws -> IncidentView {
+    package func update(_ request: UpdateChangeRequest, by identity: IdentityPolicy) async throws -> IncidentView {
         try authorizer.authorize(identity, for: .incidentUpdate)
         let change = try UpdateChange(request)
         let id = change.incidentID
@@ -172,25 +172,25 @@ struct StreamGrant: Sendable {
 }
 
 /// What a create came to: the incident it made (or the one a replay was counted on) and its level.
-struct CreateOutcome: Sendable, Hashable {
-    var incidentID: IncidentID
-    var level: Priority
+package struct CreateOutcome: Sendable, Hashable {
+    package var incidentID: IncidentID
+    package var level: Priority
     /// The event replayed one already taken: counted on the existing incident, nothing new written.
-    var duplicate: Bool
-    var version: Int64
-    var position: Int64
+    package var duplicate: Bool
+    package var version: Int64
+    package var position: Int64
 }
 
 /// One page of a list, and the token of the next one (nil on the last).
-struct IncidentListPage: Sendable {
-    var incidents: [Incident]
-    var nextCursor: String?
+package struct IncidentListPage: Sendable {
+    package var incidents: [Incident]
+    package var nextCursor: String?
     /// Whether the incidents carry their encrypted payloads.
-    var includesPayload: Bool
+    package var includesPayload: Bool
 }
 
 /// An incident as its caller may see it.
-enum IncidentView: Sendable {
+package enum IncidentView: Sendable {
     /// The whole incident; the encrypted payload only when `includesPayload`.
     case full(Incident, includesPayload: Bool)
     /// Only where it stands, for callers without `incident:read`.

@@ -6,7 +6,7 @@ import IncidentStore
 extension DomainError {
     /// The refusal a caller sees for `failure`; nil for failures that are the server's (an internal error, a
     /// schema from a newer binary), which no door explains beyond "internal error".
-    init?(_ failure: StoreError) {
+    package init?(_ failure: StoreError) {
         switch failure {
         case .duplicateConflict(let existing):
             self.init(.alreadyExists, "event_id was already used with different content by incident \(existing)")
@@ -26,7 +26,7 @@ extension DomainError {
     }
 
     /// An event the validator refused, as a refusal naming its field.
-    init(_ failure: EventValidationError) {
+    package init(_ failure: EventValidationError) {
         self.init(.invalidArgument, failure.description)
     }
 }
