@@ -63,6 +63,8 @@ public struct HTTPDoorService: Service, CustomStringConvertible {
         AlertmanagerRoute(intake: intake, keys: keys, maxBodyBytes: settings.maxBodyBytes).add(to: router)
         WebhookRoute(intake: intake, keys: keys, maxBodyBytes: settings.maxBodyBytes, publicURL: publicURL)
             .add(to: router)
+        // GraphQL reports for LLM-Governance-Core (issue 16): Sources/HTTPDoor/GraphQL/.
+        try GraphQLRoute(intake: intake, maxBodyBytes: settings.maxBodyBytes, log: log).add(to: router)
         let responder = router.buildResponder()
         try await withThrowingDiscardingTaskGroup { group in
             for address in settings.listen {
