@@ -2,6 +2,7 @@
 // its depth (fragments expanded) and an estimated cost. Without them a caller could nest introspection lists or
 // alias the 1,000-row page many times over and make one small request cost the server and database a lot.
 import GraphQL
+import IncidentStore
 
 /// The depth and cost ceilings, and the cost estimate.
 struct GraphQLLimits: Sendable {
@@ -107,7 +108,8 @@ struct GraphQLLimits: Sendable {
             guard let sizeValue, !sizeValue.isUndefined, !sizeValue.isNull else {
                 return IncidentGraphQLSchema.defaultPageSize
             }
-            return min(max(sizeValue.int ?? 1000, 1), 1000)
+            let largest = IncidentStore.maxReportPageSize
+            return min(max(sizeValue.int ?? largest, 1), largest)
         // About this schema's own sizes (some 30 types of up to 9 fields): graphql-core's full introspection
         // query then costs some 33,000, under the limit, while nesting those lists deeper is soon refused.
         case "types": return 30
