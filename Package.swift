@@ -40,6 +40,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // POST /graphql on the HTTP door (issue 16): the GraphQL parser, validator and executor, so no query language
+        // of our own. Used without Graphiti (built on it): the guide's field names mix snake_case and camelCase, and
+        // the depth and cost limits read the parsed document, both plainer on GraphQL's own types.
+        .package(url: "https://github.com/GraphQLSwift/GraphQL", from: "4.3.0"),
     ],
     targets: [
         // MARK: C doors
@@ -112,6 +116,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GraphQL", package: "GraphQL"),
             ]
         ),
         .executableTarget(

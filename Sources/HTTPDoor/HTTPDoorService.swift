@@ -70,6 +70,8 @@ public struct HTTPDoorService: Service, CustomStringConvertible {
         // Upgrades have a router of their own (only /ws/events), so no other path is tried as a WebSocket.
         let socket = EdgeAgentSocket(intake: intake, settings: settings.webSocket, log: log)
         socket.addExplanation(to: router)
+        // GraphQL reports for LLM-Governance-Core (issue 16): Sources/HTTPDoor/GraphQL/.
+        try GraphQLRoute(intake: intake, maxBodyBytes: settings.maxBodyBytes, log: log).add(to: router)
         let responder = router.buildResponder()
         let webSocketRouter = Router(context: DoorContext.self)
         socket.add(to: webSocketRouter)
