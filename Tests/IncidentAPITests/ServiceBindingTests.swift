@@ -40,6 +40,11 @@ struct FixedIncidentService: IncidentServiceProvider {
     func listIncidents(_ request: ListIncidentsRequest, context: ServerContext) async throws -> ListIncidentsResponse {
         ListIncidentsResponse()
     }
+
+    func listIncidentEvents(_ request: ListIncidentEventsRequest,
+                            context: ServerContext) async throws -> ListIncidentEventsResponse {
+        ListIncidentEventsResponse()
+    }
 }
 
 /// Calls a provider's handlers directly, as the RPC server would, with bytes in and out.

@@ -1,0 +1,306 @@
+// Schema version 9: correlation. A keyed event folds into the open incident holding its key within the window;
+// the database, not the writer, keeps one open incident per key.
+
+extension Migration {
+    /// Correlation. `correlation_key` stays on an incident for readers; `correlation_slot` says whether it still
+    /// absorbs events of that key. A unique partial index allows one slot holder per key among open incidents, so
+    /// no interleaving of writers, batches or replicas can open two. The fold finds the holder with the window and
+    /// the open statuses in the WHERE of one `SELECT … FOR UPDATE`, which Postgres re-checks on the newest row
+    /// version after waiting for a lock: a concurrent resolve or an expired window is never folded into. A new
+    /// incident for a key takes the slot from every earlier holder (expired, resolved or closed) and lists them in
+    /// `related_incidents`; a reopened old incident then holds no slot and cannot collide with the index.
+    ///
+    /// Events keep a redacted copy of what they said (`events.detail`, built from the same parameters the incident
+    /// row is, which the intake redacted) so `ListIncidentEvents` can page through a folded burst. The new
+    /// `im_create_incident`/`im_create_batch` take three more arguments (key, window, jobs of a severity raise); the
+    /// version-1 functions stay for binaries that still call them during a rolling upgrade.
+    ///
+    /// The batch keeps its set-based path for every event that cannot fold (no holder of its key, no repeat in the
+    /// batch, not a replay) and writes only the rest one by one, so a mix of a few correlated events does not send
+    /// the whole batch down the slow path. Rows come back tagged with their argument position (`ord`).
+    static let v9 = Migration(version: 9, name: "correlation", sql: #"""
+    ALTER TABLE incidents ADD COLUMN correlation_key text;
+    ALTER TABLE incidents ADD COLUMN correlation_slot boolean NOT NULL DEFAULT false;
+    ALTER TABLE incidents ADD COLUMN first_event_at timestamptz;
+    ALTER TABLE incidents ADD COLUMN last_event_at timestamptz;
+    ALTER TABLE incidents ADD COLUMN related_incidents jsonb NOT NULL DEFAULT '[]';
+    ALTER TABLE events ADD COLUMN detail jsonb;
+
+    CREATE UNIQUE INDEX incidents_one_open_per_key ON incidents (correlation_key)
+        WHERE correlation_slot AND status IN ('NEW', 'ACKNOWLEDGED', 'IN_PROGRESS');
+    CREATE INDEX incidents_key_holders ON incidents (correlation_key) WHERE correlation_slot;
+    -- ListIncidentEvents pages an incident's events in arrival order; a batch's events share received_at.
+    CREATE INDEX events_incident_order ON events (incident_id, received_at, source, event_id);
+    DROP INDEX events_incident;
+
+    CREATE FUNCTION im_event_detail(p_severity text, p_priority smallint, p_title text, p_description text,
+        p_source_version text, p_event_type text, p_category text, p_resource jsonb, p_metrics jsonb, p_tags jsonb)
+    RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+        SELECT jsonb_build_object('severity', p_severity, 'priority', p_priority, 'title', p_title,
+            'description', p_description, 'source_version', p_source_version, 'event_type', p_event_type,
+            'category', p_category, 'resource', p_resource, 'metrics', p_metrics, 'tags', p_tags)
+    $$;
+
+    -- Outcomes: created, duplicate, conflict (as version 1), correlated (folded into incident_id), and
+    -- correlated_raised (folded, and the event raised the incident's level: p_raise_jobs were enqueued).
+    CREATE FUNCTION im_create_incident(
+        p_source text, p_event_id text, p_content_hash bytea, p_actor text, p_severity text, p_priority smallint,
+        p_title text, p_description text, p_source_version text, p_event_type text, p_category text,
+        p_resource jsonb, p_metrics jsonb, p_tags jsonb, p_payload bytea, p_request_hash text, p_team text,
+        p_policy text, p_timeline jsonb, p_actions jsonb, p_jobs jsonb, p_key text, p_window_ms bigint,
+        p_raise_jobs jsonb,
+        OUT incident_id text, OUT outcome text, OUT version bigint, OUT change_position bigint)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        -- Itemized `correlated` entries per incident before they become one summary line per minute.
+        c_itemized constant integer := 20;
+        v_hash bytea;
+        v_count integer;
+        v_n integer;
+        v_holder text;
+        v_version bigint;
+        v_priority smallint;
+        v_severity text;
+        v_timeline jsonb;
+        v_raised boolean;
+        v_minute text;
+        v_last jsonb;
+        v_related jsonb;
+        v_old jsonb;
+        v_new jsonb;
+    BEGIN
+        PERFORM im_begin_changes();
+        v_n := current_setting('im.day_counter')::integer + 1;
+        incident_id := 'INC-' || to_char((now() AT TIME ZONE 'UTC')::date, 'YYYYMMDD') || '-'
+            || CASE WHEN v_n < 100000 THEN lpad(v_n::text, 5, '0') ELSE v_n::text END;
+        IF p_key IS NOT NULL THEN
+            -- The window and the open statuses are checked in the statement that locks the holder.
+            SELECT i.id, i.version, i.priority, i.severity, i.event_count, i.timeline
+            INTO v_holder, v_version, v_priority, v_severity, v_count, v_timeline
+            FROM incidents i
+            WHERE i.correlation_key = p_key AND i.correlation_slot
+              AND i.status IN ('NEW', 'ACKNOWLEDGED', 'IN_PROGRESS')
+              AND coalesce(i.last_event_at, i.created_at) > now() - p_window_ms * interval '1 millisecond'
+            FOR UPDATE;
+        END IF;
+        -- The event row is the claim on (source, event_id): a replay is a duplicate before anything folds.
+        INSERT INTO events (source, event_id, content_hash, incident_id, detail)
+        VALUES (p_source, p_event_id, p_content_hash, coalesce(v_holder, incident_id),
+                im_event_detail(p_severity, p_priority, p_title, p_description, p_source_version, p_event_type,
+                                p_category, p_resource, p_metrics, p_tags))
+        ON CONFLICT DO NOTHING;
+        IF NOT FOUND THEN
+            SELECT e.incident_id, e.content_hash INTO incident_id, v_hash
+            FROM events e WHERE e.source = p_source AND e.event_id = p_event_id;
+            IF v_hash IS DISTINCT FROM p_content_hash THEN
+                outcome := 'conflict';
+                RETURN;
+            END IF;
+            SELECT i.version + 1, i.event_count INTO version, v_count FROM incidents i WHERE i.id = incident_id;
+            change_position := im_record_change(incident_id, 'event_repeated', version, p_actor,
+                                                jsonb_build_object('event_count', v_count),
+                                                jsonb_build_object('event_count', v_count + 1));
+            UPDATE incidents i SET event_count = v_count + 1, updated_at = now(),
+                                   version = im_create_incident.version, position = change_position
+            WHERE i.id = incident_id;
+            outcome := 'duplicate';
+            RETURN;
+        END IF;
+        IF v_holder IS NOT NULL THEN
+            incident_id := v_holder;
+            version := v_version + 1;
+            v_raised := p_priority < v_priority;
+            v_old := jsonb_build_object('event_count', v_count);
+            v_new := jsonb_build_object('event_count', v_count + 1, 'correlated_event_id', p_event_id);
+            IF v_raised THEN
+                v_old := v_old || jsonb_build_object('severity', v_severity, 'priority', v_priority);
+                v_new := v_new || jsonb_build_object('severity', p_severity, 'priority', p_priority);
+            END IF;
+            change_position := im_record_change(v_holder, 'event_correlated', version, p_actor, v_old, v_new);
+            -- A flood must not grow the timeline without bound: the first entries name their events, later ones
+            -- are counted on one line per minute (the events table keeps every event).
+            IF v_count <= c_itemized THEN
+                v_timeline := v_timeline || jsonb_build_array(jsonb_build_object(
+                    'at', extract(epoch FROM now()), 'actor', p_actor, 'kind', 'correlated',
+                    'message', 'correlated: ' || p_event_id, 'position', change_position,
+                    'details', jsonb_build_object('event_id', p_event_id, 'source', p_source)));
+            ELSE
+                v_minute := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"');
+                v_last := v_timeline -> -1;
+                IF v_last ->> 'kind' = 'correlated_summary' AND v_last -> 'details' ->> 'minute' = v_minute THEN
+                    v_timeline := (v_timeline - (-1)) || jsonb_build_array(jsonb_set(jsonb_set(jsonb_set(v_last,
+                        '{details,count}', to_jsonb(((v_last -> 'details' ->> 'count')::integer + 1)::text)),
+                        '{message}', to_jsonb(((v_last -> 'details' ->> 'count')::integer + 1)::text
+                                              || ' more events correlated in ' || v_minute)),
+                        '{position}', to_jsonb(change_position)));
+                ELSE
+                    v_timeline := v_timeline || jsonb_build_array(jsonb_build_object(
+                        'at', extract(epoch FROM now()), 'actor', 'system', 'kind', 'correlated_summary',
+                        'message', '1 more events correlated in ' || v_minute, 'position', change_position,
+                        'details', jsonb_build_object('minute', v_minute, 'count', '1')));
+                END IF;
+            END IF;
+            IF v_raised THEN
+                v_timeline := v_timeline || jsonb_build_array(jsonb_build_object(
+                    'at', extract(epoch FROM now()), 'actor', p_actor, 'kind', 'severity_changed',
+                    'message', v_severity || ' (P' || v_priority || ') → ' || p_severity || ' (P' || p_priority
+                        || ') by correlated event ' || p_event_id,
+                    'position', change_position,
+                    'details', jsonb_build_object('from', 'P' || v_priority, 'to', 'P' || p_priority,
+                        'from_event_severity', v_severity, 'to_event_severity', p_severity,
+                        'set', 'correlated_event', 'event_id', p_event_id)));
+            END IF;
+            UPDATE incidents i SET event_count = i.event_count + 1, last_event_at = now(), updated_at = now(),
+                version = im_create_incident.version, position = change_position, timeline = v_timeline,
+                severity = CASE WHEN v_raised THEN p_severity ELSE i.severity END,
+                priority = CASE WHEN v_raised THEN p_priority ELSE i.priority END
+            WHERE i.id = v_holder;
+            IF v_raised AND jsonb_array_length(coalesce(p_raise_jobs, '[]')) > 0 THEN
+                PERFORM im_enqueue_jobs(v_holder, p_raise_jobs);
+            END IF;
+            outcome := CASE WHEN v_raised THEN 'correlated_raised' ELSE 'correlated' END;
+            RETURN;
+        END IF;
+        IF p_key IS NOT NULL THEN
+            -- Earlier holders (window expired, resolved, closed) give up the key; the new incident links them.
+            WITH retired AS (
+                UPDATE incidents i SET correlation_slot = false
+                WHERE i.correlation_key = p_key AND i.correlation_slot RETURNING i.id
+            )
+            SELECT jsonb_agg(r.id ORDER BY r.id) INTO v_related FROM retired r;
+        END IF;
+        PERFORM set_config('im.day_counter', v_n::text, true);
+        version := 1;
+        change_position := im_record_change(incident_id, 'created', 1, p_actor, NULL,
+                                     jsonb_build_object('status', 'NEW', 'severity', p_severity, 'priority', p_priority));
+        INSERT INTO incidents (id, status, severity, priority, title, description, source, source_version,
+            event_type, category, resource, metrics, tags, encrypted_payload, request_hash, assigned_team,
+            escalation_policy, timeline, remediation_actions, created_at, updated_at, version, position,
+            correlation_key, correlation_slot, first_event_at, last_event_at, related_incidents)
+        VALUES (incident_id, 'NEW', p_severity, p_priority, p_title, p_description, p_source, p_source_version,
+            p_event_type, p_category, p_resource, p_metrics, p_tags, p_payload, p_request_hash, p_team,
+            p_policy, p_timeline, p_actions, now(), now(), 1, change_position,
+            p_key, p_key IS NOT NULL, now(), now(), coalesce(v_related, '[]'));
+        IF jsonb_array_length(p_jobs) > 0 THEN
+            PERFORM im_enqueue_jobs(incident_id, p_jobs);
+        END IF;
+        outcome := 'created';
+    END
+    $$;
+
+    CREATE FUNCTION im_create_batch(
+        p_source text[], p_event_id text[], p_content_hash bytea[], p_actor text[], p_severity text[],
+        p_priority smallint[], p_title text[], p_description text[], p_source_version text[], p_event_type text[],
+        p_category text[], p_resource jsonb[], p_metrics jsonb[], p_tags jsonb[], p_payload bytea[],
+        p_request_hash text[], p_team text[], p_policy text[], p_timeline jsonb[], p_actions jsonb[],
+        p_jobs jsonb[], p_key text[], p_window_ms bigint[], p_raise_jobs jsonb[])
+    RETURNS TABLE (ord integer, incident_id text, outcome text, version bigint, change_position bigint)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        v_n integer := cardinality(p_event_id);
+        v_simple integer[];
+        v_m integer;
+        v_counter integer;
+        v_first_position bigint;
+        v_first_seq bigint;
+        v_day text := to_char((now() AT TIME ZONE 'UTC')::date, 'YYYYMMDD');
+        v_at timestamptz := clock_timestamp();
+        v_prev bytea;
+        v_prevs bytea[] := '{}';
+        v_hashes bytea[] := '{}';
+        v_new jsonb;
+        g integer;
+        i integer;
+    BEGIN
+        PERFORM im_begin_changes();
+        IF v_n = 0 THEN
+            RETURN;
+        END IF;
+        -- New incidents nothing else in the batch or the database relates to: no replay (known or repeated in the
+        -- batch), and a key (if any) with no holder that appears once in the batch.
+        WITH u AS (
+            SELECT u.s, u.e, u.k, u.o::integer AS o,
+                   count(*) OVER (PARTITION BY u.s, u.e) AS same_event,
+                   count(*) OVER (PARTITION BY u.k) AS same_key
+            FROM unnest(p_source, p_event_id, p_key) WITH ORDINALITY AS u(s, e, k, o)
+        )
+        SELECT coalesce(array_agg(u.o ORDER BY u.o), '{}') INTO v_simple
+        FROM u
+        WHERE u.same_event = 1
+          AND NOT EXISTS (SELECT 1 FROM events ev WHERE ev.source = u.s AND ev.event_id = u.e)
+          AND (u.k IS NULL OR (u.same_key = 1 AND NOT EXISTS (
+              SELECT 1 FROM incidents h WHERE h.correlation_key = u.k AND h.correlation_slot)));
+        v_m := cardinality(v_simple);
+        IF v_m > 0 THEN
+            -- We hold chain_head, so nobody else draws from these sequences now: reserve m in one step each.
+            v_first_position := setval('change_positions', nextval('change_positions') + v_m - 1) - v_m + 1;
+            v_first_seq := setval('audit_sequence', nextval('audit_sequence') + v_m - 1) - v_m + 1;
+            v_counter := current_setting('im.day_counter')::integer;
+            v_prev := decode(current_setting('im.audit_hash'), 'hex');
+            FOR g IN 1..v_m LOOP
+                i := v_simple[g];
+                v_new := jsonb_build_object('status', 'NEW', 'severity', p_severity[i], 'priority', p_priority[i]);
+                v_prevs := v_prevs || v_prev;
+                v_prev := im_audit_digest(v_prev, v_first_seq + g - 1,
+                    'INC-' || v_day || '-' || CASE WHEN v_counter + g < 100000 THEN lpad((v_counter + g)::text, 5, '0')
+                                                   ELSE (v_counter + g)::text END,
+                    p_actor[i], 'created', NULL, v_new, v_at);
+                v_hashes := v_hashes || v_prev;
+            END LOOP;
+            CREATE TEMP TABLE IF NOT EXISTS im_batch9 (
+                g integer, ord integer, id text, position bigint, seq bigint) ON COMMIT DELETE ROWS;
+            DELETE FROM im_batch9;
+            INSERT INTO im_batch9
+            SELECT x.g, v_simple[x.g],
+                   'INC-' || v_day || '-' || CASE WHEN v_counter + x.g < 100000 THEN lpad((v_counter + x.g)::text, 5, '0')
+                                                  ELSE (v_counter + x.g)::text END,
+                   v_first_position + x.g - 1, v_first_seq + x.g - 1
+            FROM generate_series(1, v_m) AS x(g);
+            INSERT INTO events (source, event_id, content_hash, incident_id, detail)
+            SELECT p_source[b.ord], p_event_id[b.ord], p_content_hash[b.ord], b.id,
+                   im_event_detail(p_severity[b.ord], p_priority[b.ord], p_title[b.ord], p_description[b.ord],
+                       p_source_version[b.ord], p_event_type[b.ord], p_category[b.ord], p_resource[b.ord],
+                       p_metrics[b.ord], p_tags[b.ord])
+            FROM im_batch9 b;
+            INSERT INTO change_log (position, incident_id, kind, version)
+            SELECT b.position, b.id, 'created', 1 FROM im_batch9 b;
+            INSERT INTO audit_log (seq, incident_id, actor, action, old_value, new_value, at, prev_hash, hash)
+            SELECT b.seq, b.id, p_actor[b.ord], 'created', NULL,
+                   jsonb_build_object('status', 'NEW', 'severity', p_severity[b.ord], 'priority', p_priority[b.ord]),
+                   v_at, v_prevs[b.g], v_hashes[b.g]
+            FROM im_batch9 b;
+            INSERT INTO incidents (id, status, severity, priority, title, description, source, source_version,
+                event_type, category, resource, metrics, tags, encrypted_payload, request_hash, assigned_team,
+                escalation_policy, timeline, remediation_actions, created_at, updated_at, version, position,
+                correlation_key, correlation_slot, first_event_at, last_event_at)
+            SELECT b.id, 'NEW', p_severity[b.ord], p_priority[b.ord], p_title[b.ord], p_description[b.ord],
+                p_source[b.ord], p_source_version[b.ord], p_event_type[b.ord], p_category[b.ord], p_resource[b.ord],
+                p_metrics[b.ord], p_tags[b.ord], p_payload[b.ord], p_request_hash[b.ord], p_team[b.ord],
+                p_policy[b.ord], p_timeline[b.ord], p_actions[b.ord], now(), now(), 1, b.position,
+                p_key[b.ord], p_key[b.ord] IS NOT NULL, now(), now()
+            FROM im_batch9 b;
+            INSERT INTO jobs (kind, incident_id, payload, priority, due_at, max_attempts, idempotency_key)
+            SELECT j->>'kind', b.id, coalesce(j->'payload', '{}'), (j->>'priority')::smallint,
+                   now() + ((j->>'delay_ms')::bigint * interval '1 millisecond'), (j->>'max_attempts')::integer,
+                   b.id || ':' || (j->>'key')
+            FROM im_batch9 b, jsonb_array_elements(p_jobs[b.ord]) AS j
+            ON CONFLICT (idempotency_key) DO NOTHING;
+            PERFORM set_config('im.day_counter', (v_counter + v_m)::text, true);
+            PERFORM set_config('im.audit_hash', encode(v_prev, 'hex'), true);
+            PERFORM set_config('im.audit_seq', (v_first_seq + v_m - 1)::text, true);
+            RETURN QUERY SELECT b.ord, b.id, 'created'::text, 1::bigint, b.position FROM im_batch9 b ORDER BY b.g;
+        END IF;
+        -- The rest one by one, in argument order, after the set-based ones (their chain state is in im.*).
+        FOR i IN 1..v_n LOOP
+            CONTINUE WHEN i = ANY(v_simple);
+            RETURN QUERY SELECT i, c.incident_id, c.outcome, c.version, c.change_position
+            FROM im_create_incident(p_source[i], p_event_id[i], p_content_hash[i], p_actor[i], p_severity[i],
+                p_priority[i], p_title[i], p_description[i], p_source_version[i], p_event_type[i],
+                p_category[i], p_resource[i], p_metrics[i], p_tags[i], p_payload[i], p_request_hash[i],
+                p_team[i], p_policy[i], p_timeline[i], p_actions[i], p_jobs[i], p_key[i], p_window_ms[i],
+                p_raise_jobs[i]) AS c;
+        END LOOP;
+    END
+    $$;
+    """#)
+}
