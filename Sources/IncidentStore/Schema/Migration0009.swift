@@ -65,6 +65,8 @@ extension Migration {
         v_raised boolean;
         v_minute text;
         v_last jsonb;
+        v_summary integer;
+        v_i integer;
         v_related jsonb;
         v_old jsonb;
         v_new jsonb;
@@ -126,9 +128,17 @@ extension Migration {
                     'details', jsonb_build_object('event_id', p_event_id, 'source', p_source)));
             ELSE
                 v_minute := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"');
-                v_last := v_timeline -> -1;
-                IF v_last ->> 'kind' = 'correlated_summary' AND v_last -> 'details' ->> 'minute' = v_minute THEN
-                    v_timeline := (v_timeline - (-1)) || jsonb_build_array(jsonb_set(jsonb_set(jsonb_set(v_last,
+                -- This minute's summary, if it is among the newest entries (job outcomes append between folds).
+                v_summary := NULL;
+                FOR v_i IN REVERSE jsonb_array_length(v_timeline) - 1 .. greatest(0, jsonb_array_length(v_timeline) - 16) LOOP
+                    v_last := v_timeline -> v_i;
+                    IF v_last ->> 'kind' = 'correlated_summary' AND v_last -> 'details' ->> 'minute' = v_minute THEN
+                        v_summary := v_i;
+                        EXIT;
+                    END IF;
+                END LOOP;
+                IF v_summary IS NOT NULL THEN
+                    v_timeline := jsonb_set(v_timeline, ARRAY[v_summary::text], jsonb_set(jsonb_set(jsonb_set(v_last,
                         '{details,count}', to_jsonb(((v_last -> 'details' ->> 'count')::integer + 1)::text)),
                         '{message}', to_jsonb(((v_last -> 'details' ->> 'count')::integer + 1)::text
                                               || ' more events correlated in ' || v_minute)),
