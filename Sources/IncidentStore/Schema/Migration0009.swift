@@ -16,8 +16,11 @@ extension Migration {
     /// version-1 functions stay for binaries that still call them during a rolling upgrade.
     ///
     /// The batch keeps its set-based path for every event that cannot fold (no holder of its key, no repeat in the
-    /// batch, not a replay) and writes only the rest one by one, so a mix of a few correlated events does not send
-    /// the whole batch down the slow path. Rows come back tagged with their argument position (`ord`).
+    /// batch, not a replay), folds the events whose key has an open holder as one group per holder
+    /// (`im_fold_group`: one change-log entry, audit entry, snapshot and row update per holder and batch, listing
+    /// the group's event ids), and writes only the rest one by one (replays, and a key's first events when it has
+    /// no holder yet). Rows come back tagged with their argument position (`ord`). A group's events share one
+    /// change: the states between them never existed outside the transaction, so a stream misses nothing.
     static let v9 = Migration(version: 9, name: "correlation", sql: #"""
     ALTER TABLE incidents ADD COLUMN correlation_key text;
     ALTER TABLE incidents ADD COLUMN correlation_slot boolean NOT NULL DEFAULT false;
@@ -41,6 +44,119 @@ extension Migration {
             'category', p_category, 'resource', p_resource, 'metrics', p_metrics, 'tags', p_tags)
     $$;
 
+    -- Folds events (argument arrays, one element per event, none of them known yet) into the open incident
+    -- p_holder, which the caller found holding their key within the window: one change, one audit entry and one
+    -- row update for the whole group, however many events it has. Timeline: `correlated: <event_id>` while the
+    -- incident has had at most 20 events, then a `correlated_summary` line per minute that counts the rest. The
+    -- most urgent event raises a less urgent incident to its level and enqueues its p_raise_jobs. Rows: k (the
+    -- event's place in the arrays), outcome (correlated, or correlated_raised for the raising event), version,
+    -- change_position.
+    CREATE FUNCTION im_fold_group(
+        p_holder text, p_source text[], p_event_id text[], p_content_hash bytea[], p_actor text[],
+        p_severity text[], p_priority smallint[], p_title text[], p_description text[], p_source_version text[],
+        p_event_type text[], p_category text[], p_resource jsonb[], p_metrics jsonb[], p_tags jsonb[],
+        p_raise_jobs jsonb[])
+    RETURNS TABLE (k integer, outcome text, version bigint, change_position bigint)
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        c_itemized constant integer := 20;
+        v_n integer := cardinality(p_event_id);
+        v_version bigint;
+        v_priority smallint;
+        v_severity text;
+        v_count integer;
+        v_timeline jsonb;
+        v_top integer;
+        v_raised boolean;
+        v_new_version bigint;
+        v_position bigint;
+        v_old jsonb;
+        v_new jsonb;
+        v_rest integer := 0;
+        v_minute text;
+        v_last jsonb;
+        v_summary integer;
+        v_count_text text;
+        v_i integer;
+        v_k integer;
+    BEGIN
+        SELECT i.version, i.priority, i.severity, i.event_count, i.timeline
+        INTO v_version, v_priority, v_severity, v_count, v_timeline
+        FROM incidents i WHERE i.id = p_holder FOR UPDATE;
+        SELECT g INTO v_top FROM generate_series(1, v_n) AS g ORDER BY p_priority[g], g LIMIT 1;
+        v_raised := p_priority[v_top] < v_priority;
+        v_new_version := v_version + 1;
+        v_old := jsonb_build_object('event_count', v_count);
+        v_new := jsonb_build_object('event_count', v_count + v_n, 'correlated_event_ids', to_jsonb(p_event_id));
+        IF v_raised THEN
+            v_old := v_old || jsonb_build_object('severity', v_severity, 'priority', v_priority);
+            v_new := v_new || jsonb_build_object('severity', p_severity[v_top], 'priority', p_priority[v_top]);
+        END IF;
+        v_position := im_record_change(p_holder, 'event_correlated', v_new_version, p_actor[1], v_old, v_new);
+        -- A flood must not grow the timeline without bound: the events table keeps every event.
+        FOR v_k IN 1..v_n LOOP
+            IF v_count + v_k - 1 <= c_itemized THEN
+                v_timeline := v_timeline || jsonb_build_array(jsonb_build_object(
+                    'at', extract(epoch FROM now()), 'actor', p_actor[v_k], 'kind', 'correlated',
+                    'message', 'correlated: ' || p_event_id[v_k], 'position', v_position,
+                    'details', jsonb_build_object('event_id', p_event_id[v_k], 'source', p_source[v_k])));
+            ELSE
+                v_rest := v_rest + 1;
+            END IF;
+        END LOOP;
+        IF v_rest > 0 THEN
+            v_minute := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"');
+            -- This minute's summary, if it is among the newest entries (job outcomes append between folds).
+            FOR v_i IN REVERSE jsonb_array_length(v_timeline) - 1 .. greatest(0, jsonb_array_length(v_timeline) - 16)
+            LOOP
+                v_last := v_timeline -> v_i;
+                IF v_last ->> 'kind' = 'correlated_summary' AND v_last -> 'details' ->> 'minute' = v_minute THEN
+                    v_summary := v_i;
+                    EXIT;
+                END IF;
+            END LOOP;
+            IF v_summary IS NOT NULL THEN
+                v_count_text := ((v_last -> 'details' ->> 'count')::integer + v_rest)::text;
+                v_timeline := jsonb_set(v_timeline, ARRAY[v_summary::text], v_last
+                    || jsonb_build_object('message', v_count_text || ' more events correlated in ' || v_minute,
+                                          'position', v_position,
+                                          'details', jsonb_build_object('minute', v_minute, 'count', v_count_text)));
+            ELSE
+                v_timeline := v_timeline || jsonb_build_array(jsonb_build_object(
+                    'at', extract(epoch FROM now()), 'actor', 'system', 'kind', 'correlated_summary',
+                    'message', v_rest || ' more events correlated in ' || v_minute, 'position', v_position,
+                    'details', jsonb_build_object('minute', v_minute, 'count', v_rest::text)));
+            END IF;
+        END IF;
+        IF v_raised THEN
+            v_timeline := v_timeline || jsonb_build_array(jsonb_build_object(
+                'at', extract(epoch FROM now()), 'actor', p_actor[v_top], 'kind', 'severity_changed',
+                'message', v_severity || ' (P' || v_priority || ') → ' || p_severity[v_top] || ' (P'
+                    || p_priority[v_top] || ') by correlated event ' || p_event_id[v_top],
+                'position', v_position,
+                'details', jsonb_build_object('from', 'P' || v_priority, 'to', 'P' || p_priority[v_top],
+                    'from_event_severity', v_severity, 'to_event_severity', p_severity[v_top],
+                    'set', 'correlated_event', 'event_id', p_event_id[v_top])));
+        END IF;
+        INSERT INTO events (source, event_id, content_hash, incident_id, detail)
+        SELECT p_source[g], p_event_id[g], p_content_hash[g], p_holder,
+               im_event_detail(p_severity[g], p_priority[g], p_title[g], p_description[g], p_source_version[g],
+                               p_event_type[g], p_category[g], p_resource[g], p_metrics[g], p_tags[g])
+        FROM generate_series(1, v_n) AS g;
+        UPDATE incidents i SET event_count = i.event_count + v_n, last_event_at = now(), updated_at = now(),
+            version = v_new_version, position = v_position, timeline = v_timeline,
+            severity = CASE WHEN v_raised THEN p_severity[v_top] ELSE i.severity END,
+            priority = CASE WHEN v_raised THEN p_priority[v_top] ELSE i.priority END
+        WHERE i.id = p_holder;
+        IF v_raised AND jsonb_array_length(coalesce(p_raise_jobs[v_top], '[]')) > 0 THEN
+            PERFORM im_enqueue_jobs(p_holder, p_raise_jobs[v_top]);
+        END IF;
+        RETURN QUERY SELECT g, CASE WHEN v_raised AND g = v_top THEN 'correlated_raised' ELSE 'correlated' END,
+                            v_new_version, v_position
+                     FROM generate_series(1, v_n) AS g;
+    END
+    $$;
+
     -- Outcomes: created, duplicate, conflict (as version 1), correlated (folded into incident_id), and
     -- correlated_raised (folded, and the event raised the incident's level: p_raise_jobs were enqueued).
     CREATE FUNCTION im_create_incident(
@@ -52,42 +168,40 @@ extension Migration {
         OUT incident_id text, OUT outcome text, OUT version bigint, OUT change_position bigint)
     LANGUAGE plpgsql AS $$
     DECLARE
-        -- Itemized `correlated` entries per incident before they become one summary line per minute.
-        c_itemized constant integer := 20;
         v_hash bytea;
         v_count integer;
         v_n integer;
         v_holder text;
-        v_version bigint;
-        v_priority smallint;
-        v_severity text;
-        v_timeline jsonb;
-        v_raised boolean;
-        v_minute text;
-        v_last jsonb;
-        v_summary integer;
-        v_i integer;
         v_related jsonb;
-        v_old jsonb;
-        v_new jsonb;
     BEGIN
         PERFORM im_begin_changes();
-        v_n := current_setting('im.day_counter')::integer + 1;
-        incident_id := 'INC-' || to_char((now() AT TIME ZONE 'UTC')::date, 'YYYYMMDD') || '-'
-            || CASE WHEN v_n < 100000 THEN lpad(v_n::text, 5, '0') ELSE v_n::text END;
         IF p_key IS NOT NULL THEN
             -- The window and the open statuses are checked in the statement that locks the holder.
-            SELECT i.id, i.version, i.priority, i.severity, i.event_count, i.timeline
-            INTO v_holder, v_version, v_priority, v_severity, v_count, v_timeline
+            SELECT i.id INTO v_holder
             FROM incidents i
             WHERE i.correlation_key = p_key AND i.correlation_slot
               AND i.status IN ('NEW', 'ACKNOWLEDGED', 'IN_PROGRESS')
               AND coalesce(i.last_event_at, i.created_at) > now() - p_window_ms * interval '1 millisecond'
             FOR UPDATE;
         END IF;
-        -- The event row is the claim on (source, event_id): a replay is a duplicate before anything folds.
+        -- A replay is a duplicate before anything folds. Every writer of events holds chain_head
+        -- (im_begin_changes), so nobody claims the event between this check and the fold's insert.
+        IF v_holder IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM events e WHERE e.source = p_source AND e.event_id = p_event_id) THEN
+            SELECT v_holder, f.outcome, f.version, f.change_position
+            INTO incident_id, outcome, version, change_position
+            FROM im_fold_group(v_holder, ARRAY[p_source], ARRAY[p_event_id], ARRAY[p_content_hash], ARRAY[p_actor],
+                ARRAY[p_severity], ARRAY[p_priority], ARRAY[p_title], ARRAY[p_description], ARRAY[p_source_version],
+                ARRAY[p_event_type], ARRAY[p_category], ARRAY[p_resource], ARRAY[p_metrics], ARRAY[p_tags],
+                ARRAY[p_raise_jobs]) AS f;
+            RETURN;
+        END IF;
+        v_n := current_setting('im.day_counter')::integer + 1;
+        incident_id := 'INC-' || to_char((now() AT TIME ZONE 'UTC')::date, 'YYYYMMDD') || '-'
+            || CASE WHEN v_n < 100000 THEN lpad(v_n::text, 5, '0') ELSE v_n::text END;
+        -- The event row is the claim on (source, event_id).
         INSERT INTO events (source, event_id, content_hash, incident_id, detail)
-        VALUES (p_source, p_event_id, p_content_hash, coalesce(v_holder, incident_id),
+        VALUES (p_source, p_event_id, p_content_hash, incident_id,
                 im_event_detail(p_severity, p_priority, p_title, p_description, p_source_version, p_event_type,
                                 p_category, p_resource, p_metrics, p_tags))
         ON CONFLICT DO NOTHING;
@@ -106,69 +220,6 @@ extension Migration {
                                    version = im_create_incident.version, position = change_position
             WHERE i.id = incident_id;
             outcome := 'duplicate';
-            RETURN;
-        END IF;
-        IF v_holder IS NOT NULL THEN
-            incident_id := v_holder;
-            version := v_version + 1;
-            v_raised := p_priority < v_priority;
-            v_old := jsonb_build_object('event_count', v_count);
-            v_new := jsonb_build_object('event_count', v_count + 1, 'correlated_event_id', p_event_id);
-            IF v_raised THEN
-                v_old := v_old || jsonb_build_object('severity', v_severity, 'priority', v_priority);
-                v_new := v_new || jsonb_build_object('severity', p_severity, 'priority', p_priority);
-            END IF;
-            change_position := im_record_change(v_holder, 'event_correlated', version, p_actor, v_old, v_new);
-            -- A flood must not grow the timeline without bound: the first entries name their events, later ones
-            -- are counted on one line per minute (the events table keeps every event).
-            IF v_count <= c_itemized THEN
-                v_timeline := v_timeline || jsonb_build_array(jsonb_build_object(
-                    'at', extract(epoch FROM now()), 'actor', p_actor, 'kind', 'correlated',
-                    'message', 'correlated: ' || p_event_id, 'position', change_position,
-                    'details', jsonb_build_object('event_id', p_event_id, 'source', p_source)));
-            ELSE
-                v_minute := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"');
-                -- This minute's summary, if it is among the newest entries (job outcomes append between folds).
-                v_summary := NULL;
-                FOR v_i IN REVERSE jsonb_array_length(v_timeline) - 1 .. greatest(0, jsonb_array_length(v_timeline) - 16) LOOP
-                    v_last := v_timeline -> v_i;
-                    IF v_last ->> 'kind' = 'correlated_summary' AND v_last -> 'details' ->> 'minute' = v_minute THEN
-                        v_summary := v_i;
-                        EXIT;
-                    END IF;
-                END LOOP;
-                IF v_summary IS NOT NULL THEN
-                    v_timeline := jsonb_set(v_timeline, ARRAY[v_summary::text], jsonb_set(jsonb_set(jsonb_set(v_last,
-                        '{details,count}', to_jsonb(((v_last -> 'details' ->> 'count')::integer + 1)::text)),
-                        '{message}', to_jsonb(((v_last -> 'details' ->> 'count')::integer + 1)::text
-                                              || ' more events correlated in ' || v_minute)),
-                        '{position}', to_jsonb(change_position)));
-                ELSE
-                    v_timeline := v_timeline || jsonb_build_array(jsonb_build_object(
-                        'at', extract(epoch FROM now()), 'actor', 'system', 'kind', 'correlated_summary',
-                        'message', '1 more events correlated in ' || v_minute, 'position', change_position,
-                        'details', jsonb_build_object('minute', v_minute, 'count', '1')));
-                END IF;
-            END IF;
-            IF v_raised THEN
-                v_timeline := v_timeline || jsonb_build_array(jsonb_build_object(
-                    'at', extract(epoch FROM now()), 'actor', p_actor, 'kind', 'severity_changed',
-                    'message', v_severity || ' (P' || v_priority || ') → ' || p_severity || ' (P' || p_priority
-                        || ') by correlated event ' || p_event_id,
-                    'position', change_position,
-                    'details', jsonb_build_object('from', 'P' || v_priority, 'to', 'P' || p_priority,
-                        'from_event_severity', v_severity, 'to_event_severity', p_severity,
-                        'set', 'correlated_event', 'event_id', p_event_id)));
-            END IF;
-            UPDATE incidents i SET event_count = i.event_count + 1, last_event_at = now(), updated_at = now(),
-                version = im_create_incident.version, position = change_position, timeline = v_timeline,
-                severity = CASE WHEN v_raised THEN p_severity ELSE i.severity END,
-                priority = CASE WHEN v_raised THEN p_priority ELSE i.priority END
-            WHERE i.id = v_holder;
-            IF v_raised AND jsonb_array_length(coalesce(p_raise_jobs, '[]')) > 0 THEN
-                PERFORM im_enqueue_jobs(v_holder, p_raise_jobs);
-            END IF;
-            outcome := CASE WHEN v_raised THEN 'correlated_raised' ELSE 'correlated' END;
             RETURN;
         END IF;
         IF p_key IS NOT NULL THEN
@@ -209,6 +260,9 @@ extension Migration {
     DECLARE
         v_n integer := cardinality(p_event_id);
         v_simple integer[];
+        v_fold integer[];
+        v_group integer[];
+        v_holder text;
         v_m integer;
         v_counter integer;
         v_first_position bigint;
@@ -300,9 +354,50 @@ extension Migration {
             PERFORM set_config('im.audit_seq', (v_first_seq + v_m - 1)::text, true);
             RETURN QUERY SELECT b.ord, b.id, 'created'::text, 1::bigint, b.position FROM im_batch9 b ORDER BY b.g;
         END IF;
+        -- Events that fold: not a replay, and their key has an open holder within their window. One group per
+        -- holder (im_fold_group), however many of the batch's events fold into it.
+        WITH u AS (
+            SELECT u.s, u.e, u.k, u.w, u.o::integer AS o, count(*) OVER (PARTITION BY u.s, u.e) AS same_event
+            FROM unnest(p_source, p_event_id, p_key, p_window_ms) WITH ORDINALITY AS u(s, e, k, w, o)
+        )
+        SELECT coalesce(array_agg(u.o ORDER BY u.o), '{}') INTO v_fold
+        FROM u
+        WHERE u.k IS NOT NULL AND u.same_event = 1
+          AND NOT EXISTS (SELECT 1 FROM events ev WHERE ev.source = u.s AND ev.event_id = u.e)
+          AND EXISTS (SELECT 1 FROM incidents h
+                      WHERE h.correlation_key = u.k AND h.correlation_slot
+                        AND h.status IN ('NEW', 'ACKNOWLEDGED', 'IN_PROGRESS')
+                        AND coalesce(h.last_event_at, h.created_at) > now() - u.w * interval '1 millisecond');
+        FOR v_holder IN
+            SELECT h.id FROM incidents h
+            WHERE h.correlation_key IN (SELECT DISTINCT p_key[f] FROM unnest(v_fold) AS f)
+              AND h.correlation_slot AND h.status IN ('NEW', 'ACKNOWLEDGED', 'IN_PROGRESS')
+            ORDER BY h.id
+        LOOP
+            SELECT array_agg(f ORDER BY f) INTO v_group
+            FROM unnest(v_fold) AS f
+            WHERE p_key[f] = (SELECT h.correlation_key FROM incidents h WHERE h.id = v_holder);
+            RETURN QUERY SELECT v_group[g.k], v_holder, g.outcome, g.version, g.change_position
+            FROM im_fold_group(v_holder,
+                ARRAY(SELECT p_source[f] FROM unnest(v_group) WITH ORDINALITY AS x(f, n) ORDER BY n),
+                ARRAY(SELECT p_event_id[f] FROM unnest(v_group) WITH ORDINALITY AS x(f, n) ORDER BY n),
+                ARRAY(SELECT p_content_hash[f] FROM unnest(v_group) WITH ORDINALITY AS x(f, n) ORDER BY n),
+                ARRAY(SELECT p_actor[f] FROM unnest(v_group) WITH ORDINALITY AS x(f, n) ORDER BY n),
+                ARRAY(SELECT p_severity[f] FROM unnest(v_group) WITH ORDINALITY AS x(f, n) ORDER BY n),
+                ARRAY(SELECT p_priority[f] FROM unnest(v_group) WITH ORDINALITY AS x(f, n) ORDER BY n),
+                ARRAY(SELECT p_title[f] FROM unnest(v_group) WITH ORDINALITY AS x(f, n) ORDER BY n),
+                ARRAY(SELECT p_description[f] FROM unnest(v_group) WITH ORDINALITY AS x(f, n) ORDER BY n),
+                ARRAY(SELECT p_source_version[f] FROM unnest(v_group) WITH ORDINALITY AS x(f, n) ORDER BY n),
+                ARRAY(SELECT p_event_type[f] FROM unnest(v_group) WITH ORDINALITY AS x(f, n) ORDER BY n),
+                ARRAY(SELECT p_category[f] FROM unnest(v_group) WITH ORDINALITY AS x(f, n) ORDER BY n),
+                ARRAY(SELECT p_resource[f] FROM unnest(v_group) WITH ORDINALITY AS x(f, n) ORDER BY n),
+                ARRAY(SELECT p_metrics[f] FROM unnest(v_group) WITH ORDINALITY AS x(f, n) ORDER BY n),
+                ARRAY(SELECT p_tags[f] FROM unnest(v_group) WITH ORDINALITY AS x(f, n) ORDER BY n),
+                ARRAY(SELECT p_raise_jobs[f] FROM unnest(v_group) WITH ORDINALITY AS x(f, n) ORDER BY n)) AS g;
+        END LOOP;
         -- The rest one by one, in argument order, after the set-based ones (their chain state is in im.*).
         FOR i IN 1..v_n LOOP
-            CONTINUE WHEN i = ANY(v_simple);
+            CONTINUE WHEN i = ANY(v_simple) OR i = ANY(v_fold);
             RETURN QUERY SELECT i, c.incident_id, c.outcome, c.version, c.change_position
             FROM im_create_incident(p_source[i], p_event_id[i], p_content_hash[i], p_actor[i], p_severity[i],
                 p_priority[i], p_title[i], p_description[i], p_source_version[i], p_event_type[i],
