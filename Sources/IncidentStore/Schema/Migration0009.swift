@@ -1,14 +1,15 @@
 // Schema version 9: correlation. A keyed event folds into the open incident holding its key within the window;
-// the database, not the writer, keeps one open incident per key.
+// the database, not the writer, keeps one incident per key absorbing events.
 
 extension Migration {
-    /// Correlation. `correlation_key` stays on an incident for readers; `correlation_slot` says whether it still
-    /// absorbs events of that key. A unique partial index allows one slot holder per key among open incidents, so
-    /// no interleaving of writers, batches or replicas can open two. The fold finds the holder with the window and
-    /// the open statuses in the WHERE of one `SELECT … FOR UPDATE`, which Postgres re-checks on the newest row
-    /// version after waiting for a lock: a concurrent resolve or an expired window is never folded into. A new
-    /// incident for a key takes the slot from every earlier holder (expired, resolved or closed) and lists them in
-    /// `related_incidents`; a reopened old incident then holds no slot and cannot collide with the index.
+    /// Correlation. `correlation_key` stays on an incident for readers; `correlation_slot` says whether it holds
+    /// the key: only the holder absorbs events of the key, while it is open. A unique partial index allows one
+    /// holder per key, so no interleaving of writers, batches or replicas can have two incidents absorbing one key.
+    /// The fold finds the holder with the window and the open statuses in the WHERE of one `SELECT … FOR UPDATE`,
+    /// which Postgres re-checks on the newest row version after waiting for a lock: a concurrent resolve or an
+    /// expired window is never folded into. A new incident for a key takes the slot from the earlier holder
+    /// (expired, resolved or closed) and lists it in `related_incidents`; that one, even reopened, then holds no
+    /// slot and cannot collide with the index.
     ///
     /// Events keep a redacted copy of what they said (`events.detail`, built from the same parameters the incident
     /// row is, which the intake redacted) so `ListIncidentEvents` can page through a folded burst. The new
@@ -29,9 +30,10 @@ extension Migration {
     ALTER TABLE incidents ADD COLUMN related_incidents jsonb NOT NULL DEFAULT '[]';
     ALTER TABLE events ADD COLUMN detail jsonb;
 
-    CREATE UNIQUE INDEX incidents_one_open_per_key ON incidents (correlation_key)
-        WHERE correlation_slot AND status IN ('NEW', 'ACKNOWLEDGED', 'IN_PROGRESS');
-    CREATE INDEX incidents_key_holders ON incidents (correlation_key) WHERE correlation_slot;
+    -- One holder per key, whatever its status: only holders absorb (open and within the window), and a new
+    -- incident takes the slot from the old holder in the statement that opens it. One index serves both the
+    -- uniqueness and the holder lookups, so a keyed create maintains one index more than an unkeyed one.
+    CREATE UNIQUE INDEX incidents_one_holder_per_key ON incidents (correlation_key) WHERE correlation_slot;
     -- ListIncidentEvents pages an incident's events in arrival order; a batch's events share received_at.
     CREATE INDEX events_incident_order ON events (incident_id, received_at, source, event_id);
     DROP INDEX events_incident;
@@ -280,20 +282,28 @@ extension Migration {
         IF v_n = 0 THEN
             RETURN;
         END IF;
-        -- New incidents nothing else in the batch or the database relates to: no replay (known or repeated in the
-        -- batch), and a key (if any) with no holder that appears once in the batch.
+        -- One pass sorts the batch. Simple: new incidents nothing else in the batch or the database relates to (no
+        -- replay, known or repeated in the batch; a key, if any, with no holder that appears once in the batch).
+        -- Fold: not a replay, and the key's holder is open and within the event's window.
         WITH u AS (
-            SELECT u.s, u.e, u.k, u.o::integer AS o,
+            SELECT u.s, u.e, u.k, u.w, u.o::integer AS o,
                    count(*) OVER (PARTITION BY u.s, u.e) AS same_event,
                    count(*) OVER (PARTITION BY u.k) AS same_key
-            FROM unnest(p_source, p_event_id, p_key) WITH ORDINALITY AS u(s, e, k, o)
+            FROM unnest(p_source, p_event_id, p_key, p_window_ms) WITH ORDINALITY AS u(s, e, k, w, o)
+        ), c AS (
+            SELECT u.o, u.k, u.same_key,
+                   u.same_event = 1 AND NOT EXISTS (SELECT 1 FROM events ev WHERE ev.source = u.s AND ev.event_id = u.e)
+                       AS fresh,
+                   h.id AS holder,
+                   h.status IN ('NEW', 'ACKNOWLEDGED', 'IN_PROGRESS')
+                       AND coalesce(h.last_event_at, h.created_at) > now() - u.w * interval '1 millisecond' AS absorbs
+            FROM u LEFT JOIN incidents h ON u.k IS NOT NULL AND h.correlation_key = u.k AND h.correlation_slot
         )
-        SELECT coalesce(array_agg(u.o ORDER BY u.o), '{}') INTO v_simple
-        FROM u
-        WHERE u.same_event = 1
-          AND NOT EXISTS (SELECT 1 FROM events ev WHERE ev.source = u.s AND ev.event_id = u.e)
-          AND (u.k IS NULL OR (u.same_key = 1 AND NOT EXISTS (
-              SELECT 1 FROM incidents h WHERE h.correlation_key = u.k AND h.correlation_slot)));
+        SELECT coalesce(array_agg(c.o ORDER BY c.o)
+                        FILTER (WHERE c.fresh AND (c.k IS NULL OR (c.same_key = 1 AND c.holder IS NULL))), '{}'),
+               coalesce(array_agg(c.o ORDER BY c.o) FILTER (WHERE c.fresh AND c.absorbs), '{}')
+        INTO v_simple, v_fold
+        FROM c;
         v_m := cardinality(v_simple);
         IF v_m > 0 THEN
             -- We hold chain_head, so nobody else draws from these sequences now: reserve m in one step each.
@@ -354,24 +364,10 @@ extension Migration {
             PERFORM set_config('im.audit_seq', (v_first_seq + v_m - 1)::text, true);
             RETURN QUERY SELECT b.ord, b.id, 'created'::text, 1::bigint, b.position FROM im_batch9 b ORDER BY b.g;
         END IF;
-        -- Events that fold: not a replay, and their key has an open holder within their window. One group per
-        -- holder (im_fold_group), however many of the batch's events fold into it.
-        WITH u AS (
-            SELECT u.s, u.e, u.k, u.w, u.o::integer AS o, count(*) OVER (PARTITION BY u.s, u.e) AS same_event
-            FROM unnest(p_source, p_event_id, p_key, p_window_ms) WITH ORDINALITY AS u(s, e, k, w, o)
-        )
-        SELECT coalesce(array_agg(u.o ORDER BY u.o), '{}') INTO v_fold
-        FROM u
-        WHERE u.k IS NOT NULL AND u.same_event = 1
-          AND NOT EXISTS (SELECT 1 FROM events ev WHERE ev.source = u.s AND ev.event_id = u.e)
-          AND EXISTS (SELECT 1 FROM incidents h
-                      WHERE h.correlation_key = u.k AND h.correlation_slot
-                        AND h.status IN ('NEW', 'ACKNOWLEDGED', 'IN_PROGRESS')
-                        AND coalesce(h.last_event_at, h.created_at) > now() - u.w * interval '1 millisecond');
+        -- The folds: one group per holder (im_fold_group), however many of the batch's events fold into it.
         FOR v_holder IN
             SELECT h.id FROM incidents h
-            WHERE h.correlation_key IN (SELECT DISTINCT p_key[f] FROM unnest(v_fold) AS f)
-              AND h.correlation_slot AND h.status IN ('NEW', 'ACKNOWLEDGED', 'IN_PROGRESS')
+            WHERE h.correlation_key IN (SELECT DISTINCT p_key[f] FROM unnest(v_fold) AS f) AND h.correlation_slot
             ORDER BY h.id
         LOOP
             SELECT array_agg(f ORDER BY f) INTO v_group
