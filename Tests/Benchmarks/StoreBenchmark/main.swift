@@ -37,10 +37,13 @@ enum CorrelationMix {
     /// Every event carries a key (correlation on, as llm-shield's `[source, event_type, tags.user_id]`): one in ten
     /// uses one of a few attackers' keys and folds into their open incident, the rest are users seen once.
     case tenPercentCorrelated
+    /// Every event carries a key of its own: what keys cost without any fold (to tell the two costs apart).
+    case keyedNoneFolded
 
     func key(run: Int, caller: Int, count: Int) -> CorrelationKey? {
         switch self {
         case .off: nil
+        case .keyedNoneFolded: CorrelationKey(value: "bench:r\(run)-c\(caller)-\(count)", windowSeconds: 900)
         case .tenPercentCorrelated:
             CorrelationKey(value: count % 10 == 0 ? "bench:r\(run)-attacker-\(caller % 4)"
                                                   : "bench:r\(run)-c\(caller)-\(count)", windowSeconds: 900)
@@ -178,14 +181,16 @@ for callers in options.concurrency {
 // Correlation off and on in the same run, alternated so drift of the shared machine hits both alike.
 for callers in options.concurrency {
     var rates: [CorrelationMix: [Double]] = [:]
-    for mix in [CorrelationMix.off, .tenPercentCorrelated, .off, .tenPercentCorrelated] {
+    for mix in [CorrelationMix.off, .tenPercentCorrelated, .keyedNoneFolded, .off, .tenPercentCorrelated,
+                .keyedNoneFolded] {
         run += 1
         rates[mix, default: []].append(try await groupCommitRate(
             store: store, callers: callers, seconds: options.seconds,
             run: Int(Date().timeIntervalSince1970) * 10 + run, correlation: mix))
     }
     let off = rates[.off]!.reduce(0, +) / 2, on = rates[.tenPercentCorrelated]!.reduce(0, +) / 2
+    let keyed = rates[.keyedNoneFolded]!.reduce(0, +) / 2
     say(String(format: "callers=%d  correlation-off=%.0f incidents/s  correlation-on-10%%-folded=%.0f events/s  "
-               + "on/off=%.2f", callers, off, on, on / off))
+               + "on/off=%.2f  (keyed, none folded=%.0f/s)", callers, off, on, on / off, keyed))
 }
 store.shutdown()
