@@ -171,7 +171,8 @@ struct ServiceBindingTests {
         #expect(paths == ["/incident_manager.IncidentService/CreateIncident", "/incident_manager.IncidentService/GetIncident",
                           "/incident_manager.IncidentService/UpdateIncident",
                           "/incident_manager.IncidentService/StreamIncidents",
-                          "/incident_manager.IncidentService/ListIncidents"])
+                          "/incident_manager.IncidentService/ListIncidents",
+                          "/incident_manager.IncidentService/ListIncidentEvents"])
         #expect(IncidentServiceMethods.all.map(\.path) == paths)
         #expect(Grpc_Health_V1_HealthMethods.watch.path == "/grpc.health.v1.Health/Watch")
         #expect(Grpc_Reflection_V1alpha_ServerReflectionMethods.serverReflectionInfo.path
