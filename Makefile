@@ -156,7 +156,8 @@ test-interop-rpc: pyenv
 	$(SWIFT) build --product rpc-interop-server
 	RPC_INTEROP_SERVER="$$($(SWIFT) build --show-bin-path)/rpc-interop-server" $(PY) -m pytest -q Tests/interop
 
-# Group-commit inserts/s at 64 and 256 callers beside pgbench (one transaction per incident), same run.
+# Group-commit inserts/s at 64 and 256 callers beside pgbench (one transaction per incident), same run; then
+# correlation off against on with 10% of the events folded (each averaged over two alternated runs).
 # BENCH_SECONDS and BENCH_CONCURRENCY (e.g. 64,256) tune it. Uses its own database on the private cluster.
 bench-store: deps
 	@$(MAKE) --no-print-directory db-start

@@ -77,7 +77,7 @@ public struct Incident: Sendable, Hashable {
     public var requestHash: String?
     public var assignedTeam: String
     public var escalationPolicy: String
-    /// How many events (the first and its idempotent replays) fed this incident.
+    /// How many events fed this incident: the first, the events correlated into it, and idempotent replays.
     public var eventCount: Int
     public var createdAt: Date
     public var updatedAt: Date
@@ -93,6 +93,13 @@ public struct Incident: Sendable, Hashable {
     public var eventID = ""
     /// How far escalation went and which SLA clocks ran out.
     public var timers: IncidentTimers
+    /// The correlation key events fold on (empty when its event had none); see `CorrelationConfig`.
+    public var correlationKey = ""
+    /// When its first and latest events arrived (folded events included); the creation time when unknown.
+    public var firstEventAt: Date?
+    public var lastEventAt: Date?
+    /// Earlier incidents of the same correlation key that no longer absorbed events when this one opened.
+    public var relatedIncidents: [String] = []
 
     public init(
         id: IncidentID, status: IncidentStatus, severity: Severity, priority: Priority, title: String,

@@ -4,3 +4,5 @@ import IncidentStore
 
 /// The store's create request, as opposed to the API's `CreateIncidentRequest` message.
 typealias StoreCreateRequest = CreateIncidentRequest
+/// One recorded event of an incident, for the mappings that import only the API and the core.
+typealias RecordedEvent = StoredEvent

@@ -119,7 +119,8 @@ final class GroupCommitWriter: Sendable {
         SELECT ord, incident_id, outcome, version, change_position AS position FROM im_create_batch(
             $1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::smallint[], $7::text[], $8::text[],
             $9::text[], $10::text[], $11::text[], $12::jsonb[], $13::jsonb[], $14::jsonb[], $15::bytea[],
-            $16::text[], $17::text[], $18::text[], $19::jsonb[], $20::jsonb[], $21::jsonb[])
+            $16::text[], $17::text[], $18::text[], $19::jsonb[], $20::jsonb[], $21::jsonb[], $22::text[],
+            $23::bigint[], $24::jsonb[])
         """
 
     /// What a batch's write has to do with P0 preemption (`BatchPreemption`).
@@ -192,7 +193,7 @@ final class GroupCommitWriter: Sendable {
         let columns = batch[0].statement.binds.indices.map { column in
             TextArray(elements: batch.map { $0.statement.binds[column] })
         }
-        let statement = Statement(batchSQL, columns, preparedAs: "im_create_batch")
+        let statement = Statement(batchSQL, columns, preparedAs: "im_create_batch9")
         let outcomes: [Result<QueryResult, PostgresError>]
         do {
             outcomes = try pipeline([Statement("BEGIN"), statement, Statement("COMMIT")], on: connection,
@@ -216,7 +217,16 @@ final class GroupCommitWriter: Sendable {
             failAll(batch, .internalFailure(reason: "batch create returned the wrong number of rows"))
             return .answered
         }
-        for (create, row) in zip(batch, result.allRows) {
+        // Rows come set-based ones first, then those written one by one; `ord` is each one's place in the batch.
+        var rows = [Row?](repeating: nil, count: batch.count)
+        for row in result.allRows {
+            if let ord = try? row.decode("ord", as: Int.self), (1...batch.count).contains(ord) { rows[ord - 1] = row }
+        }
+        for (create, row) in zip(batch, rows) {
+            guard let row else {
+                create.continuation.resume(throwing: StoreError.internalFailure(reason: "batch create lost a row"))
+                continue
+            }
             create.continuation.resume(with: Result { try decodeRow(row) })
         }
         return .answered
@@ -317,9 +327,12 @@ final class GroupCommitWriter: Sendable {
         case "conflict":
             throw StoreError.duplicateConflict(existingIncidentID: id.description)
         case let outcome:
-            return CreateIncidentResult(
+            var result = CreateIncidentResult(
                 incidentID: id, duplicate: outcome == "duplicate",
                 version: try row.decode("version"), position: try row.decode("position"))
+            result.correlated = outcome == "correlated" || outcome == "correlated_raised"
+            result.raised = outcome == "correlated_raised"
+            return result
         }
     }
 }

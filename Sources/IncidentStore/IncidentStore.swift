@@ -61,7 +61,9 @@ public final class IncidentStore: Sendable {
     /// the least urgent; P0 is never refused for load.
     public func createIncident(_ request: CreateIncidentRequest) async throws -> CreateIncidentResult {
         let result = try await writer.create(request)
-        if !result.duplicate && !request.jobs.isEmpty { jobs.signalEnqueued() }
+        let enqueued = result.correlated ? result.raised && !request.raiseJobs.isEmpty
+            : !result.duplicate && !request.jobs.isEmpty
+        if enqueued { jobs.signalEnqueued() }
         return result
     }
 

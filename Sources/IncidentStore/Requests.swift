@@ -30,13 +30,20 @@ public struct CreateIncidentRequest: Sendable, Hashable {
     public var draft: IncidentDraft
     /// Who reported it: the caller's certificate identity; recorded in the audit trail.
     public var actor: String
-    /// Jobs to enqueue if this creates a new incident; a replay enqueues nothing.
+    /// Jobs to enqueue if this creates a new incident; a replay or a folded event enqueues nothing.
     public var jobs: [JobRequest]
+    /// The key this event correlates on: it folds into the open incident holding the key within the window.
+    public var correlation: CorrelationKey?
+    /// Jobs to enqueue if the event folds into an incident of a less urgent level and so raises it.
+    public var raiseJobs: [JobRequest]
 
-    public init(draft: IncidentDraft, actor: String, jobs: [JobRequest] = []) {
+    public init(draft: IncidentDraft, actor: String, jobs: [JobRequest] = [], correlation: CorrelationKey? = nil,
+                raiseJobs: [JobRequest] = []) {
         self.draft = draft
         self.actor = actor
         self.jobs = jobs
+        self.correlation = correlation
+        self.raiseJobs = raiseJobs
     }
 }
 
@@ -45,6 +52,10 @@ public struct CreateIncidentResult: Sendable, Hashable {
     public var incidentID: IncidentID
     /// True when the event was already known with the same content: nothing new was created.
     public var duplicate: Bool
+    /// True when the event folded into the open incident `incidentID` of its correlation key.
+    public var correlated = false
+    /// True when the folded event raised that incident's level (its `raiseJobs` were enqueued).
+    public var raised = false
     public var version: Int64
     /// The change-log position of this change.
     public var position: Int64

@@ -61,7 +61,7 @@ extension CreateIncidentRequest {
             SELECT incident_id, outcome, version, change_position AS position FROM im_create_incident(
                 $1::text, $2::text, $3::bytea, $4::text, $5::text, $6::smallint, $7::text, $8::text, $9::text,
                 $10::text, $11::text, $12::jsonb, $13::jsonb, $14::jsonb, $15::bytea, $16::text, $17::text,
-                $18::text, $19::jsonb, $20::jsonb, $21::jsonb)
+                $18::text, $19::jsonb, $20::jsonb, $21::jsonb, $22::text, $23::bigint, $24::jsonb)
             """, [
                 d.source, d.eventID, ByteaValue(d.contentHash), actor, d.severity.rawValue, d.priority.rawValue,
                 d.title, d.description, d.sourceVersion, d.eventType, d.category, try JSONColumn.encode(d.resource),
@@ -69,7 +69,9 @@ extension CreateIncidentRequest {
                 d.encryptedPayload.map(ByteaValue.init),
                 d.requestHash, d.assignedTeam, d.escalationPolicy, try JSONColumn.encode(d.timeline),
                 try JSONColumn.encode(d.remediationActions), try JSONColumn.encode(jobs.map(JobRecord.init)),
-            ], preparedAs: "im_create_incident")
+                correlation?.value, correlation.map { Int64(($0.windowSeconds * 1000).rounded()) },
+                try JSONColumn.encode(raiseJobs.map(JobRecord.init)),
+            ], preparedAs: "im_create_incident9")
     }
 }
 
@@ -99,7 +101,9 @@ private let incidentColumnList = """
     extract(epoch FROM i.resolved_at) AS resolved_at, i.version, i.position, i.timeline, i.remediation_actions,
     i.created_at::text AS cursor_time,
     (SELECT e.event_id FROM events e WHERE e.incident_id = i.id ORDER BY e.received_at LIMIT 1) AS event_id,
-    i.escalation_step, i.sla_breaches, i.created_position
+    i.escalation_step, i.sla_breaches, i.created_position, i.correlation_key,
+    extract(epoch FROM coalesce(i.first_event_at, i.created_at)) AS first_event_at,
+    extract(epoch FROM coalesce(i.last_event_at, i.created_at)) AS last_event_at, i.related_incidents
     """
 
 extension Incident {
@@ -137,6 +141,10 @@ extension Incident {
             timers: try IncidentTimers(row: row)
         )
         eventID = try row.decodeIfPresent("event_id") ?? ""
+        correlationKey = try row.decodeIfPresent("correlation_key") ?? ""
+        firstEventAt = try row.decode("first_event_at", as: EpochMicros.self).date
+        lastEventAt = try row.decode("last_event_at", as: EpochMicros.self).date
+        relatedIncidents = try JSONColumn.decode([String].self, from: row.decode("related_incidents"))
         // The create's entries carry no position of their own (see `Migration.v7`): theirs is the create's.
         if let createdPosition: Int64 = try row.decodeIfPresent("created_position") {
             for index in timeline.indices where timeline[index].position == 0 {

@@ -15,8 +15,11 @@ struct Rules: ParsableCommand {
             abstract: "Show what the rules in a config would do with recorded events.",
             discussion: """
             EVENTS is a JSON-lines file of CreateIncidentRequest messages in proto3 JSON (field names in \
-            lowerCamelCase or as in the proto). Events are replayed in order; cooldowns and blast-radius caps \
-            use each event's `timestamp` when it has one.
+            lowerCamelCase or as in the proto). Events are replayed in order; cooldowns, blast-radius caps and \
+            correlation windows use each event's `timestamp` when it has one. An event whose correlation key \
+            matches an incident an earlier event opened, within the window, is shown folding into it: it starts \
+            nothing (a more severe one raises the incident and pages per policy). Incidents are numbered #1, #2, \
+            ... in the order the events open them; none is ever resolved in a replay.
             """
         )
 
@@ -46,6 +49,7 @@ struct Rules: ParsableCommand {
                 throw ExitCode(ExitStatus.dataError)
             }
             var engine = RulesEngine(rules: serviceConfig.ruleSet)
+            var incidents = CorrelationReplay(config: serviceConfig.correlation)
             var clock = 0.0
             for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -58,17 +62,59 @@ struct Rules: ParsableCommand {
                     throw ExitCode(ExitStatus.dataError)
                 }
                 if let time = recorded.time { clock = max(clock, time) }
-                let plan = engine.plan(for: recorded.facts, now: clock)
-                print(json ? PlanFormatter.json(recorded, plan) : PlanFormatter.text(recorded, plan))
+                let fate = incidents.place(recorded, at: clock)
+                // A folded event starts nothing, so it reserves no cooldown or blast-radius count either.
+                let plan = fate.folds ? nil : engine.plan(for: recorded.facts, now: clock)
+                print(json ? PlanFormatter.json(recorded, plan, fate) : PlanFormatter.text(recorded, plan, fate))
             }
         }
     }
+}
+
+/// The incidents a replay of recorded events opens, and which of them each keyed event folds into.
+struct CorrelationReplay {
+    let config: CorrelationConfig
+    /// Open incidents by correlation key: number, opening event, level, last event time.
+    private var open: [String: (number: Int, openedBy: String, level: Priority, last: Double)] = [:]
+    private var opened = 0
+
+    init(config: CorrelationConfig) {
+        self.config = config
+    }
+
+    /// What becomes of `event` at `time`: the incident it opens or folds into.
+    mutating func place(_ event: RecordedEvent, at time: Double) -> CorrelationFate {
+        let key = config.key(for: event.securityEvent)
+        if let key, var holder = open[key.value], time - holder.last <= key.windowSeconds {
+            let raisedFrom = event.facts.priority < holder.level ? holder.level : nil
+            holder.last = time
+            holder.level = min(holder.level, event.facts.priority)
+            open[key.value] = holder
+            return CorrelationFate(incident: holder.number, folds: true, openedBy: holder.openedBy,
+                                   raisedFrom: raisedFrom)
+        }
+        opened += 1
+        if let key { open[key.value] = (opened, event.eventID, event.facts.priority, time) }
+        return CorrelationFate(incident: opened, folds: false, openedBy: event.eventID, raisedFrom: nil)
+    }
+}
+
+/// The incident one recorded event opens or folds into.
+struct CorrelationFate {
+    /// #1, #2, ... in the order the replay opens them.
+    var incident: Int
+    var folds: Bool
+    var openedBy: String
+    /// The incident's level before this folded event raised it.
+    var raisedFrom: Priority?
 }
 
 /// One line of the events file, read as the service would read the request.
 struct RecordedEvent {
     var eventID: String
     var facts: EventFacts
+    /// The fields correlation keys read, as the service sees them.
+    var securityEvent: SecurityEvent
     /// Seconds since 1970 from the event's RFC 3339 timestamp.
     var time: Double?
 
@@ -101,6 +147,9 @@ struct RecordedEvent {
             tags: strings(field("tags", "tags")),
             resourceType: resource["type"] as? String ?? "", resourceID: resource["id"] as? String ?? "",
             resourceMetadata: strings(resource["metadata"]))
+        securityEvent = SecurityEvent(
+            eventID: eventID, source: facts.source, eventType: facts.eventType, category: facts.category, title: "",
+            severity: name, resource: Resource(type: facts.resourceType, id: facts.resourceID), tags: facts.tags)
         let timestamp = text("timestamp", "timestamp")
         time = timestamp.isEmpty ? nil : ISO8601DateFormatter().date(from: timestamp)?.timeIntervalSince1970
     }
@@ -108,9 +157,19 @@ struct RecordedEvent {
 
 /// Renders a plan for people (text) or for scripts (JSON lines).
 enum PlanFormatter {
-    static func text(_ event: RecordedEvent, _ plan: IncidentPlan) -> String {
-        var lines = ["\(event.eventID.isEmpty ? "(no event_id)" : event.eventID)  \(event.facts.severity.rawValue)/\(event.facts.priority)  "
-                     + "\(event.facts.eventType)  -> team \(plan.team), policy \(plan.escalationPolicy)"
+    static func text(_ event: RecordedEvent, _ plan: IncidentPlan?, _ fate: CorrelationFate) -> String {
+        let name = event.eventID.isEmpty ? "(no event_id)" : event.eventID
+        let head = "\(name)  \(event.facts.severity.rawValue)/\(event.facts.priority)  \(event.facts.eventType)"
+        guard let plan else {
+            var line = "\(head)  -> folds into incident #\(fate.incident) (opened by \(fate.openedBy))"
+            if let from = fate.raisedFrom {
+                line += "\n  raises it from \(from) to \(event.facts.priority); pages per policy, nothing else starts"
+            } else {
+                line += "\n  nothing starts: no page, notification or action"
+            }
+            return line
+        }
+        var lines = ["\(head)  -> incident #\(fate.incident), team \(plan.team), policy \(plan.escalationPolicy)"
                      + (plan.routingRule.map { " (rule \($0))" } ?? " (defaults)")]
         lines.append("  page: " + (plan.page ? "yes (\(plan.pageReasons.joined(separator: "; ")))" : "no"))
         if !plan.channels.isEmpty { lines.append("  notify: \(plan.channels.joined(separator: ", "))") }
@@ -122,8 +181,19 @@ enum PlanFormatter {
         return lines.joined(separator: "\n")
     }
 
-    static func json(_ event: RecordedEvent, _ plan: IncidentPlan) -> String {
+    static func json(_ event: RecordedEvent, _ plan: IncidentPlan?, _ fate: CorrelationFate) -> String {
+        var correlation: [String: Any] = ["incident": fate.incident, "folds": fate.folds, "opened_by": fate.openedBy]
+        if let from = fate.raisedFrom { correlation["raises_from"] = from.description }
+        guard let plan else {
+            let object: [String: Any] = [
+                "event_id": event.eventID, "priority": event.facts.priority.description, "correlation": correlation,
+                "page": fate.raisedFrom != nil, "actions": [[String: Any]](), "channels": [String](),
+            ]
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+            return String(decoding: data, as: UTF8.self)
+        }
         let object: [String: Any] = [
+            "correlation": correlation,
             "event_id": event.eventID,
             "priority": event.facts.priority.description,
             "team": plan.team,

@@ -40,6 +40,11 @@ struct FixedIncidentService: IncidentServiceProvider {
     func listIncidents(_ request: ListIncidentsRequest, context: ServerContext) async throws -> ListIncidentsResponse {
         ListIncidentsResponse()
     }
+
+    func listIncidentEvents(_ request: ListIncidentEventsRequest,
+                            context: ServerContext) async throws -> ListIncidentEventsResponse {
+        ListIncidentEventsResponse()
+    }
 }
 
 /// Calls a provider's handlers directly, as the RPC server would, with bytes in and out.
@@ -166,7 +171,8 @@ struct ServiceBindingTests {
         #expect(paths == ["/incident_manager.IncidentService/CreateIncident", "/incident_manager.IncidentService/GetIncident",
                           "/incident_manager.IncidentService/UpdateIncident",
                           "/incident_manager.IncidentService/StreamIncidents",
-                          "/incident_manager.IncidentService/ListIncidents"])
+                          "/incident_manager.IncidentService/ListIncidents",
+                          "/incident_manager.IncidentService/ListIncidentEvents"])
         #expect(IncidentServiceMethods.all.map(\.path) == paths)
         #expect(Grpc_Health_V1_HealthMethods.watch.path == "/grpc.health.v1.Health/Watch")
         #expect(Grpc_Reflection_V1alpha_ServerReflectionMethods.serverReflectionInfo.path

@@ -48,7 +48,13 @@ struct CLI {
         func states(_ i: Int) -> [String] { (plans[i]["actions"] as! [[String: Any]]).map { $0["state"] as! String } }
         #expect(plans[0]["page"] as? Bool == true)
         #expect(states(0) == ["pending"])                 // P0 prompt injection blocks user-789
-        #expect(states(1) == ["suppressed_cooldown"])     // the repeat a second later does not block again
+        // The same user's repeat a second later folds into the first incident (correlation): nothing starts.
+        func correlation(_ i: Int) -> [String: Any] { plans[i]["correlation"] as! [String: Any] }
+        #expect(states(1).isEmpty && plans[1]["page"] as? Bool == false)
+        #expect(correlation(1)["folds"] as? Bool == true && correlation(1)["incident"] as? Int == 1)
+        #expect(correlation(1)["opened_by"] as? String == "shield-1")
+        #expect((2...5).map { correlation($0)["incident"] as? Int } == [2, 3, 4, 5])
+        #expect((0...5).filter { correlation($0)["folds"] as? Bool == true } == [1])
         #expect(states(2) == ["awaiting_approval"])       // P1 policy violation: rate limit waits for a human
         #expect(states(3) == ["pending"])                 // second user of the tenant
         #expect(states(4) == ["capped_blast_radius"])     // third: the cap of 2 per 10 minutes stops automation
@@ -66,6 +72,30 @@ struct CLI {
         #expect(result.status == 0, "\(result.stderr)")
         let plan = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         #expect(plan?["priority"] as? String == "P2")
+    }
+
+    @Test func showsWhichIncidentEachEventFoldsIntoWithinTheWindow() throws {
+        let events = FileManager.default.temporaryDirectory.appendingPathComponent("burst-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: events) }
+        func line(_ id: String, _ time: String, _ severity: String, _ user: String) -> String {
+            #"{"eventId": "\#(id)", "source": "llm-shield", "timestamp": "2025-11-11T\#(time)Z", "#
+                + #""eventType": "prompt_injection", "severity": "\#(severity)", "tags": {"user_id": "\#(user)"}}"#
+        }
+        try [line("a1", "10:00:00", "high", "u1"), line("a2", "10:01:00", "critical", "u1"),
+             line("a3", "10:17:00", "high", "u1"), line("b1", "10:17:01", "high", "u2")]
+            .joined(separator: "\n").write(to: events, atomically: true, encoding: .utf8)
+        let result = try CLI.run(["rules", "test", "--config", CLI.fixture("rules.yaml"), "--events", events.path,
+                                  "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let fates = result.stdout.split(separator: "\n").map {
+            (try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["correlation"] as! [String: Any]
+        }
+        #expect(fates.map { $0["incident"] as? Int } == [1, 1, 2, 3])
+        #expect(fates.map { $0["folds"] as? Bool } == [false, true, false, false])
+        // The critical raises the P1 it folds into; a3 comes 16 minutes after a2, past the 15-minute window.
+        #expect(fates[1]["raises_from"] as? String == "P1")
+        let text = try CLI.run(["rules", "test", "--config", CLI.fixture("rules.yaml"), "--events", events.path])
+        #expect(text.stdout.contains("a2  critical/P0  prompt_injection  -> folds into incident #1 (opened by a1)"))
     }
 
     @Test func aBadRuleIsAConfigErrorNamingTheRule() throws {

@@ -101,9 +101,18 @@ class RunningServer:
             self.log.close()
 
 
+# The shared server's tests send the guide's example event (one user, user-789) again and again, each meaning a new
+# incident, on one database: with correlation on they would fold into one. Correlation has servers of its own
+# (test_correlation.py).
+UNCORRELATED_CONFIG = "correlation: {enabled: false}\n"
+
+
 @pytest.fixture(scope="module")
 def server(pki, database_url, tmp_path_factory):
-    running = RunningServer(pki, database_url, tmp_path_factory.mktemp("server") / "server.log")
+    directory = tmp_path_factory.mktemp("server")
+    config = directory / "uncorrelated.yaml"
+    config.write_text(UNCORRELATED_CONFIG)
+    running = RunningServer(pki, database_url, directory / "server.log", config=config)
     yield running
     assert running.stop() == 0
 

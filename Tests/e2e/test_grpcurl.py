@@ -58,7 +58,8 @@ def test_list_names_every_registered_service(grpcurl):
     ]
     assert ok(grpcurl("secops", "list", SERVICE)).split() == [
         f"{SERVICE}.{method}"
-        for method in ["CreateIncident", "GetIncident", "ListIncidents", "StreamIncidents", "UpdateIncident"]
+        for method in ["CreateIncident", "GetIncident", "ListIncidentEvents", "ListIncidents", "StreamIncidents",
+                       "UpdateIncident"]
     ]
 
 
@@ -176,7 +177,7 @@ def test_grpcio_reflection_client_builds_a_working_stub(channel_for):
     pool = descriptor_pool.DescriptorPool(database)
     service = pool.FindServiceByName(SERVICE)
     assert [method.name for method in service.methods] == [
-        "CreateIncident", "GetIncident", "UpdateIncident", "StreamIncidents", "ListIncidents"]
+        "CreateIncident", "GetIncident", "UpdateIncident", "StreamIncidents", "ListIncidents", "ListIncidentEvents"]
     create = service.FindMethodByName("CreateIncident")
     request_class = message_factory.GetMessageClass(create.input_type)
     response_class = message_factory.GetMessageClass(create.output_type)

@@ -34,7 +34,8 @@ struct ConfigReader {
     mutating func read(_ root: Node) throws(ConfigError) -> ServiceConfig {
         var config = ServiceConfig.defaults
         let top = try mapping(root, path: "")
-        try expectOnly(["server", "identities", "severity_mapping", "integrations", "tokens", "notifications", "jobs"],
+        try expectOnly(["server", "identities", "severity_mapping", "integrations", "tokens", "notifications", "jobs",
+                        "correlation"],
                        in: top, path: "")
         if let server = top["server"] { try readServer(server, into: &config) }
         if let identities = top["identities"] { config.identities = try readIdentities(identities) }
@@ -44,6 +45,7 @@ struct ConfigReader {
         if let integrations = top["integrations"] { try readIntegrations(integrations, into: &config) }
         if let notifications = top["notifications"] { config.notifications = try readNotifications(notifications) }
         if let jobs = top["jobs"] { config.jobs = try readJobs(jobs) }
+        if let correlation = top["correlation"] { config.correlation = try readCorrelation(correlation) }
         return config
     }
 
@@ -418,6 +420,51 @@ struct ConfigReader {
         }
         if keys.isEmpty { throw error(node, path, "needs at least one key") }
         return keys
+    }
+
+    /// `correlation: {enabled, window, group_by, sources: {<source>: {group_by, window}}}`.
+    private func readCorrelation(_ node: Node) throws(ConfigError) -> CorrelationConfig {
+        let path = "correlation"
+        let map = try mapping(node, path: path)
+        try expectOnly(["enabled", "window", "group_by", "sources"], in: map, path: path)
+        var config = CorrelationConfig()
+        if let v = map["enabled"] { config.enabled = try bool(v, path: "\(path).enabled") }
+        config.defaultRule = try readCorrelationRule(map, path: path, base: config.defaultRule)
+        // The block's window is every grouping's unless a source names its own.
+        for name in config.sources.keys { config.sources[name]?.windowSeconds = config.defaultRule.windowSeconds }
+        if let sources = map["sources"] {
+            for (nameNode, body) in try pairs(sources, path: "\(path).sources") {
+                let name = try string(nameNode, path: "\(path).sources")
+                let rulePath = "\(path).sources.\(name)"
+                let ruleMap = try mapping(body, path: rulePath)
+                try expectOnly(["window", "group_by"], in: ruleMap, path: rulePath)
+                let base = config.sources[name] ?? config.defaultRule
+                config.sources[name] = try readCorrelationRule(ruleMap, path: rulePath, base: base)
+            }
+        }
+        return config
+    }
+
+    private func readCorrelationRule(_ map: [String: Node], path: String,
+                                     base: CorrelationRule) throws(ConfigError) -> CorrelationRule {
+        var rule = base
+        if let v = map["window"] {
+            rule.windowSeconds = try duration(v, path: "\(path).window")
+            if rule.windowSeconds <= 0 { throw error(v, "\(path).window", "must be longer than zero") }
+        }
+        if let v = map["group_by"] {
+            var fields: [CorrelationField] = []
+            for (index, item) in try nodes(v, path: "\(path).group_by").enumerated() {
+                let raw = try string(item, path: "\(path).group_by[\(index)]")
+                guard let field = CorrelationField(name: raw) else {
+                    throw error(item, "\(path).group_by[\(index)]", "unknown field \"\(raw)\" (known: source, "
+                                + "event_type, category, resource.id, severity, tags.<name>)")
+                }
+                fields.append(field)
+            }
+            rule.groupBy = fields
+        }
+        return rule
     }
 
     private func readRoutingRules(_ node: Node, path: String) throws(ConfigError) -> [RoutingRule] {

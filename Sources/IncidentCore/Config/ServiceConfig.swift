@@ -40,6 +40,8 @@ public struct ServiceConfig: Sendable, Hashable {
     public var jobs = JobRunnerConfig()
     /// Bearer tokens (API keys, JWTs) that let a call act as a configured identity; none by default.
     public var tokens = TokenSettings()
+    /// The `correlation` block: which events fold into one open incident.
+    public var correlation = CorrelationConfig()
 
     /// The rules engine's view of this config.
     public var ruleSet: RuleSet {

@@ -33,7 +33,10 @@ extension IncidentDecisions {
                                                     now: now.timeIntervalSince1970)
         let draft = drafts.draft(from: event, priority: level, plan: plan, actor: identity.name,
                                  requestBytes: requestBytes, now: now)
-        return CreatePlan(level: level, draft: draft, jobs: jobs(for: draft, plan: plan), reservation: reservation)
+        let jobs = jobs(for: draft, plan: plan)
+        let key = correlationKey(for: event)
+        return CreatePlan(level: level, draft: draft, jobs: jobs, reservation: reservation, correlation: key,
+                          raiseJobs: key == nil ? [] : raiseJobs(from: jobs, level: level))
     }
 
     /// Every job for an incident created from `draft` as `plan` decided; each runs at the incident's priority. A

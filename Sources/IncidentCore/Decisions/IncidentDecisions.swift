@@ -39,6 +39,11 @@ public struct CreatePlan: Sendable {
     public var level: Priority
     public var draft: IncidentDraft
     public var jobs: [PlannedJob]
-    /// The cooldowns and blast-radius counts the rules plan took; given back when the create is a replay or fails.
+    /// The cooldowns and blast-radius counts the rules plan took; given back when the create is a replay, folds
+    /// into an open incident, or fails.
     public var reservation: PlanReservation
+    /// The key the event folds on into an open incident; nil when it always opens its own.
+    public var correlation: CorrelationKey?
+    /// What a fold that raises the incident to `level` starts (see `raiseJobs(from:level:)`).
+    public var raiseJobs: [PlannedJob] = []
 }

@@ -4,6 +4,10 @@
 /// The machine-readable kinds of timeline entries.
 public enum TimelineKind {
     public static let created = "created"
+    /// An event folded into the incident (`correlated: <event_id>`); written by the store (schema version 9).
+    public static let correlated = "correlated"
+    /// After the first 20 folded events, one line per minute counts the rest; written by the store.
+    public static let correlatedSummary = "correlated_summary"
     public static let redacted = "redacted"
     public static let routed = "routed"
     public static let pageScheduled = "page_scheduled"

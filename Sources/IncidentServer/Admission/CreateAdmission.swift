@@ -30,6 +30,7 @@ public final class CreateAdmission: Sendable {
         IncidentServiceMethods.getIncident: .incidentRead,
         IncidentServiceMethods.updateIncident: .incidentUpdate,
         IncidentServiceMethods.listIncidents: .incidentRead,
+        IncidentServiceMethods.listIncidentEvents: .incidentRead,
         IncidentServiceMethods.streamIncidents: .incidentStream,
     ]
     /// Urgent creates in flight: per identity, and which calls were counted (released when they end).

@@ -50,6 +50,30 @@ extension IncidentAPI.Incident {
         timeline = incident.timeline.map(IncidentAPI.TimelineEntry.init)
         if includePayload { encryptedPayload = incident.encryptedPayload ?? [] }
         setTimers(incident.timers)
+        correlationKey = incident.correlationKey
+        firstEventAt = APITime.format(incident.firstEventAt ?? incident.createdAt)
+        lastEventAt = APITime.format(incident.lastEventAt ?? incident.createdAt)
+        relatedIncidents = incident.relatedIncidents
+    }
+}
+
+extension IncidentAPI.IncidentEvent {
+    /// The API view of one recorded event.
+    init(_ event: RecordedEvent) {
+        self.init()
+        source = event.source
+        eventId = event.eventID
+        receivedAt = APITime.format(event.receivedAt)
+        eventSeverity = event.severity?.rawValue ?? ""
+        severity = event.priority?.description ?? ""
+        eventType = event.eventType
+        category = event.category
+        title = event.title
+        description = event.description
+        resource = IncidentAPI.Resource(event.resource)
+        metrics = event.metrics
+        tags = event.tags
+        sourceVersion = event.sourceVersion
     }
 }
 

@@ -59,9 +59,11 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             response.incidentId = id
             response.message = outcome.duplicate
                 ? "duplicate event: counted on the existing incident \(id)"
+                : outcome.correlated ? "event correlated into the open incident \(id)"
                 : "incident \(id) created with priority \(outcome.level)"
             response.links = ["incident": "\(publicURL)/incidents/\(id)", "api": "\(publicURL)/api/v1/incidents/\(id)"]
             response.duplicate = outcome.duplicate
+            response.correlated = outcome.correlated
             response.priority = outcome.level.description
             response.version = UInt64(max(0, outcome.version))
             response.position = UInt64(max(0, outcome.position))
@@ -109,6 +111,24 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
             return response
         } catch {
             throw RPCError.from(error, log: log, method: "ListIncidents")
+        }
+    }
+
+    // MARK: - ListIncidentEvents
+
+    public func listIncidentEvents(
+        _ request: ListIncidentEventsRequest, context: ServerContext
+    ) async throws -> ListIncidentEventsResponse {
+        do {
+            let identity = try authorizer.authenticate(context)
+            let page = try await intake.events(of: request.incidentId, pageSize: Int(request.pageSize),
+                                               pageToken: request.pageToken, by: identity)
+            var response = ListIncidentEventsResponse()
+            response.events = page.events.map(IncidentAPI.IncidentEvent.init)
+            response.nextPageToken = page.nextCursor ?? ""
+            return response
+        } catch {
+            throw RPCError.from(error, log: log, method: "ListIncidentEvents")
         }
     }
 

@@ -60,17 +60,21 @@ package final class IncidentIntake: Sendable {
         let result: CreateIncidentResult
         do {
             result = try await store.createIncident(StoreCreateRequest(
-                draft: plan.draft, actor: identity.name, jobs: plan.jobs.map(JobRequest.init)))
+                draft: plan.draft, actor: identity.name, jobs: plan.jobs.map(JobRequest.init),
+                correlation: plan.correlation, raiseJobs: plan.raiseJobs.map(JobRequest.init)))
         } catch {
             release(plan.reservation)
             throw error
         }
-        if result.duplicate { release(plan.reservation) }
+        // A replay or a folded event started nothing: its cooldowns and blast-radius counts go back.
+        if result.duplicate || result.correlated { release(plan.reservation) }
         let id = result.incidentID
+        let note = result.duplicate ? " (duplicate)" : result.raised ? " (correlated, raised to \(plan.level))"
+            : result.correlated ? " (correlated)" : ""
         log.info("create \(id) by \(identity.name): source \(valid.event.source), event_id \(valid.event.eventID)"
-                 + (result.duplicate ? " (duplicate)" : ""), ["incident_id": id.description])
+                 + note, ["incident_id": id.description])
         return CreateOutcome(incidentID: id, level: plan.level, duplicate: result.duplicate,
-                             version: result.version, position: result.position)
+                             correlated: result.correlated, version: result.version, position: result.position)
     }
 
     private func release(_ reservation: PlanReservation) {
@@ -122,6 +126,25 @@ package final class IncidentIntake: Sendable {
         // after. (The hub's own position may still lag behind a change already acknowledged.)
         let since = request.fromNow ? try await store.latestPosition() : max(0, request.sincePosition)
         return StreamGrant(filter: filter, includesPayload: authorizer.mayReadPayload(identity), since: since)
+    }
+
+    // MARK: - Events
+
+    /// Events of incident `id` a page at a time (`pageSize` 0 means 100), oldest first, as stored: redacted by the
+    /// PII rules in force when each arrived, the way the incident itself is.
+    func events(of id: String, pageSize: Int, pageToken: String,
+                by identity: IdentityPolicy) async throws -> StoredEventPage {
+        try authorizer.authorize(identity, for: .incidentRead)
+        let id = try IncidentID.parse(id)
+        guard (0...1000).contains(pageSize) else {
+            throw DomainError(.invalidArgument, "page_size: at most 1000")
+        }
+        do {
+            return try await store.incidentEvents(of: id, cursor: pageToken.isEmpty ? nil : pageToken,
+                                                  limit: pageSize == 0 ? 100 : pageSize)
+        } catch StoreError.invalid {
+            throw DomainError(.invalidArgument, "page_token: is not a token this server gave")
+        }
     }
 
     // MARK: - Update
@@ -177,6 +200,8 @@ package struct CreateOutcome: Sendable, Hashable {
     package var level: Priority
     /// The event replayed one already taken: counted on the existing incident, nothing new written.
     package var duplicate: Bool
+    /// The event folded into the open incident `incidentID` of its correlation key.
+    package var correlated = false
     package var version: Int64
     package var position: Int64
 }

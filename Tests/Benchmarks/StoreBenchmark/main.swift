@@ -1,5 +1,6 @@
 // Durable incident inserts per second through group commit at several concurrency levels, beside pgbench
-// inserting the same rows one transaction each, on the same database in the same run.
+// inserting the same rows one transaction each, on the same database in the same run; then creates with correlation
+// off against correlation on with 10% of the events folding into open incidents (issue 17), in the same run.
 import Foundation
 import Glibc
 import IncidentCore
@@ -29,8 +30,30 @@ struct BenchmarkOptions {
     }
 }
 
+/// How the creates of a run correlate.
+enum CorrelationMix {
+    /// No correlation key: every event opens its own incident (correlation off).
+    case off
+    /// Every event carries a key (correlation on, as llm-shield's `[source, event_type, tags.user_id]`): one in ten
+    /// uses one of a few attackers' keys and folds into their open incident, the rest are users seen once.
+    case tenPercentCorrelated
+    /// Every event carries a key of its own: what keys cost without any fold (to tell the two costs apart).
+    case keyedNoneFolded
+
+    func key(run: Int, caller: Int, count: Int) -> CorrelationKey? {
+        switch self {
+        case .off: nil
+        case .keyedNoneFolded: CorrelationKey(value: "bench:r\(run)-c\(caller)-\(count)", windowSeconds: 900)
+        case .tenPercentCorrelated:
+            CorrelationKey(value: count % 10 == 0 ? "bench:r\(run)-attacker-\(caller % 4)"
+                                                  : "bench:r\(run)-c\(caller)-\(count)", windowSeconds: 900)
+        }
+    }
+}
+
 /// Runs `callers` tasks creating distinct incidents for `seconds`; returns acked creates per second.
-func groupCommitRate(store: IncidentStore, callers: Int, seconds: Int, run: Int) async throws -> Double {
+func groupCommitRate(store: IncidentStore, callers: Int, seconds: Int, run: Int,
+                     correlation: CorrelationMix = .off) async throws -> Double {
     let deadline = ContinuousClock.now + .seconds(seconds)
     let start = ContinuousClock.now
     let acked = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -43,7 +66,9 @@ func groupCommitRate(store: IncidentStore, callers: Int, seconds: Int, run: Int)
                         severity: Severity.allCases[count % 5], title: "Prompt injection detected",
                         description: "benchmark", eventType: "prompt_injection", category: "llm",
                         tags: ["env": "bench"])
-                    _ = try await store.createIncident(CreateIncidentRequest(draft: draft, actor: "bench"))
+                    _ = try await store.createIncident(CreateIncidentRequest(
+                        draft: draft, actor: "bench",
+                        correlation: correlation.key(run: run, caller: caller, count: count)))
                     count += 1
                 }
                 return count
@@ -152,5 +177,20 @@ for callers in options.concurrency {
         line += String(format: "  pgbench-one-tx-each=%.0f incidents/s  ratio=%.1fx", single, groupRate / single)
     }
     say(line)
+}
+// Correlation off and on in the same run, alternated so drift of the shared machine hits both alike.
+for callers in options.concurrency {
+    var rates: [CorrelationMix: [Double]] = [:]
+    for mix in [CorrelationMix.off, .tenPercentCorrelated, .keyedNoneFolded, .off, .tenPercentCorrelated,
+                .keyedNoneFolded] {
+        run += 1
+        rates[mix, default: []].append(try await groupCommitRate(
+            store: store, callers: callers, seconds: options.seconds,
+            run: Int(Date().timeIntervalSince1970) * 10 + run, correlation: mix))
+    }
+    let off = rates[.off]!.reduce(0, +) / 2, on = rates[.tenPercentCorrelated]!.reduce(0, +) / 2
+    let keyed = rates[.keyedNoneFolded]!.reduce(0, +) / 2
+    say(String(format: "callers=%d  correlation-off=%.0f incidents/s  correlation-on-10%%-folded=%.0f events/s  "
+               + "on/off=%.2f  (keyed, none folded=%.0f/s)", callers, off, on, on / off, keyed))
 }
 store.shutdown()

@@ -26,8 +26,10 @@ struct CrashSafetyTests {
         let client = try server.client("llm-shield")
         var acknowledged: [String] = []
         for index in 0..<5 {
-            acknowledged.append(try await client.createIncident(
-                Sample.event(id: "crash-p2-\(index)", severity: "medium"), options: .test).incidentId)
+            // A user each: the same user's events would fold into one incident (correlation).
+            var p2Request = Sample.event(id: "crash-p2-\(index)", severity: "medium")
+            p2Request.tags["user_id"] = "user-p2-\(index)"
+            acknowledged.append(try await client.createIncident(p2Request, options: .test).incidentId)
         }
         var p0Request = Sample.event(id: "crash-p0", severity: "critical")
         p0Request.tags = ["user_id": "user-crash", "tenant_id": "tenant-1"]
