@@ -255,6 +255,16 @@ struct ConfigReader {
                 config.webhooks = try readWebhooks(body, path: path)
                 continue
             }
+            if name == "llm-governance-core" {
+                let governance = try readGovernance(body, path: path)
+                config.governance = governance.enabled ? governance : nil
+                continue
+            }
+            if name == "jira" {
+                let jira = try readJira(body, path: path)
+                config.jira = jira.enabled ? jira : nil
+                continue
+            }
             guard name == "llm-shield" else {
                 // The guide's other integrations (llm-sentinel, jira, ...) may stay in a shared config file as long
                 // as they are switched off; switched on, they would silently do nothing.
@@ -262,7 +272,8 @@ struct ConfigReader {
                    try bool(enabled, path: "\(path).enabled") == false {
                     continue
                 }
-                throw error(nameNode, path, "unknown integration (this server implements llm-shield and webhooks; "
+                throw error(nameNode, path, "unknown integration (this server implements llm-shield, webhooks, "
+                            + "llm-governance-core and jira; "
                             + "others may be listed with enabled: false)")
             }
             let map = try mapping(body, path: path)
