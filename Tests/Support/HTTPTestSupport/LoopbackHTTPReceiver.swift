@@ -17,6 +17,8 @@ public final class LoopbackHTTPReceiver: Sendable {
         public var body: [UInt8]
         /// When the whole request had arrived (before it was answered).
         public var arrivedAt: ContinuousClock.Instant
+        /// The status the script answered it with (what a receiver "took" is what it answered 2xx).
+        public var status: Int = 202
     }
 
     /// How to answer one request.
@@ -120,13 +122,15 @@ public final class LoopbackHTTPReceiver: Sendable {
             buffer.removeFirst(bodyStart + length)
             let reply: Reply = state.withLock { state in
                 let path = String(requestLine[1])
+                var reply = Reply(status: 202)
+                for key in [path, "*"] where state.script[key]?.isEmpty == false {
+                    reply = state.script[key]!.removeFirst()
+                    break
+                }
                 state.received.append(
                     Received(method: String(requestLine[0]), path: path, headers: headers, body: body,
-                             arrivedAt: arrivedAt))
-                for key in [path, "*"] where state.script[key]?.isEmpty == false {
-                    return state.script[key]!.removeFirst()
-                }
-                return Reply(status: 202)
+                             arrivedAt: arrivedAt, status: reply.status))
+                return reply
             }
             if reply.delaySeconds > 0 { Thread.sleep(forTimeInterval: reply.delaySeconds) }
             var response = "HTTP/1.1 \(reply.status) X\r\nContent-Length: 2\r\n"
