@@ -93,6 +93,8 @@ public struct Incident: Sendable, Hashable {
     public var eventID = ""
     /// How far escalation went and which SLA clocks ran out.
     public var timers: IncidentTimers
+    /// Root cause and actions taken, once someone recorded them (with or after the resolution).
+    public var resolution: ResolutionDetails?
 
     public init(
         id: IncidentID, status: IncidentStatus, severity: Severity, priority: Priority, title: String,

@@ -47,6 +47,12 @@ extension IncidentAPI.Incident {
         timeline = incident.timeline.map(IncidentAPI.TimelineEntry.init)
         if includePayload { encryptedPayload = incident.encryptedPayload ?? [] }
         setTimers(incident.timers)
+        resolution = incident.resolution.map { details in
+            var message = IncidentAPI.ResolutionDetails()
+            message.rootCause = details.rootCause
+            message.actionsTaken = details.actionsTaken
+            return message
+        }
     }
 }
 
@@ -145,7 +151,7 @@ extension UpdateChangeRequest {
                 }
                 return ActionDecisionRequest(actionID: decision.actionId, verdict: verdict, reason: decision.reason)
             },
-            resolution: resolution)
+            resolution: resolution, rootCause: request.rootCause, actionsTaken: request.actionsTaken)
     }
 }
 

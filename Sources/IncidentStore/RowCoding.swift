@@ -99,7 +99,7 @@ private let incidentColumnList = """
     extract(epoch FROM i.resolved_at) AS resolved_at, i.version, i.position, i.timeline, i.remediation_actions,
     i.created_at::text AS cursor_time,
     (SELECT e.event_id FROM events e WHERE e.incident_id = i.id ORDER BY e.received_at LIMIT 1) AS event_id,
-    i.escalation_step, i.sla_breaches, i.created_position
+    i.escalation_step, i.sla_breaches, i.created_position, i.resolution
     """
 
 extension Incident {
@@ -137,6 +137,9 @@ extension Incident {
             timers: try IncidentTimers(row: row)
         )
         eventID = try row.decodeIfPresent("event_id") ?? ""
+        resolution = try row.decodeIfPresent("resolution", as: String.self).map { text in
+            try JSONColumn.decode(ResolutionDetails.self, from: text)
+        }
         // The create's entries carry no position of their own (see `Migration.v7`): theirs is the create's.
         if let createdPosition: Int64 = try row.decodeIfPresent("created_position") {
             for index in timeline.indices where timeline[index].position == 0 {

@@ -16,6 +16,8 @@ public enum TimelineKind {
     public static let actionRejected = "action_rejected"
     public static let actionDenied = "action_denied"
     public static let resolution = "resolution"
+    /// Root cause and actions taken were recorded (UpdateIncident's `root_cause`, `actions_taken`).
+    public static let resolutionRecorded = "resolution_recorded"
     public static let compensationScheduled = "compensation_scheduled"
     public static let escalated = "escalated"
     public static let slaBreached = "sla_breached"

@@ -13,10 +13,15 @@ public struct UpdateChangeRequest: Sendable, Hashable {
     public var note: String
     public var actionDecisions: [ActionDecisionRequest]
     public var resolution: ResolutionChoice
+    /// `root_cause` (nil: not sent) and `actions_taken` (empty: not sent).
+    public var rootCause: String?
+    public var actionsTaken: [String]
 
     public init(incidentID: String, expectedVersion: UInt64 = 0, status: String? = nil, severity: String? = nil,
                 assignedTeam: String? = nil, note: String = "", actionDecisions: [ActionDecisionRequest] = [],
-                resolution: ResolutionChoice = .unspecified) {
+                resolution: ResolutionChoice = .unspecified, rootCause: String? = nil, actionsTaken: [String] = []) {
+        self.rootCause = rootCause
+        self.actionsTaken = actionsTaken
         self.incidentID = incidentID
         self.expectedVersion = expectedVersion
         self.status = status
@@ -61,6 +66,8 @@ public struct UpdateChange: Sendable, Hashable {
     public var note: String
     public var actionDecisions: [ActionDecisionRequest]
     public var resolution: ResolutionChoice
+    /// Root cause and actions taken, when the caller sent either.
+    public var resolutionDetails: ResolutionDetails?
 
     /// Most bytes of a note.
     public static let maxNoteBytes = 4096
@@ -78,10 +85,13 @@ public struct UpdateChange: Sendable, Hashable {
         }
         actionDecisions = request.actionDecisions
         resolution = request.resolution
+        resolutionDetails = try ResolutionDetails.parse(rootCause: request.rootCause,
+                                                        actionsTaken: request.actionsTaken)
         guard status != nil || severity != nil || assignedTeam != nil || !note.isEmpty || !actionDecisions.isEmpty
+                || resolutionDetails != nil
         else {
-            throw DomainError(.invalidArgument,
-                              "nothing to change: set status, severity, assigned_team, note or action_decisions")
+            throw DomainError(.invalidArgument, "nothing to change: set status, severity, assigned_team, note, "
+                              + "action_decisions, root_cause or actions_taken")
         }
     }
 

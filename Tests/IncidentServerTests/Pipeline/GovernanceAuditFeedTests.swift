@@ -220,3 +220,31 @@ func setStatus(_ store: IncidentStore, _ id: String, _ statuses: [IncidentStatus
         }
     }
 }
+
+@Suite("Governance audit push in mock mode", .enabled(if: TestDatabase.shouldRun))
+struct GovernanceMockModeTests {
+    @Test("GOVERNANCE_MODE=mock over INTEGRATIONS_MODE=live: batches are recorded, nothing reaches the receiver")
+    func mockSendsNothing() async throws {
+        var environment = PipelineHarness.environment
+        environment["GOVERNANCE_MODE"] = "mock"
+        let harness = try await PipelineHarness.start(configure: { config in
+            var governance = GovernanceConfig()
+            let receiver = config.notifications.pagerDuty.endpoint.replacingOccurrences(of: "/pagerduty", with: "")
+            governance.auditEndpoint = receiver + "/governance"
+            governance.maxWaitSeconds = 0
+            config.governance = governance
+        }, environment: environment)
+        let id = try await harness.create(severity: "low", eventID: "gov-mock-1").incidentId
+        #expect(harness.pipeline.modes["governance"] == .mock && harness.pipeline.modes["pagerduty"] == .live)
+        #expect(try await eventually {
+            harness.pipeline.recordedRequests("governance").contains { request in
+                ((try? batch(request.body)) ?? []).contains { $0["incident_id"] as? String == id }
+            }
+        })
+        #expect(harness.receiver.received(path: GovernanceAuditFeedTests.path).isEmpty)
+        // Mock mode keeps its own cursor: switching to live later still sends everything from the start.
+        #expect(try await harness.store.feedCursor("governance") == 0)
+        #expect(try await harness.store.feedCursor("governance:mock") > 0)
+        await harness.stop()
+    }
+}
