@@ -68,6 +68,10 @@ public final class IncidentPipeline: Sendable {
             RemediationHandler(context: context),
         ] + extraHandlers
         runner = JobRunner(queue: store.jobs, handlers: handlers, options: JobRunnerOptions(config.jobs), log: log)
+        if config.jira != nil {
+            // Read and checked so the guide's block loads, but nothing acts on it yet: say so rather than be silent.
+            log.error("jira: integrations.jira is configured, but this build opens no Jira issues and syncs nothing yet")
+        }
         governanceFeed = config.governance.flatMap { governance in
             governance.auditURL.map { url in
                 GovernanceAuditFeed(
