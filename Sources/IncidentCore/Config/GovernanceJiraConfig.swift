@@ -93,6 +93,8 @@ public struct JiraConfig: Sendable, Hashable {
     public var statusMap: [String: String] = ["Done": "RESOLVED", "In Progress": "IN_PROGRESS"]
     /// `sync.transitions`: our status → the Jira transition that brings an issue there.
     public var transitions: [String: String] = ["RESOLVED": "Done", "CLOSED": "Done", "IN_PROGRESS": "In Progress"]
+    /// `timeout`: per-request timeout.
+    public var timeoutSeconds: Double = 10
 
     public init() {}
 

@@ -85,7 +85,8 @@ extension ConfigReader {
         var result = JiraConfig()
         let map = try mapping(node, path: path)
         try expectOnly(["enabled", "base_url", "authentication", "project_mapping", "field_mapping", "sync",
-                        "incident_id_field", "create_on"], in: map, path: path)
+                        "incident_id_field", "create_on", "timeout"], in: map, path: path)
+        if let v = map["timeout"] { result.timeoutSeconds = max(0.001, try duration(v, path: "\(path).timeout")) }
         if let v = map["enabled"] { result.enabled = try bool(v, path: "\(path).enabled") }
         if let v = map["base_url"] {
             let url = try string(v, path: "\(path).base_url")

@@ -26,6 +26,8 @@ public enum JobKind: String, Sendable, CaseIterable {
     case slaCheck = "sla.check"
     /// An approval's TTL ran out: the action becomes `denied` unless decided before. Payload: `action_id`.
     case approvalExpiry = "approval.expire"
+    /// Opens the incident's Jira issue (one per incident: a retry searches before it creates). No payload.
+    case jiraCreate = "jira.create"
 }
 
 /// The work of one job with what it needs; `kind` and `payload` are its stored form, encoded here and nowhere else.
@@ -49,6 +51,8 @@ public enum Job: Sendable, Hashable {
     case slaCheck(clock: SLAKind, dueAt: Double? = nil)
     /// Approval TTL of action `actionID`.
     case approvalExpiry(actionID: String, inputs: [String: String] = [:])
+    /// The incident's Jira issue.
+    case jiraCreate
 
     /// A PagerDuty trigger: the first page of an incident or an escalation step's.
     public struct PageTrigger: Sendable, Hashable {
@@ -87,6 +91,7 @@ public enum Job: Sendable, Hashable {
         case .escalate: .escalate
         case .slaCheck: .slaCheck
         case .approvalExpiry: .approvalExpiry
+        case .jiraCreate: .jiraCreate
         }
     }
 
@@ -119,6 +124,8 @@ public enum Job: Sendable, Hashable {
             var payload = ["clock": clock.rawValue]
             payload["due_at"] = dueAt.map { String($0) }
             return payload
+        case .jiraCreate:
+            return [:]
         }
     }
 

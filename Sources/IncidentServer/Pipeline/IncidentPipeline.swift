@@ -65,12 +65,12 @@ public final class IncidentPipeline: Sendable {
                                       now: now)
         let handlers: [any JobHandler] = [
             PageHandler(context: context), SlackHandler(context: context), WebhookHandler(context: context),
-            RemediationHandler(context: context),
+            RemediationHandler(context: context), JiraHandler(context: context),
         ] + extraHandlers
         runner = JobRunner(queue: store.jobs, handlers: handlers, options: JobRunnerOptions(config.jobs), log: log)
         if config.jira != nil {
-            // Read and checked so the guide's block loads, but nothing acts on it yet: say so rather than be silent.
-            log.error("jira: integrations.jira is configured, but this build opens no Jira issues and syncs nothing yet")
+            // The block's sync settings are read and checked, but nothing acts on them yet: say so, not be silent.
+            log.error("jira: issues are opened, but this build does not sync them (sync settings are ignored)")
         }
         governanceFeed = config.governance.flatMap { governance in
             governance.auditURL.map { url in
