@@ -28,6 +28,9 @@ public enum JobKind: String, Sendable, CaseIterable {
     case approvalExpiry = "approval.expire"
     /// Opens the incident's Jira issue (one per incident: a retry searches before it creates). No payload.
     case jiraCreate = "jira.create"
+    /// Carries one of our changes to the linked Jira issue. Payload: `status` (moves the issue through the configured
+    /// transition) and/or `note` (added as a comment).
+    case jiraSync = "jira.sync"
 }
 
 /// The work of one job with what it needs; `kind` and `payload` are its stored form, encoded here and nowhere else.
@@ -53,6 +56,8 @@ public enum Job: Sendable, Hashable {
     case approvalExpiry(actionID: String, inputs: [String: String] = [:])
     /// The incident's Jira issue.
     case jiraCreate
+    /// Our new `status` and/or `note`, for the linked Jira issue.
+    case jiraSync(status: String?, note: String?)
 
     /// A PagerDuty trigger: the first page of an incident or an escalation step's.
     public struct PageTrigger: Sendable, Hashable {
@@ -92,6 +97,7 @@ public enum Job: Sendable, Hashable {
         case .slaCheck: .slaCheck
         case .approvalExpiry: .approvalExpiry
         case .jiraCreate: .jiraCreate
+        case .jiraSync: .jiraSync
         }
     }
 
@@ -126,6 +132,11 @@ public enum Job: Sendable, Hashable {
             return payload
         case .jiraCreate:
             return [:]
+        case .jiraSync(let status, let note):
+            var payload: [String: String] = [:]
+            payload["status"] = status
+            payload["note"] = note
+            return payload
         }
     }
 

@@ -76,10 +76,18 @@ extension IncidentDecisions {
                 details: ["root_cause": resolution.rootCause,
                           "actions_taken": resolution.actionsTaken.joined(separator: "\n")]))
         }
+        var jobs = effects.jobs
+        // Our status and notes follow to a linked Jira issue; changes Jira itself brought (actor `jira`) do not go back.
+        if config.jira != nil, actor != "jira", change.status != nil || !change.note.isEmpty,
+           current.timeline.contains(where: { $0.kind == TimelineKind.jiraLinked }) {
+            jobs.append(PlannedJob(.jiraSync(status: change.status?.rawValue, note: change.note.isEmpty ? nil : change.note),
+                                   key: "jira.sync:v\(current.version + 1)", priority: effects.priority,
+                                   maxAttempts: 20))
+        }
         return UpdatePlan(
             expectedVersion: expected, status: change.status, assignedTeam: change.assignedTeam,
             severity: newSeverity, priority: newPriority, timelineEntries: entries + effects.entries,
-            remediationActions: effects.actionsChanged ? effects.actions : nil, jobs: effects.jobs,
+            remediationActions: effects.actionsChanged ? effects.actions : nil, jobs: jobs,
             resolution: resolution)
     }
 

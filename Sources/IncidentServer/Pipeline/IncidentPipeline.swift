@@ -69,8 +69,9 @@ public final class IncidentPipeline: Sendable {
         ] + extraHandlers
         runner = JobRunner(queue: store.jobs, handlers: handlers, options: JobRunnerOptions(config.jobs), log: log)
         if config.jira != nil {
-            // The block's sync settings are read and checked, but nothing acts on them yet: say so, not be silent.
-            log.error("jira: issues are opened, but this build does not sync them (sync settings are ignored)")
+            // Jira's side of the sync is not read yet: say so rather than let `status_map` look as if it worked.
+            log.error("jira: issues are opened and follow our status and notes, but Jira's changes are not read back "
+                      + "(sync_interval_seconds and status_map are ignored)")
         }
         governanceFeed = config.governance.flatMap { governance in
             governance.auditURL.map { url in

@@ -68,6 +68,42 @@ public struct JiraIssues: Sendable {
         (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["key"] as? String
     }
 
+    /// `GET /rest/api/3/issue/<key>/transitions`: the transitions the issue's workflow offers now.
+    public func transitionsRequest(key: String, attemptKey: String) -> OutboundRequest {
+        var request = self.request("GET", "/rest/api/3/issue/\(Self.pathSegment(key))/transitions", body: [:],
+                                   key: attemptKey)
+        request.body = []
+        return request
+    }
+
+    /// The id of the offered transition named `name` (or leading to a status named `name`).
+    public static func transitionID(in body: [UInt8], named name: String) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let transitions = object["transitions"] as? [[String: Any]] else { return nil }
+        return transitions.first { transition in
+            transition["name"] as? String == name || (transition["to"] as? [String: Any])?["name"] as? String == name
+        }?["id"] as? String
+    }
+
+    /// `POST /rest/api/3/issue/<key>/transitions` moving the issue through transition `id`.
+    public func transitionRequest(key: String, transitionID: String, attemptKey: String) -> OutboundRequest {
+        request("POST", "/rest/api/3/issue/\(Self.pathSegment(key))/transitions",
+                body: ["transition": ["id": transitionID]], key: attemptKey)
+    }
+
+    /// `POST /rest/api/3/issue/<key>/comment` with `text` as an ADF document.
+    public func commentRequest(key: String, text: String, attemptKey: String) -> OutboundRequest {
+        request("POST", "/rest/api/3/issue/\(Self.pathSegment(key))/comment",
+                body: ["body": ["type": "doc", "version": 1, "content": Self.paragraphs(text)] as [String: Any]],
+                key: attemptKey)
+    }
+
+    /// An issue key as a path segment: keys are `ABC-123`, anything else is escaped rather than trusted.
+    static func pathSegment(_ key: String) -> String {
+        key.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_")))
+            ?? ""
+    }
+
     /// Where people open the issue.
     public func browseURL(key: String) -> String { "\(config.baseURL)/browse/\(key)" }
 

@@ -20,9 +20,39 @@ final class JiraStandIn: Sendable {
     /// Seconds the answer to the next create is held (the issue exists at once): a lost answer, as the caller sees it.
     let holdNextCreate = Mutex<Double>(0)
 
+    /// The workflow of issue SEC-1: its status and the comments added to it.
+    let status = Mutex("To Do")
+    let comments = Mutex<[String]>([])
+    static let workflow = [("11", "To Do"), ("21", "In Progress"), ("31", "Done")]
+
     init(_ receiver: LoopbackHTTPReceiver) {
         receiver.respond(path: "/rest/api/3/issue") { [self] request in create(request) }
         receiver.respond(path: "/rest/api/3/search") { [self] request in search(request) }
+        receiver.respond(path: "/rest/api/3/issue/SEC-1/transitions") { [self] request in transitions(request) }
+        receiver.respond(path: "/rest/api/3/issue/SEC-1/comment") { [self] request in
+            let body = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
+            let doc = body?["body"] as? [String: Any]
+            let text = ((doc?["content"] as? [[String: Any]])?.first?["content"] as? [[String: Any]])?.first?["text"]
+            comments.withLock { $0.append(text as? String ?? "") }
+            return .init(status: 201, body: Array(#"{"id":"10000"}"#.utf8))
+        }
+    }
+
+    /// Offers every transition but the one to the current status; POST moves the issue.
+    private func transitions(_ request: LoopbackHTTPReceiver.Received) -> LoopbackHTTPReceiver.Reply {
+        let current = status.withLock { $0 }
+        if request.method == "GET" {
+            let offered = Self.workflow.filter { $0.1 != current }.map { ["id": $0.0, "name": $0.1, "to": ["name": $0.1]] }
+            return .init(status: 200,
+                         body: Array((try? JSONSerialization.data(withJSONObject: ["transitions": offered])) ?? Data()))
+        }
+        let body = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any]
+        let id = (body?["transition"] as? [String: Any])?["id"] as? String
+        guard let target = Self.workflow.first(where: { $0.0 == id && $0.1 != current }) else {
+            return .init(status: 400, body: Array(#"{"errorMessages":["transition not offered"]}"#.utf8))
+        }
+        status.withLock { $0 = target.1 }
+        return .init(status: 204, body: [])
     }
 
     func fields(_ issue: Issue) -> [String: Any] {
@@ -118,6 +148,28 @@ struct JiraTests {
         #expect(entry.details["key"] == "SEC-1")
         #expect(entry.details["url"] == harness.receiver.url + "/browse/SEC-1")
         #expect(try await linked(harness, quiet) == nil)
+        await harness.stop()
+    }
+
+    @Test("our status changes and notes reach the linked issue as transitions and comments")
+    func syncsOurChangesToJira() async throws {
+        let (harness, jira) = try await Self.start()
+        let id = try await harness.create(severity: "high").incidentId
+        #expect(try await eventually { try await linked(harness, id) != nil })
+        let secops = try harness.client("secops")
+        _ = try await secops.updateIncident(.with(id: id, status: "ACKNOWLEDGED", note: "looking at it"), options: .test)
+        #expect(try await eventually { jira.comments.withLock { $0 } == ["looking at it"] })
+        // ACKNOWLEDGED has no transition by default: the issue stays where it is.
+        #expect(jira.status.withLock { $0 } == "To Do")
+        _ = try await secops.updateIncident(.with(id: id, status: "IN_PROGRESS"), options: .test)
+        #expect(try await eventually { jira.status.withLock { $0 } == "In Progress" })
+        _ = try await secops.updateIncident(.with(id: id, status: "RESOLVED", note: "blocked and rotated"), options: .test)
+        #expect(try await eventually { jira.status.withLock { $0 } == "Done" })
+        #expect(try await eventually { jira.comments.withLock { $0 } == ["looking at it", "blocked and rotated"] })
+        #expect(try await eventually {
+            try await harness.incident(id).timeline.filter { $0.kind == "jira_synced" }.count == 3
+        })
+        #expect(jira.issues.withLock { $0.count } == 1)
         await harness.stop()
     }
 

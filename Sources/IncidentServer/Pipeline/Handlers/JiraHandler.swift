@@ -1,27 +1,30 @@
-// `jira.create` jobs: one Jira issue per incident. Exactly one even if the server dies (or the answer is lost)
+// `jira.create` and `jira.sync` jobs: one Jira issue per incident, and our status and notes carried to it. Exactly one even if the server dies (or the answer is lost)
 // between Jira creating the issue and our writing its key down: every attempt first searches Jira for an issue
 // carrying the incident's id in the incident-id field, and links that one when found. The key and URL go on the
-// incident's timeline (`jira_linked`, details `key` and `url`); a linked incident's job does nothing more.
+// incident's timeline (`jira_linked`, details `key` and `url`); a linked incident's job does nothing more. A sync
+// moves the issue through the transition `sync.transitions` names for our new status (skipped when the workflow
+// does not offer it now, e.g. the issue is there already) and adds a note as a comment.
 import Foundation
 import IncidentCore
 import IncidentStore
 import Integrations
 
-/// Runs `jira.create`.
+/// Runs `jira.create` and `jira.sync`.
 struct JiraHandler: JobHandler {
     let context: PipelineContext
 
-    var kinds: [JobKind] { [.jiraCreate] }
+    var kinds: [JobKind] { [.jiraCreate, .jiraSync] }
 
     /// The timeline kind that records the link.
-    static let linked = "jira_linked"
+    static let linked = TimelineKind.jiraLinked
 
     func run(_ job: ClaimedJob) async throws -> JobResult {
         guard let config = context.config.jira else { return .failed(reason: "integrations.jira is not configured") }
         guard let incident = try await context.incident(of: job) else { return .failed(reason: "incident not found") }
-        if incident.timeline.contains(where: { $0.kind == Self.linked }) { return .done }
         let jira = JiraIssues(config: config, email: context.secret(config.username),
                               apiToken: context.secret(config.apiToken), timeoutSeconds: config.timeoutSeconds)
+        if job.kind == JobKind.jiraSync.rawValue { return try await sync(job, incident: incident, jira: jira) }
+        if incident.timeline.contains(where: { $0.kind == Self.linked }) { return .done }
         let delivery = context.delivery("jira")
         let id = incident.id.description
         if context.isMocked("jira") {
@@ -52,6 +55,39 @@ struct JiraHandler: JobHandler {
             return .retry(reason: "Jira answered without an issue key")
         }
         try await link(incident.id, key: key, url: jira.browseURL(key: key), found: false)
+        return .done
+    }
+
+    private func sync(_ job: ClaimedJob, incident: Incident, jira: JiraIssues) async throws -> JobResult {
+        guard let key = incident.timeline.last(where: { $0.kind == Self.linked })?.details["key"] else {
+            return .failed(reason: "the incident has no Jira issue")
+        }
+        if context.isMocked("jira") { return .done }
+        let delivery = context.delivery("jira")
+        var done: [String] = []
+        if let status = job.payload["status"], let name = context.config.jira?.transitions[status] {
+            let offered = await delivery.exchange(jira.transitionsRequest(key: key, attemptKey: job.idempotencyKey))
+            guard case .delivered = offered.outcome else { return context.result(of: offered.outcome, job: job).result }
+            if let id = JiraIssues.transitionID(in: offered.body, named: name) {
+                let moved = await delivery.exchange(jira.transitionRequest(key: key, transitionID: id,
+                                                                           attemptKey: job.idempotencyKey))
+                guard case .delivered = moved.outcome else { return context.result(of: moved.outcome, job: job).result }
+                done.append("moved to \(name)")
+            } else {
+                done.append("not moved: the workflow offers no \"\(name)\" now")
+            }
+        }
+        if let note = job.payload["note"] {
+            let comment = await delivery.exchange(jira.commentRequest(key: key, text: note,
+                                                                      attemptKey: job.idempotencyKey + ":comment"))
+            guard case .delivered = comment.outcome else { return context.result(of: comment.outcome, job: job).result }
+            done.append("note added as a comment")
+        }
+        if !done.isEmpty {
+            try await context.record(on: incident.id, entries: [
+                context.entry("jira_synced", "Jira issue \(key): " + done.joined(separator: "; "), details: ["key": key]),
+            ])
+        }
         return .done
     }
 
