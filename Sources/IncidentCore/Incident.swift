@@ -100,6 +100,8 @@ public struct Incident: Sendable, Hashable {
     public var lastEventAt: Date?
     /// Earlier incidents of the same correlation key that no longer absorbed events when this one opened.
     public var relatedIncidents: [String] = []
+    /// Root cause and actions taken, once someone recorded them (with or after the resolution).
+    public var resolution: ResolutionDetails?
 
     public init(
         id: IncidentID, status: IncidentStatus, severity: Severity, priority: Priority, title: String,

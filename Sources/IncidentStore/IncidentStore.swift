@@ -84,13 +84,13 @@ public final class IncidentStore: Sendable {
         let statement = Statement("""
             SELECT outcome, version, change_position AS position FROM im_update_incident(
                 $1::text, $2::bigint, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::jsonb, $9::jsonb,
-                $10::jsonb, $11::text, $12::smallint)
+                $10::jsonb, $11::text, $12::smallint, $13::jsonb)
             """, [
                 update.incidentID.description, update.expectedVersion, update.actor, update.status?.rawValue,
                 update.assignedTeam, update.escalationPolicy, try update.tags.map(JSONColumn.encode),
                 try JSONColumn.encode(update.timelineEntries), try update.remediationActions.map(JSONColumn.encode),
                 try JSONColumn.encode(update.jobs.map(JobRecord.init)), update.severity?.rawValue,
-                update.priority?.rawValue,
+                update.priority?.rawValue, try update.resolution.map(JSONColumn.encode),
             ])
         let row = try await pool.withConnection { connection in
             let outcomes = try connection.pipeline([Statement("BEGIN"), statement, Statement("COMMIT")])

@@ -81,11 +81,15 @@ public struct IncidentUpdate: Sendable, Hashable {
     /// Replaces the remediation actions when set.
     public var remediationActions: [RemediationAction]?
     public var jobs: [JobRequest]
+    /// Replaces the resolution record (root cause, actions taken) when set; audited as field `resolution`.
+    public var resolution: ResolutionDetails?
 
     public init(incidentID: IncidentID, expectedVersion: Int64, actor: String, status: IncidentStatus? = nil,
                 assignedTeam: String? = nil, escalationPolicy: String? = nil, tags: [String: String]? = nil,
                 timelineEntries: [TimelineEntry] = [], remediationActions: [RemediationAction]? = nil,
-                jobs: [JobRequest] = [], severity: Severity? = nil, priority: Priority? = nil) {
+                jobs: [JobRequest] = [], severity: Severity? = nil, priority: Priority? = nil,
+                resolution: ResolutionDetails? = nil) {
+        self.resolution = resolution
         self.incidentID = incidentID
         self.expectedVersion = expectedVersion
         self.actor = actor

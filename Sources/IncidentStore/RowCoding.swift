@@ -103,7 +103,8 @@ private let incidentColumnList = """
     (SELECT e.event_id FROM events e WHERE e.incident_id = i.id ORDER BY e.received_at LIMIT 1) AS event_id,
     i.escalation_step, i.sla_breaches, i.created_position, i.correlation_key,
     extract(epoch FROM coalesce(i.first_event_at, i.created_at)) AS first_event_at,
-    extract(epoch FROM coalesce(i.last_event_at, i.created_at)) AS last_event_at, i.related_incidents
+    extract(epoch FROM coalesce(i.last_event_at, i.created_at)) AS last_event_at, i.related_incidents,
+    i.resolution
     """
 
 extension Incident {
@@ -145,6 +146,9 @@ extension Incident {
         firstEventAt = try row.decode("first_event_at", as: EpochMicros.self).date
         lastEventAt = try row.decode("last_event_at", as: EpochMicros.self).date
         relatedIncidents = try JSONColumn.decode([String].self, from: row.decode("related_incidents"))
+        resolution = try row.decodeIfPresent("resolution", as: String.self).map { text in
+            try JSONColumn.decode(ResolutionDetails.self, from: text)
+        }
         // The create's entries carry no position of their own (see `Migration.v7`): theirs is the create's.
         if let createdPosition: Int64 = try row.decodeIfPresent("created_position") {
             for index in timeline.indices where timeline[index].position == 0 {

@@ -74,9 +74,9 @@ import Testing
         let off = "integrations:\n  llm-sentinel:\n    enabled: false\n    endpoint: x\n  jira:\n    enabled: false\n"
         #expect(try ServiceConfig.parse(yaml: off, file: "off.yaml").routing == ServiceConfig.defaults.routing)
         #expect {
-            _ = try ServiceConfig.parse(yaml: "integrations:\n  jira:\n    enabled: true\n", file: "on.yaml")
+            _ = try ServiceConfig.parse(yaml: "integrations:\n  llm-sentinel:\n    enabled: true\n", file: "on.yaml")
         } throws: { error in
-            (error as? ConfigError)?.key == "integrations.jira"
+            (error as? ConfigError)?.key == "integrations.llm-sentinel"
         }
     }
 

@@ -200,7 +200,7 @@ import Testing
         // Existing rows and queued jobs carry these strings: they may never change.
         #expect(JobKind.allCases.map(\.rawValue) == [
             "page.trigger", "page.acknowledge", "page.resolve", "notify.slack", "webhook", "remediate",
-            "remediate.compensate", "escalate", "sla.check", "approval.expire",
+            "remediate.compensate", "escalate", "sla.check", "approval.expire", "jira.create", "jira.sync",
         ])
     }
 }

@@ -93,7 +93,7 @@ struct ReadBudgetTests {
             """, [ByteaValue(payload), timeline])
         let store = try await IncidentStore.open(StoreConfiguration(connection: settings, poolSize: 2))
         defer { store.shutdown() }
-        #expect(try await sql.scalar("SELECT max(version) FROM schema_versions", as: Int.self) == IncidentStore.schemaVersion)
+        #expect(try await sql.scalar("SELECT max(version) FROM schema_versions", as: Int.self) == Migration.latestVersion)
         let old = try #require(try await store.listIncidents(IncidentQuery()).incidents.first)
         #expect(try await store.incident(old.id, includePayload: true).encryptedPayload == payload)
         #expect(old.timeline.count == 700)

@@ -267,7 +267,17 @@ struct ConfigReader {
                 config.webhooks = try readWebhooks(body, path: path)
                 continue
             }
-            // Blocks switched off may stay in a shared config file as the guide writes them (jira, a sentinel
+            if name == "llm-governance-core" {
+                let governance = try readGovernance(body, path: path)
+                config.governance = governance.enabled ? governance : nil
+                continue
+            }
+            if name == "jira" {
+                let jira = try readJira(body, path: path)
+                config.jira = jira.enabled ? jira : nil
+                continue
+            }
+            // Other blocks switched off may stay in a shared config file as the guide writes them (a sentinel
             // block with Sentinel's own keys); llm-shield's is still checked, as it always was.
             let map = try mapping(body, path: path)
             if name != "llm-shield", let enabled = map["enabled"], try bool(enabled, path: "\(path).enabled") == false {
@@ -275,7 +285,7 @@ struct ConfigReader {
             }
             // A source block: one the guide names, or any name with an `authentication` (a source of its own).
             guard Self.sourceNames.contains(name) || map["authentication"] != nil else {
-                throw error(nameNode, path, "unknown integration (sources: llm-shield, llm-sentinel, or any name with "
+                throw error(nameNode, path, "unknown integration (llm-governance-core, jira, webhooks; sources: llm-shield, llm-sentinel, or any name with "
                             + "an authentication block; others may be listed with enabled: false)")
             }
             try readSource(name, body, path: path, into: &config)

@@ -36,6 +36,10 @@ public struct ServiceConfig: Sendable, Hashable {
     public var sources: [String: SourceIntegration] = [:]
     /// The `integrations.webhooks` list.
     public var webhooks: [WebhookConfig] = []
+    /// `integrations.llm-governance-core` when present and enabled: the audit push (and the GraphQL pull's settings).
+    public var governance: GovernanceConfig?
+    /// `integrations.jira` when present and enabled.
+    public var jira: JiraConfig?
     /// The `jobs` block: the background workers that page, notify and remediate.
     public var jobs = JobRunnerConfig()
     /// Bearer tokens (API keys, JWTs) that let a call act as a configured identity; none by default.

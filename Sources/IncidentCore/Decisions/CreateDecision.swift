@@ -91,6 +91,10 @@ extension IncidentDecisions {
                 break
             }
         }
+        if let jira = config.jira, jira.createPriorities.contains(priority) {
+            // Jira rate-limits and has outages: more attempts than a notification, the backoff capped by `jobs`.
+            add(.jiraCreate, "jira.create", attempts: 20)
+        }
         let deadlines = config.sla.deadlines(priority: priority.rawValue, createdAt: 0)
         for kind in [SLAKind.acknowledge, .resolve] {
             guard let after = deadlines[kind] else { continue }

@@ -28,10 +28,14 @@ public struct UpdatePlan: Sendable, Hashable {
     /// The whole action list, when a decision changed one.
     public var remediationActions: [RemediationAction]?
     public var jobs: [PlannedJob]
+    /// The incident's whole resolution record after this update, when the update records one.
+    public var resolution: ResolutionDetails?
 
     /// True when the update would change nothing (only the severity the incident already has): answer the incident
     /// as it is rather than bump its version.
-    public var changesNothing: Bool { timelineEntries.isEmpty && status == nil && assignedTeam == nil }
+    public var changesNothing: Bool {
+        timelineEntries.isEmpty && status == nil && assignedTeam == nil && resolution == nil
+    }
 }
 
 /// A new incident ready to be written: its level, draft and jobs, and what its rules plan reserved.

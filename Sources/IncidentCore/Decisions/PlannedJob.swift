@@ -26,6 +26,11 @@ public enum JobKind: String, Sendable, CaseIterable {
     case slaCheck = "sla.check"
     /// An approval's TTL ran out: the action becomes `denied` unless decided before. Payload: `action_id`.
     case approvalExpiry = "approval.expire"
+    /// Opens the incident's Jira issue (one per incident: a retry searches before it creates). No payload.
+    case jiraCreate = "jira.create"
+    /// Carries one of our changes to the linked Jira issue. Payload: `status` (moves the issue through the configured
+    /// transition) and/or `note` (added as a comment).
+    case jiraSync = "jira.sync"
 }
 
 /// The work of one job with what it needs; `kind` and `payload` are its stored form, encoded here and nowhere else.
@@ -50,6 +55,10 @@ public enum Job: Sendable, Hashable {
     case slaCheck(clock: SLAKind, dueAt: Double? = nil)
     /// Approval TTL of action `actionID`.
     case approvalExpiry(actionID: String, inputs: [String: String] = [:])
+    /// The incident's Jira issue.
+    case jiraCreate
+    /// Our new `status` and/or `note`, for the linked Jira issue.
+    case jiraSync(status: String?, note: String?)
 
     /// A PagerDuty trigger: the first page of an incident or an escalation step's.
     public struct PageTrigger: Sendable, Hashable {
@@ -110,6 +119,8 @@ public enum Job: Sendable, Hashable {
         case .escalate: .escalate
         case .slaCheck: .slaCheck
         case .approvalExpiry: .approvalExpiry
+        case .jiraCreate: .jiraCreate
+        case .jiraSync: .jiraSync
         }
     }
 
@@ -150,6 +161,13 @@ public enum Job: Sendable, Hashable {
         case .slaCheck(let clock, let dueAt):
             var payload = ["clock": clock.rawValue]
             payload["due_at"] = dueAt.map { String($0) }
+            return payload
+        case .jiraCreate:
+            return [:]
+        case .jiraSync(let status, let note):
+            var payload: [String: String] = [:]
+            payload["status"] = status
+            payload["note"] = note
             return payload
         }
     }
@@ -207,6 +225,10 @@ public enum Job: Sendable, Hashable {
                 throw JobPayloadError(kind: name, problem: "clock is not acknowledge or resolve")
             }
             self = .slaCheck(clock: clock, dueAt: payload["due_at"].flatMap(Double.init))
+        case .jiraCreate:
+            self = .jiraCreate
+        case .jiraSync:
+            self = .jiraSync(status: payload["status"], note: payload["note"])
         }
     }
 }

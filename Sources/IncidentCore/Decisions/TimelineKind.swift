@@ -20,6 +20,10 @@ public enum TimelineKind {
     public static let actionRejected = "action_rejected"
     public static let actionDenied = "action_denied"
     public static let resolution = "resolution"
+    /// The incident's Jira issue was opened or found (details `key`, `url`).
+    public static let jiraLinked = "jira_linked"
+    /// Root cause and actions taken were recorded (UpdateIncident's `root_cause`, `actions_taken`).
+    public static let resolutionRecorded = "resolution_recorded"
     public static let compensationScheduled = "compensation_scheduled"
     public static let escalated = "escalated"
     public static let slaBreached = "sla_breached"

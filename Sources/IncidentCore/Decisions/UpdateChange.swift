@@ -17,10 +17,15 @@ public struct UpdateChangeRequest: Sendable, Hashable {
     /// reached from any open status in one step. Set only by a door translating its source's resolve, never from a
     /// caller's request body.
     public var resolvedAtSource = false
+    /// `root_cause` (nil: not sent) and `actions_taken` (empty: not sent).
+    public var rootCause: String?
+    public var actionsTaken: [String]
 
     public init(incidentID: String, expectedVersion: UInt64 = 0, status: String? = nil, severity: String? = nil,
                 assignedTeam: String? = nil, note: String = "", actionDecisions: [ActionDecisionRequest] = [],
-                resolution: ResolutionChoice = .unspecified) {
+                resolution: ResolutionChoice = .unspecified, rootCause: String? = nil, actionsTaken: [String] = []) {
+        self.rootCause = rootCause
+        self.actionsTaken = actionsTaken
         self.incidentID = incidentID
         self.expectedVersion = expectedVersion
         self.status = status
@@ -67,6 +72,8 @@ public struct UpdateChange: Sendable, Hashable {
     public var resolution: ResolutionChoice
     /// A source's own resolve (see `UpdateChangeRequest.resolvedAtSource`), for a change to RESOLVED only.
     public var resolvedAtSource: Bool
+    /// Root cause and actions taken, when the caller sent either.
+    public var resolutionDetails: ResolutionDetails?
 
     /// Most bytes of a note.
     public static let maxNoteBytes = 4096
@@ -85,10 +92,13 @@ public struct UpdateChange: Sendable, Hashable {
         actionDecisions = request.actionDecisions
         resolution = request.resolution
         resolvedAtSource = request.resolvedAtSource && status == .resolved
+        resolutionDetails = try ResolutionDetails.parse(rootCause: request.rootCause,
+                                                        actionsTaken: request.actionsTaken)
         guard status != nil || severity != nil || assignedTeam != nil || !note.isEmpty || !actionDecisions.isEmpty
+                || resolutionDetails != nil
         else {
-            throw DomainError(.invalidArgument,
-                              "nothing to change: set status, severity, assigned_team, note or action_decisions")
+            throw DomainError(.invalidArgument, "nothing to change: set status, severity, assigned_team, note, "
+                              + "action_decisions, root_cause or actions_taken")
         }
     }
 

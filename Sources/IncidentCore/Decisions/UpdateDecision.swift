@@ -72,10 +72,46 @@ extension IncidentDecisions {
         try effects.statusChange(to: change.status, resolution: change.resolution, paged: paged,
                                  autoResolve: config.notifications.pagerDuty.autoResolve,
                                  resolvedWebhooks: resolvedWebhooks)
+        let resolution = try resolutionRecord(change, current: current)
+        if let resolution {
+            entries.append(TimelineEntry(
+                at: now, actor: actor, kind: TimelineKind.resolutionRecorded,
+                message: "root cause: \(resolution.rootCause.isEmpty ? "(not given)" : resolution.rootCause); "
+                    + "\(resolution.actionsTaken.count) action(s) taken",
+                details: ["root_cause": resolution.rootCause,
+                          "actions_taken": resolution.actionsTaken.joined(separator: "\n")]))
+        }
+        var jobs = effects.jobs
+        // Our status and notes follow to a linked Jira issue; changes Jira itself brought (actor `jira`) do not go back.
+        if config.jira != nil, actor != "jira", change.status != nil || !change.note.isEmpty,
+           current.timeline.contains(where: { $0.kind == TimelineKind.jiraLinked }) {
+            jobs.append(PlannedJob(.jiraSync(status: change.status?.rawValue, note: change.note.isEmpty ? nil : change.note),
+                                   key: "jira.sync:v\(current.version + 1)", priority: effects.priority,
+                                   maxAttempts: 20))
+        }
         return UpdatePlan(
             expectedVersion: expected, status: change.status, assignedTeam: change.assignedTeam,
             severity: newSeverity, priority: newPriority, timelineEntries: entries + effects.entries,
-            remediationActions: effects.actionsChanged ? effects.actions : nil, jobs: effects.jobs)
+            remediationActions: effects.actionsChanged ? effects.actions : nil, jobs: jobs,
+            resolution: resolution)
+    }
+
+    /// The incident's resolution record after `change`, or nil when it sends none. Recorded with the resolution or
+    /// after it (a post-mortem's findings arrive later, even after closing); before, there is nothing resolved to
+    /// explain. Redacted like event text when the config redacts PII: Governance and dashboards read it.
+    func resolutionRecord(_ change: UpdateChange, current: Incident) throws(DomainError) -> ResolutionDetails? {
+        guard var details = change.resolutionDetails else { return nil }
+        let status = change.status ?? current.status
+        guard status == .resolved || status == .closed else {
+            throw DomainError(.failedPrecondition, "root_cause, actions_taken: are recorded with status RESOLVED or "
+                              + "on a resolved incident (this one is \(status.rawValue))")
+        }
+        if config.security.redactPII {
+            let redactor = PIIRedactor()
+            details.rootCause = redactor.redact(details.rootCause).text
+            details.actionsTaken = details.actionsTaken.map { redactor.redact($0).text }
+        }
+        return current.resolution.map { $0.merged(with: details) } ?? details
     }
 
     /// The compensating action of a stored action kind, where one exists.

@@ -54,6 +54,12 @@ extension IncidentAPI.Incident {
         firstEventAt = APITime.format(incident.firstEventAt ?? incident.createdAt)
         lastEventAt = APITime.format(incident.lastEventAt ?? incident.createdAt)
         relatedIncidents = incident.relatedIncidents
+        resolution = incident.resolution.map { details in
+            var message = IncidentAPI.ResolutionDetails()
+            message.rootCause = details.rootCause
+            message.actionsTaken = details.actionsTaken
+            return message
+        }
     }
 }
 
@@ -171,7 +177,7 @@ extension UpdateChangeRequest {
                 }
                 return ActionDecisionRequest(actionID: decision.actionId, verdict: verdict, reason: decision.reason)
             },
-            resolution: resolution)
+            resolution: resolution, rootCause: request.rootCause, actionsTaken: request.actionsTaken)
     }
 }
 

@@ -17,6 +17,6 @@ extension IncidentUpdate {
         self.init(incidentID: id, expectedVersion: plan.expectedVersion, actor: actor, status: plan.status,
                   assignedTeam: plan.assignedTeam, timelineEntries: plan.timelineEntries,
                   remediationActions: plan.remediationActions, jobs: plan.jobs.map(JobRequest.init),
-                  severity: plan.severity, priority: plan.priority)
+                  severity: plan.severity, priority: plan.priority, resolution: plan.resolution)
     }
 }

@@ -1,6 +1,7 @@
 // The background pipeline of one server: the job runner with the handlers that page, notify, call webhooks and
-// remediate, each integration in `live` or `mock` mode (PAGERDUTY_MODE, SLACK_MODE, WEBHOOKS_MODE,
-// REMEDIATION_MODE over INTEGRATIONS_MODE, default mock) and behind a circuit breaker per endpoint.
+// remediate, and the Governance audit feed, each integration in `live` or `mock` mode (PAGERDUTY_MODE, SLACK_MODE,
+// WEBHOOKS_MODE, REMEDIATION_MODE, GOVERNANCE_MODE, JIRA_MODE over INTEGRATIONS_MODE, default mock) and behind a
+// circuit breaker per endpoint.
 import Foundation
 import IncidentCore
 import IncidentStore
@@ -11,11 +12,13 @@ public final class IncidentPipeline: Sendable {
     private let runner: JobRunner
     private let enabled: Bool
     private let recorders: [String: MockDelivery]
+    /// The Governance audit push, when `integrations.llm-governance-core.audit` is configured.
+    let governanceFeed: GovernanceAuditFeed?
     /// Each integration family's mode, for the start-up log line.
     public let modes: [String: IntegrationMode]
 
     /// The integration families and the environment variable that picks each one's mode.
-    static let families = ["pagerduty", "slack", "webhooks", "remediation"]
+    static let families = ["pagerduty", "slack", "webhooks", "remediation", "governance", "jira"]
 
     /// The pipeline with every handler: integrations, remediation, and the timers (escalation, SLA, approval expiry).
     public convenience init(store: IncidentStore, config: ServiceConfig, environment: [String: String],
@@ -62,18 +65,35 @@ public final class IncidentPipeline: Sendable {
                                       now: now)
         let handlers: [any JobHandler] = [
             PageHandler(context: context), SlackHandler(context: context), WebhookHandler(context: context),
-            RemediationHandler(context: context),
+            RemediationHandler(context: context), JiraHandler(context: context),
         ] + extraHandlers
         runner = JobRunner(queue: store.jobs, handlers: handlers, options: JobRunnerOptions(config.jobs), log: log)
+        if config.jira != nil {
+            // Jira's side of the sync is not read yet: say so rather than let `status_map` look as if it worked.
+            log.error("jira: issues are opened and follow our status and notes, but Jira's changes are not read back "
+                      + "(sync_interval_seconds and status_map are ignored)")
+        }
+        governanceFeed = config.governance.flatMap { governance in
+            governance.auditURL.map { url in
+                GovernanceAuditFeed(
+                    store: store, config: governance, url: context.secret(url), apiKey: context.secret(governance.apiKey),
+                    delivery: context.delivery("governance"), mocked: context.isMocked("governance"), jobs: config.jobs,
+                    log: log, now: now)
+            }
+        }
     }
 
     /// Starts the workers, unless the config's `jobs.enabled` is off.
     public func start() {
-        if enabled { runner.start() }
+        if enabled {
+            runner.start()
+            governanceFeed?.start()
+        }
     }
 
     /// Lets running jobs finish and stops the workers.
     public func stop() async {
+        await governanceFeed?.stop()
         await runner.stop()
     }
 

@@ -12,7 +12,7 @@ struct PipelineContext: Sendable {
     /// Where `${VARIABLE}` secrets in the config come from.
     let environment: [String: String]
     let log: ServerLog
-    /// Deliveries by integration family: `pagerduty`, `slack`, `webhooks`, `remediation`.
+    /// Deliveries by integration family: `pagerduty`, `slack`, `webhooks`, `remediation`, `governance`, `jira`.
     let deliveries: [String: any HTTPDelivery]
     /// Families in mock mode. Their notifications (pages, Slack, webhooks) are logged, not written to the incident:
     /// the timeline already says a page was scheduled, and outcomes of requests that never left would only bump the

@@ -62,6 +62,10 @@ public final class BreakerDelivery: HTTPDelivery {
     }
 
     public func deliver(_ request: OutboundRequest) async -> DeliveryOutcome {
+        await exchange(request).outcome
+    }
+
+    public func exchange(_ request: OutboundRequest) async -> HTTPAnswer {
         let key = request.integration
         let permit = breakers.withLock { breakers in
             var breaker = breakers[key] ?? template
@@ -69,11 +73,12 @@ public final class BreakerDelivery: HTTPDelivery {
             return breaker.permit(now: clock())
         }
         guard permit.allowed else {
-            return .retryable(reason: "circuit open for \(key)", retryAfterSeconds: permit.retryAfterSeconds)
+            return HTTPAnswer(outcome: .retryable(reason: "circuit open for \(key)",
+                                                  retryAfterSeconds: permit.retryAfterSeconds))
         }
-        let outcome = await inner.deliver(request)
+        let answer = await inner.exchange(request)
         let success: Bool
-        switch outcome {
+        switch answer.outcome {
         case .delivered, .permanent: success = true
         case .retryable: success = false
         }
@@ -82,7 +87,7 @@ public final class BreakerDelivery: HTTPDelivery {
             breaker.record(success: success, now: clock())
             breakers[key] = breaker
         }
-        return outcome
+        return answer
     }
 
     /// Whether the breaker of `integration` refuses calls now.

@@ -18,14 +18,23 @@ public final class LiveHTTPDelivery: HTTPDelivery {
     }
 
     public func deliver(_ request: OutboundRequest) async -> DeliveryOutcome {
+        await exchange(request).outcome
+    }
+
+    public func exchange(_ request: OutboundRequest) async -> HTTPAnswer {
+        let (outcome, body) = await send(request)
+        return HTTPAnswer(outcome: outcome, body: body)
+    }
+
+    private func send(_ request: OutboundRequest) async -> (DeliveryOutcome, [UInt8]) {
         guard let url = URL(string: request.url), let scheme = url.scheme?.lowercased(), let host = url.host,
               !host.isEmpty else {
-            return .permanent(reason: "invalid URL")
+            return (.permanent(reason: "invalid URL"), [])
         }
         // Signed bodies, bearer tokens and routing keys must not cross the network in clear text.
         guard scheme == "https" || (scheme == "http" && Self.isLoopback(host: host)) else {
-            return .permanent(reason: "refused \(scheme):// URL: only https:// is called (plain http:// only to a loopback "
-                              + "host such as 127.0.0.1); fix the integration's URL")
+            return (.permanent(reason: "refused \(scheme):// URL: only https:// is called (plain http:// only to a "
+                               + "loopback host such as 127.0.0.1); fix the integration's URL"), [])
         }
         var urlRequest = URLRequest(url: url)
         urlRequest.httpMethod = request.method
@@ -38,21 +47,24 @@ public final class LiveHTTPDelivery: HTTPDelivery {
             urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         do {
-            let (_, response) = try await session.data(for: urlRequest)
-            guard let http = response as? HTTPURLResponse else { return .retryable(reason: "no HTTP response", retryAfterSeconds: nil) }
+            let (data, response) = try await session.data(for: urlRequest)
+            guard let http = response as? HTTPURLResponse else {
+                return (.retryable(reason: "no HTTP response", retryAfterSeconds: nil), [])
+            }
             if (300..<400).contains(http.statusCode) {
                 // Only a redirect `SameOriginRedirects` refused (or one without a Location) ends here.
-                return .permanent(reason: "HTTP \(http.statusCode): redirect to another origin not followed; "
-                                  + "configure the final URL")
+                return (.permanent(reason: "HTTP \(http.statusCode): redirect to another origin not followed; "
+                                   + "configure the final URL"), [])
             }
-            return .classify(status: http.statusCode, retryAfter: http.value(forHTTPHeaderField: "Retry-After"))
+            return (.classify(status: http.statusCode, retryAfter: http.value(forHTTPHeaderField: "Retry-After")),
+                    Array(data))
         } catch let error as URLError where error.code == .timedOut {
-            return .retryable(reason: "timed out after \(request.timeoutSeconds) s", retryAfterSeconds: nil)
+            return (.retryable(reason: "timed out after \(request.timeoutSeconds) s", retryAfterSeconds: nil), [])
         } catch let error as URLError {
             // The URL error's text can include the full URL (with tokens in it for some webhooks): keep the code only.
-            return .retryable(reason: "connection failed (URLError \(error.code.rawValue))", retryAfterSeconds: nil)
+            return (.retryable(reason: "connection failed (URLError \(error.code.rawValue))", retryAfterSeconds: nil), [])
         } catch {
-            return .retryable(reason: "connection failed", retryAfterSeconds: nil)
+            return (.retryable(reason: "connection failed", retryAfterSeconds: nil), [])
         }
     }
 }

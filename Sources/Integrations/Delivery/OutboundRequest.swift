@@ -48,10 +48,30 @@ public enum DeliveryOutcome: Sendable, Hashable {
     }
 }
 
+/// An attempt's outcome with the body that came back, for integrations that read the answer (Jira's issue key).
+public struct HTTPAnswer: Sendable, Hashable {
+    public var outcome: DeliveryOutcome
+    /// The response body (empty when none came, and always in mock mode).
+    public var body: [UInt8]
+
+    public init(outcome: DeliveryOutcome, body: [UInt8] = []) {
+        self.outcome = outcome
+        self.body = body
+    }
+}
+
 /// Sends outbound requests. `LiveHTTPDelivery` talks to the network; `RecordingHTTPDelivery` (mock mode)
 /// records what would have been sent.
 public protocol HTTPDelivery: Sendable {
     func deliver(_ request: OutboundRequest) async -> DeliveryOutcome
+    /// Like `deliver`, keeping the response body; deliveries that never see one answer with an empty body.
+    func exchange(_ request: OutboundRequest) async -> HTTPAnswer
+}
+
+extension HTTPDelivery {
+    public func exchange(_ request: OutboundRequest) async -> HTTPAnswer {
+        HTTPAnswer(outcome: await deliver(request))
+    }
 }
 
 /// Whether an integration acts on the world or only records what it would have done.

@@ -17,6 +17,8 @@ public final class LoopbackHTTPReceiver: Sendable {
         public var body: [UInt8]
         /// When the whole request had arrived (before it was answered).
         public var arrivedAt: ContinuousClock.Instant
+        /// The status the script answered it with (what a receiver "took" is what it answered 2xx).
+        public var status: Int = 202
     }
 
     /// How to answer one request.
@@ -24,17 +26,25 @@ public final class LoopbackHTTPReceiver: Sendable {
         public var status: Int
         public var delaySeconds: Double = 0
         public var headers: [String: String] = [:]
+        /// The response body (`ok` when nil).
+        public var body: [UInt8]?
 
-        public init(status: Int, delaySeconds: Double = 0, headers: [String: String] = [:]) {
+        public init(status: Int, delaySeconds: Double = 0, headers: [String: String] = [:], body: [UInt8]? = nil) {
             self.status = status
             self.delaySeconds = delaySeconds
             self.headers = headers
+            self.body = body
         }
     }
+
+    /// Answers requests to one path from what they carry (a stand-in API with state, e.g. Jira's issues and search);
+    /// scripted replies for the path still come first.
+    public typealias Responder = @Sendable (Received) -> Reply
 
     public let port: UInt16
     private let listener: Int32
     private let state = Mutex<(received: [Received], script: [String: [Reply]], stopped: Bool)>(([], [:], false))
+    private let responders = Mutex<[String: Responder]>([:])
 
     public init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -66,6 +76,9 @@ public final class LoopbackHTTPReceiver: Sendable {
     /// Statuses for the next requests to `path` (any path when nil), in order; after the script runs out every
     /// request gets 202.
     public func script(_ replies: [Reply], path: String? = nil) { state.withLock { $0.script[path ?? "*"] = replies } }
+
+    /// Answers requests to `path` with `responder` once the script for the path has run out.
+    public func respond(path: String, _ responder: @escaping Responder) { responders.withLock { $0[path] = responder } }
 
     /// What arrived at one path, oldest first.
     public func received(path: String) -> [Received] { received.filter { $0.path == path } }
@@ -118,21 +131,30 @@ public final class LoopbackHTTPReceiver: Sendable {
             let arrivedAt = ContinuousClock.now
             let body = Array(buffer[bodyStart..<(bodyStart + length)])
             buffer.removeFirst(bodyStart + length)
+            let path = String(requestLine[1])
+            let responder = responders.withLock { $0[path] }
             let reply: Reply = state.withLock { state in
-                let path = String(requestLine[1])
-                state.received.append(
-                    Received(method: String(requestLine[0]), path: path, headers: headers, body: body,
-                             arrivedAt: arrivedAt))
+                var request = Received(method: String(requestLine[0]), path: path, headers: headers, body: body,
+                                       arrivedAt: arrivedAt)
+                var reply = Reply(status: 202)
+                var scripted = false
                 for key in [path, "*"] where state.script[key]?.isEmpty == false {
-                    return state.script[key]!.removeFirst()
+                    reply = state.script[key]!.removeFirst()
+                    scripted = true
+                    break
                 }
-                return Reply(status: 202)
+                // Answered under the lock: a stateful stand-in sees requests one at a time, in arrival order.
+                if !scripted, let responder { reply = responder(request) }
+                request.status = reply.status
+                state.received.append(request)
+                return reply
             }
             if reply.delaySeconds > 0 { Thread.sleep(forTimeInterval: reply.delaySeconds) }
-            var response = "HTTP/1.1 \(reply.status) X\r\nContent-Length: 2\r\n"
+            let replyBody = reply.body ?? Array("ok".utf8)
+            var response = "HTTP/1.1 \(reply.status) X\r\nContent-Length: \(replyBody.count)\r\n"
             for (name, value) in reply.headers { response += "\(name): \(value)\r\n" }
-            response += "\r\nok"
-            let bytes = Array(response.utf8)
+            response += "\r\n"
+            let bytes = Array(response.utf8) + replyBody
             if write(fd, bytes, bytes.count) < 0 { return }
         }
     }
