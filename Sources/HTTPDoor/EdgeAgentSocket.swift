@@ -222,7 +222,7 @@ struct EdgeAgentSocket: Sendable {
             let outcome = try await intake.create(event, by: identity, requestBytes: { [] })
             return Self.object([("type", .string("ack")), ("event_id", .string(event.eventID)),
                                 ("incident_id", .string(outcome.incidentID.description)),
-                                ("status", .string("processed"))])
+                                ("status", .string("processed")), ("correlated", .bool(outcome.correlated))])
         } catch {
             return Self.error(eventID: eventID, DoorError.from(error, log: log, route: "ws event").message)
         }

@@ -42,6 +42,9 @@ struct SourceEventRoute: Sendable {
             writer.writeName(name)
             writer.writeString(value)
         }
+        // Folded into the open incident of its correlation key (that incident's id above), as gRPC's `correlated`.
+        writer.writeName("correlated")
+        writer.writeBool(outcome.correlated)
         writer.writeName("links")
         writer.beginObject()
         writer.writeName("incident")

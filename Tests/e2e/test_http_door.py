@@ -318,7 +318,7 @@ def test_the_guides_sentinel_example_verbatim(server, pki):
     incident_id = body["incident_id"]
     assert body == {
         "status": "accepted", "event_id": "sent-2025-001234", "incident_id": incident_id,
-        "message": "Event received and queued for processing",
+        "message": "Event received and queued for processing", "correlated": False,
         "links": {"incident": f"{base(server)}/incidents/{incident_id}",
                   "api": f"{base(server)}/api/v1/incidents/{incident_id}"},
     }
