@@ -74,9 +74,10 @@ import Testing
         let off = "integrations:\n  llm-sentinel:\n    enabled: false\n    endpoint: x\n  jira:\n    enabled: false\n"
         #expect(try ServiceConfig.parse(yaml: off, file: "off.yaml").routing == ServiceConfig.defaults.routing)
         #expect {
-            _ = try ServiceConfig.parse(yaml: "integrations:\n  llm-sentinel:\n    enabled: true\n", file: "on.yaml")
+            // An integration this server does not implement (and no source: it has no authentication block).
+            _ = try ServiceConfig.parse(yaml: "integrations:\n  servicenow:\n    enabled: true\n", file: "on.yaml")
         } throws: { error in
-            (error as? ConfigError)?.key == "integrations.llm-sentinel"
+            (error as? ConfigError)?.key == "integrations.servicenow"
         }
     }
 
