@@ -234,3 +234,49 @@ def test_unmapped_user_unknown_action_and_missing_rights_change_nothing(server, 
     assert "incident:update" in viewer.json()["text"], viewer.body
     time.sleep(1)
     assert_unchanged(server, pki, created, response_path, slack)
+
+
+@pytest.fixture(scope="module")
+def mock_server(pki, tmp_path_factory, slack):
+    """The same config with SLACK_MODE=mock: the message update is recorded and logged, never sent."""
+    from conftest import fresh_database
+    databases = fresh_database()
+    database_url = next(databases)
+    directory = tmp_path_factory.mktemp("slack-mock")
+    port = free_port()
+    config = directory / "config.yaml"
+    config.write_text(f"""
+server:
+  public_url: https://127.0.0.1:{port}
+identities:
+  llm-shield: {{permissions: [event:create]}}
+  secops: {{permissions: [incident:read, incident:update]}}
+notifications:
+  slack:
+    signing_secret: "${{SLACK_SIGNING_SECRET}}"
+    user_mapping: {{U0ALICE: secops}}
+""")
+    running = RunningServer(pki, database_url, directory / "server.log", config=config,
+                            http_listen=f"127.0.0.1:{port}",
+                            extra_env={"SLACK_MODE": "mock", "SLACK_SIGNING_SECRET": SIGNING_SECRET})
+    running.log_file = directory / "server.log"
+    yield running
+    assert running.stop() == 0
+    next(databases, None)
+
+
+def test_mock_mode_acknowledges_but_only_records_the_message_update(mock_server, pki, api, slack):
+    from conftest import channels_to
+    channels = channels_to(mock_server, pki)
+    open_channel = next(channels)
+    created = create(api, open_channel, title="Slack mock press")
+    response_path = "/response/" + secrets.token_hex(8)
+    answer = post(mock_server, pki, press_body(created.incident_id, response_url=slack.url + response_path))
+    assert answer.status == 200 and "Acknowledged" in answer.json()["text"], answer.body
+    assert incident(mock_server, pki, created.incident_id)["status"] == "ACKNOWLEDGED"
+    deadline = time.monotonic() + 30
+    while f"mock slack: would update the message of {created.incident_id}" not in mock_server.log_file.read_text():
+        assert time.monotonic() < deadline, "no mock line for the message update"
+        time.sleep(0.1)
+    assert slack.received_on(response_path) == []
+    next(channels, None)
