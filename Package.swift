@@ -105,7 +105,7 @@ let package = Package(
         .target(
             name: "HTTPDoor",
             dependencies: [
-                "IncidentServer", "IncidentCore", "IncidentStore", "IncidentAPI", "ProtoWire", "RPC",
+                "IncidentServer", "IncidentCore", "IncidentStore", "IncidentAPI", "ProtoWire", "RPC", "Integrations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -1,6 +1,7 @@
 // The HTTP door as a swift-service-lifecycle service: one Hummingbird application per `--http-listen` address,
 // TLS with the server's certificate, client certificates requested but optional (API keys and JWTs are the other
 // ways in), routes translated into the one intake the gRPC handler also uses.
+import Foundation
 import Hummingbird
 import HummingbirdTLS
 import HummingbirdWebSocket
@@ -67,6 +68,9 @@ public struct HTTPDoorService: Service, CustomStringConvertible {
         WebhookRoute(intake: intake, keys: keys, maxBodyBytes: settings.maxBodyBytes, publicURL: publicURL)
             .add(to: router)
         CSVUploadRoute(intake: intake, maxBodyBytes: settings.maxBodyBytes, log: log).add(to: router)
+        // Slack's Acknowledge button (issue 16): signed by Slack, acts as the mapped identity.
+        SlackActionsRoute(intake: intake, maxBodyBytes: settings.maxBodyBytes, log: log,
+                          environment: ProcessInfo.processInfo.environment).add(to: router)
         // Upgrades have a router of their own (only /ws/events), so no other path is tried as a WebSocket.
         let socket = EdgeAgentSocket(intake: intake, settings: settings.webSocket, log: log)
         socket.addExplanation(to: router)

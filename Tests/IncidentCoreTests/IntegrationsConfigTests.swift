@@ -122,6 +122,30 @@ import Testing
         }
     }
 
+    @Test func slackButtonSettingsTakeASecretReferenceAndMapUsersToConfiguredIdentities() throws {
+        let head = "identities:\n  secops: {permissions: [incident:update]}\nnotifications:\n  slack:\n"
+        let config = try ServiceConfig.parse(yaml: head + """
+                signing_secret: ${SLACK_SIGNING_SECRET}
+                user_mapping: {U0ALICE: secops}
+            """, file: "slack.yaml")
+        #expect(config.notifications.slack.signingSecret == "${SLACK_SIGNING_SECRET}")
+        #expect(config.notifications.slack.userMapping == ["U0ALICE": "secops"])
+        #expect(try ServiceConfig.parse(yaml: head + "    enabled: true\n", file: "d.yaml")
+                    .notifications.slack.signingSecret == nil)
+        func problem(_ lines: String) -> String {
+            do {
+                _ = try ServiceConfig.parse(yaml: head + lines, file: "bad.yaml")
+                return "no error"
+            } catch {
+                return "\(error.key): \(error.problem)"
+            }
+        }
+        // The secret itself in the file is refused: only a reference keeps it out of configs that get copied.
+        #expect(problem("    signing_secret: 8f742231b10e8888abcd99yyyzzz85a5\n")
+                    .hasPrefix("notifications.slack.signing_secret"))
+        #expect(problem("    user_mapping: {U0EVE: root}\n").contains("\"root\" is not a configured identity"))
+    }
+
     @Test func unknownKeysAndValuesNameThemselves() {
         func problem(_ yaml: String) -> String {
             do {

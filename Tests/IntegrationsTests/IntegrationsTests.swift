@@ -145,6 +145,23 @@ func json(_ bytes: [UInt8]) -> [String: Any] {
         #expect(!text.contains("<!channel>"))
     }
 
+    @Test func acknowledgedUpdateReplacesTheMessageNamingWhoAndEscapesTheirName() throws {
+        let request = SlackMessages.acknowledgedUpdate(
+            incidentID: incident.id, slackUser: "<!channel> alice", slackUserID: "U0ALICE", identity: "secops",
+            responseURL: "https://hooks.slack.com/actions/T0/1/abc")
+        #expect(request.url == "https://hooks.slack.com/actions/T0/1/abc")
+        #expect(request.integration == "slack")
+        let body = json(request.body)
+        #expect(body["replace_original"] as? Bool == true)
+        let text = try #require(body["text"] as? String)
+        #expect(text.contains(incident.id) && text.contains("secops") && text.contains("<@U0ALICE>"))
+        // A Slack display name is user text: it must not ping the channel from our message.
+        #expect(text.contains("&lt;!channel&gt; alice") && !text.contains("<!channel>"))
+        let blocks = try #require(body["blocks"] as? [[String: Any]])
+        #expect(blocks.count == 2)
+        #expect(!blocks.contains { $0["type"] as? String == "actions" })
+    }
+
     @Test func templatesEscapeEventText() {
         let rendered = PayloadTemplate.render(#"{"title": "{{incident.title}}", "x": "{{ missing }}"}"#,
                                               values: ["incident.title": "a\"b\\c\nd"])

@@ -95,6 +95,12 @@ public struct SlackConfig: Sendable, Hashable {
     /// Mention groups per priority when `mention_on_create` is on.
     public var mentionGroups: [Priority: [String]] = [:]
     public var mentionOnCreate = true
+    /// The Slack app's signing secret for the button callback, as written (`${SLACK_SIGNING_SECRET}`): expanded from
+    /// the environment only by the HTTP door, so the parsed config holds no secret. Nil: the callback answers 401.
+    public var signingSecret: String?
+    /// Slack user id (`U0123ABC`) → configured identity name: who a button press acts as. A user not listed
+    /// changes nothing, so a Slack workspace member gets no rights our config did not give.
+    public var userMapping: [String: String] = [:]
 
     public init() {}
 }

@@ -3,12 +3,13 @@
 import Yams
 
 extension ConfigReader {
-    func readNotifications(_ node: Node) throws(ConfigError) -> NotificationsConfig {
+    /// `identities`: the configured identity names, which Slack's `user_mapping` must name.
+    func readNotifications(_ node: Node, identities: Set<String>) throws(ConfigError) -> NotificationsConfig {
         var result = NotificationsConfig()
         let map = try mapping(node, path: "notifications")
         try expectOnly(["pagerduty", "slack"], in: map, path: "notifications")
         if let pagerDuty = map["pagerduty"] { result.pagerDuty = try readPagerDuty(pagerDuty) }
-        if let slack = map["slack"] { result.slack = try readSlack(slack) }
+        if let slack = map["slack"] { result.slack = try readSlack(slack, identities: identities) }
         return result
     }
 
@@ -61,18 +62,38 @@ extension ConfigReader {
         return result
     }
 
-    private func readSlack(_ node: Node) throws(ConfigError) -> SlackConfig {
+    private func readSlack(_ node: Node, identities: Set<String>) throws(ConfigError) -> SlackConfig {
         let path = "notifications.slack"
         var result = SlackConfig()
         let map = try mapping(node, path: path)
         try expectOnly(["enabled", "webhook_url", "bot_token", "channel_routing", "message_format", "mention_on_create",
-                        "mention_groups"], in: map, path: path)
+                        "mention_groups", "signing_secret", "user_mapping"], in: map, path: path)
         result.enabled = try map["enabled"].map { n throws(ConfigError) in
             try bool(n, path: "\(path).enabled")
         } ?? true
         if let v = map["webhook_url"] { result.webhookURL = try string(v, path: "\(path).webhook_url") }
         if let v = map["message_format"], try string(v, path: "\(path).message_format") != "blocks" {
             throw error(v, "\(path).message_format", "only blocks is supported")
+        }
+        if let v = map["signing_secret"] {
+            let text = try string(v, path: "\(path).signing_secret")
+            // A literal secret would sit in a file that is read, copied and committed; only a reference is taken.
+            guard secretReferenceName(text) != nil else {
+                throw error(v, "\(path).signing_secret", "must be a ${VARIABLE} reference, not the secret itself")
+            }
+            result.signingSecret = text
+        }
+        if let mapping = map["user_mapping"] {
+            for (keyNode, value) in try pairs(mapping, path: "\(path).user_mapping") {
+                let user = try string(keyNode, path: "\(path).user_mapping")
+                let identity = try string(value, path: "\(path).user_mapping.\(user)")
+                // Caught at start-up, not at the first button press.
+                guard identities.contains(identity) else {
+                    throw error(value, "\(path).user_mapping.\(user)", "\"\(identity)\" is not a configured identity "
+                                + "(known: \(identities.sorted().joined(separator: ", ")))")
+                }
+                result.userMapping[user] = identity
+            }
         }
         if let v = map["mention_on_create"] { result.mentionOnCreate = try bool(v, path: "\(path).mention_on_create") }
         if let groups = map["mention_groups"] {

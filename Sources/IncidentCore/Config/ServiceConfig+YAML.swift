@@ -43,7 +43,8 @@ struct ConfigReader {
         if let mapping = top["severity_mapping"] { config.severityMapping = try readSeverityMapping(mapping) }
         severityMapping = config.severityMapping
         if let integrations = top["integrations"] { try readIntegrations(integrations, into: &config) }
-        if let notifications = top["notifications"] { config.notifications = try readNotifications(notifications) }
+        if let notifications = top["notifications"] { config.notifications = try readNotifications(
+            notifications, identities: Set(config.identities.map(\.name))) }
         if let jobs = top["jobs"] { config.jobs = try readJobs(jobs) }
         if let correlation = top["correlation"] { config.correlation = try readCorrelation(correlation) }
         return config

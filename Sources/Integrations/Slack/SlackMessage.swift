@@ -61,8 +61,30 @@ public struct SlackMessages: Sendable {
                                body: Array(body), idempotencyKey: idempotencyKey)
     }
 
+    /// The `response_url` update after a button acknowledged `incidentID`: replaces the original message (its
+    /// buttons go with it, so nobody presses Acknowledge twice) with one naming the Slack user and the identity.
+    public static func acknowledgedUpdate(
+        incidentID: String, slackUser: String, slackUserID: String, identity: String, responseURL: String
+    ) -> OutboundRequest {
+        let who = "\(escape(slackUser)) (<@\(escape(slackUserID))>, as \(escape(identity)))"
+        let text = "\(escape(incidentID)) acknowledged by \(who)"
+        let object: [String: Any] = [
+            "replace_original": true, "text": text,
+            "blocks": [
+                ["type": "section", "text": ["type": "mrkdwn", "text": ":white_check_mark: *\(escape(incidentID))* acknowledged"]],
+                ["type": "context", "elements": [["type": "mrkdwn", "text": "Acknowledged via Slack by \(who)"]]],
+            ],
+        ]
+        let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        // One update per incident: a retried delivery (or a second press racing the first) replaces the same text.
+        return OutboundRequest(integration: "slack", url: responseURL, headers: ["Content-Type": "application/json"],
+                               body: Array(body), idempotencyKey: "\(incidentID):slack-acknowledged")
+    }
+
+    private func escape(_ text: String) -> String { Self.escape(text) }
+
     /// Slack's mrkdwn treats `&`, `<` and `>` as control characters: user text must not open links or mentions.
-    private func escape(_ text: String) -> String {
+    static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;")
     }
