@@ -211,7 +211,8 @@ bench-p0: deps certs
 .PHONY: bench-http
 # Sentinel REST creates/s and p99 (wrk over HTTPS keep-alive) beside gRPC creates (incidentctl bench, mTLS) at
 # BENCH_CONCURRENCY (64) against one release incident-server, interleaved for BENCH_ROUNDS (2) rounds of
-# BENCH_SECONDS; goal REST >= 0.7x gRPC. Table in bench-results/http-bench.md.
+# BENCH_SECONDS; goal REST >= 0.7x gRPC. Then WS_AGENTS (4) Edge Agents on the WebSocket sending batches of WS_BATCH
+# (100) events. Table in bench-results/http-bench.md.
 bench-http: deps certs pyenv
 	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null
 	$(SWIFT) build -c release --product incident-server

@@ -194,9 +194,12 @@ struct EdgeAgentSocket: Sendable {
             }
             let config = intake.config
             let ranked = items.map { item -> (Priority, Result<JSONObject, DoorError>) in
-                guard case .object(let event) = item else {
+                guard case .object(var event) = item else {
                     return (.p4, .failure(DoorError.badRequest("batch: each event is a JSON object")))
                 }
+                // An agent that buffers the `event` messages it would have sent alone (the guide's agent batches
+                // what `sendEvent` was given) may leave their `"type": "event"` in: not an event field, so dropped.
+                if Self.member(event, "type") == "event" { event.members.removeAll { $0.name == "type" } }
                 let level = SeverityName(Self.member(event, "severity")).map(config.level(for:)) ?? .p4
                 return (level, .success(event))
             }

@@ -143,7 +143,8 @@ def test_events_heartbeat_and_errors(server, pki):
 
 def test_batch_gzip_most_urgent_first(server, pki):
     events = [event("info"), event("low"), event("critical"), event("medium"), event("critical"), event("high")]
-    for item in events:
+    # Most as bare events; two as the `event` messages they would have been alone (an agent buffering those).
+    for item in events[:4]:
         del item["type"]
     packed = base64.b64encode(gzip.compress(json.dumps(events).encode())).decode()
 

@@ -30,9 +30,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The guide's Sentinel block without its rate limit (the benchmark measures the door, not the limiter).
+# The guide's Sentinel block without its rate limit (the benchmark measures the door, not the limiter); an Edge
+# Agent identity with a JWT key for the WebSocket run; llm-shield for the gRPC runs.
 key="bench-$(openssl rand -hex 16)"
+openssl genrsa -out "$work/jwt.key" 2048 2>/dev/null
+openssl rsa -in "$work/jwt.key" -pubout -out "$work/jwt.pub.pem" 2>/dev/null
 cat > "$work/config.yaml" <<YAML
+identities:
+  llm-shield: {permissions: [event:create]}
+  edge-agent: {permissions: [event:create], sources: [llm-edge-agent]}
+tokens:
+  jwt:
+    issuer: https://bench.issuer
+    audience: incident-manager
+    keys:
+      - {algorithm: RS256, public_key_file: "$work/jwt.pub.pem"}
 integrations:
   llm-sentinel:
     authentication:
@@ -85,6 +97,26 @@ for round in $(seq 1 "$rounds"); do
     echo "$line"
     results+=("$line")
 done
+# Edge Agents: WS_AGENTS connections sending batches of WS_BATCH events, each batch's acks awaited before the next.
+token=$("$python" - "$work/jwt.key" <<'PY'
+import base64, json, subprocess, sys, time
+b64 = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+now = int(time.time())
+signing = b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode()) + "." + b64(json.dumps(
+    {"sub": "edge-agent", "iss": "https://bench.issuer", "aud": "incident-manager", "iat": now,
+     "exp": now + 3600}).encode())
+signature = subprocess.run(["openssl", "dgst", "-sha256", "-sign", sys.argv[1]], input=signing.encode(),
+                           capture_output=True, check=True).stdout
+print(signing + "." + b64(signature))
+PY
+)
+ws=$("$python" "$here/ws_batch_agent.py" "wss://127.0.0.1:$http_port/ws/events" "$pki/ca.pem" "$token" "$seconds" \
+     "${WS_AGENTS:-4}" "${WS_BATCH:-100}" "ws-$$")
+ws_line=$("$python" -c 'import json, sys; d = json.loads(sys.argv[1])
+print("WebSocket: {agents} agents, batches of {batch_size}: {events_per_s} events/s, batch round trip p50 "
+      "{batch_p50_ms} ms p99 {batch_p99_ms} ms ({batches} batches, errors: {errors} {first_error})".format(**d))' "$ws")
+echo "$ws_line"
+results+=("$ws_line")
 created=$(psql "$db_url" -Atc "SELECT count(*) FROM incidents WHERE source = 'llm-sentinel'")
 echo "Sentinel incidents written (warm-up and rounds): $created"
 {
