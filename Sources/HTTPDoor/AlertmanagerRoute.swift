@@ -45,7 +45,7 @@ struct AlertmanagerRoute: Sendable {
         writer.beginArray()
         for (index, item) in items.enumerated() {
             let alert = try Self.alert(item, index: index, mapping: severityMapping)
-            let outcome = try await intake.create(alert.event, by: identity, requestBytes: { [] })
+            let outcome = try await intake.createShedding(alert.event, by: identity, requestBytes: { [] })
             var state = outcome.duplicate ? "duplicate" : "created"
             if alert.resolved {
                 state = try await resolve(outcome.incidentID, alert: alert, by: identity)

@@ -77,7 +77,7 @@ struct CSVUploadRoute: Sendable {
             title: value["title"] ?? "", description: value["description"] ?? "", severity: value["severity"] ?? "",
             tags: tags)
         do {
-            let outcome = try await intake.create(event, by: identity, requestBytes: { [] })
+            let outcome = try await intake.createShedding(event, by: identity, requestBytes: { [] })
             return (outcome.duplicate ? "duplicate" : "created", outcome.incidentID.description)
         } catch {
             return ("rejected", DoorError.from(error, log: log, route: "csv row").message)

@@ -222,7 +222,7 @@ struct EdgeAgentSocket: Sendable {
         do {
             var event = try SourceEventRoute.event(from: object, defaultSource: Self.source)
             event.eventID = event.eventID.isEmpty ? eventID : event.eventID
-            let outcome = try await intake.create(event, by: identity, requestBytes: { [] })
+            let outcome = try await intake.createShedding(event, by: identity, requestBytes: { [] })
             return Self.object([("type", .string("ack")), ("event_id", .string(event.eventID)),
                                 ("incident_id", .string(outcome.incidentID.description)),
                                 ("status", .string("processed")), ("correlated", .bool(outcome.correlated))])

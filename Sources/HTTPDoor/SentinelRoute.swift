@@ -33,7 +33,7 @@ struct SourceEventRoute: Sendable {
         let identity = try keys.identity(for: request, source: source)
         let body = try await IncidentRoutes.body(of: request, limit: maxBodyBytes)
         let event = try Self.event(fromJSON: body, defaultSource: source)
-        let outcome = try await intake.create(event, by: identity, requestBytes: { body })
+        let outcome = try await intake.createShedding(event, by: identity, requestBytes: { body })
         let id = outcome.incidentID.description
         var writer = JSONWriter()
         writer.beginObject()

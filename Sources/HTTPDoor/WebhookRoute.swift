@@ -25,7 +25,7 @@ struct WebhookRoute: Sendable {
             let identity = try keys.identity(for: request, source: name)
             let body = try await IncidentRoutes.body(of: request, limit: maxBodyBytes)
             let event = try Self.event(from: try JSONText.parse(body), mapping: mapping, source: name)
-            let outcome = try await intake.create(event, by: identity, requestBytes: { body })
+            let outcome = try await intake.createShedding(event, by: identity, requestBytes: { body })
             let id = outcome.incidentID.description
             var writer = JSONWriter()
             writer.beginObject()

@@ -72,7 +72,8 @@ struct IncidentServerMain {
         // One change-log reader for every stream.
         let streams = ChangeHub(store: store, configuration: launch.changeHub, log: log)
         let handler = IncidentServiceHandler(store: store, config: config, log: log, streams: streams,
-                                             streamsPerIdentity: launch.streamsPerIdentity)
+                                             streamsPerIdentity: launch.streamsPerIdentity,
+                                             sheddingLimit: launch.admissionLimit)
         let health = HealthService(store: store, maxWatchers: launch.healthWatchers)
         let server: Server
         do {

@@ -43,15 +43,9 @@ public final class CreateAdmission: Sendable {
         self.authorizer = Authorizer(config: config)
     }
 
-    /// The in-flight count from which `priority` is refused: P1 at the limit, P2 at ¾, P3 at ½, P4 at ¼; never P0.
+    /// The in-flight count from which `priority` is refused (`SheddingThresholds`, the rule every door uses).
     public func threshold(for priority: Priority) -> Int? {
-        switch priority {
-        case .p0: nil
-        case .p1: limit
-        case .p2: limit * 3 / 4
-        case .p3: limit / 2
-        case .p4: limit / 4
-        }
+        SheddingThresholds(limit: limit).threshold(for: priority)
     }
 
     /// The server hook.

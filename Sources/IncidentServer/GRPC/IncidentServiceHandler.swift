@@ -28,9 +28,10 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
 
     /// `streams` is the server's hub (started and stopped with the server); without one the handler makes its
     /// own, started by the first stream.
-    /// `streamsPerIdentity`: StreamIncidents calls one identity may have open at once.
+    /// `streamsPerIdentity`: StreamIncidents calls one identity may have open at once. `sheddingLimit`: the load at
+    /// which other doors' creates are shed by priority (the intake's `createShedding`), as gRPC's admission does.
     public init(store: IncidentStore, config: ServiceConfig, log: ServerLog = ServerLog(), streams: ChangeHub? = nil,
-                streamsPerIdentity: Int = IncidentServiceHandler.defaultStreamsPerIdentity) {
+                streamsPerIdentity: Int = IncidentServiceHandler.defaultStreamsPerIdentity, sheddingLimit: Int = 512) {
         self.streamQuota = StreamQuota(cap: streamsPerIdentity, what: "StreamIncidents calls per identity "
                                        + "(INCIDENT_STREAMS_PER_IDENTITY)")
         self.store = store
@@ -38,7 +39,8 @@ public final class IncidentServiceHandler: IncidentServiceProvider {
         self.config = config
         self.log = log
         self.authorizer = Authorizer(config: config)
-        self.intake = IncidentIntake(store: store, config: config, authorizer: authorizer, log: log)
+        self.intake = IncidentIntake(store: store, config: config, authorizer: authorizer, log: log,
+                                     sheddingLimit: sheddingLimit)
         self.publicURL = config.publicURL.hasSuffix("/") ? String(config.publicURL.dropLast()) : config.publicURL
     }
 

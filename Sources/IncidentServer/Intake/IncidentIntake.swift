@@ -35,7 +35,16 @@ package final class IncidentIntake: Sendable {
     /// Tries of an update that names no expected version before a concurrent change is reported as ABORTED.
     static let updateAttempts = 5
 
-    init(store: IncidentStore, config: ServiceConfig, authorizer: Authorizer, log: ServerLog) {
+    /// Creates in flight through `createShedding` (doors without an admission step of their own), and the rule
+    /// that refuses the least urgent of them first.
+    private let doorCreates = Atomic<Int>(0)
+    private let shedding: SheddingThresholds
+
+    /// `sheddingLimit`: door creates in flight at which P1 is refused (P4 at a quarter of it); gRPC's own admission
+    /// uses the same limit and rule on the completion-queue thread.
+    init(store: IncidentStore, config: ServiceConfig, authorizer: Authorizer, log: ServerLog,
+         sheddingLimit: Int = 512) {
+        self.shedding = SheddingThresholds(limit: sheddingLimit)
         self.store = store
         self.config = config
         self.decisions = IncidentDecisions(config: config)
@@ -75,6 +84,22 @@ package final class IncidentIntake: Sendable {
                  + note, ["incident_id": id.description])
         return CreateOutcome(incidentID: id, level: plan.level, duplicate: result.duplicate,
                              correlated: result.correlated, version: result.version, position: result.position)
+    }
+
+    /// `create`, shed by priority first: with too many door creates in flight the least urgent levels are refused
+    /// (RESOURCE_EXHAUSTED, HTTP 429 with Retry-After), P0 never. For doors that have no admission step of their
+    /// own before a request costs a task (HTTP); the level is read as the decisions will read it.
+    package func createShedding(_ event: SecurityEvent, by identity: IdentityPolicy,
+                                requestBytes: () -> [UInt8]) async throws -> CreateOutcome {
+        let level = SeverityName(event.severity).map(config.level(for:)) ?? .p4
+        let inFlight = doorCreates.add(1, ordering: .relaxed).oldValue
+        defer { doorCreates.subtract(1, ordering: .relaxed) }
+        if shedding.refuses(level, inFlight: inFlight) {
+            throw DomainError(.resourceExhausted,
+                              "server overloaded: \(level) events are refused while \(inFlight) creates are in "
+                                  + "flight; P0 is always accepted; retry after 1s", retryAfterSeconds: 1)
+        }
+        return try await create(event, by: identity, requestBytes: requestBytes)
     }
 
     private func release(_ reservation: PlanReservation) {
