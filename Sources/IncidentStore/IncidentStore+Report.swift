@@ -33,6 +33,8 @@ public struct IncidentReportRow: Sendable, Hashable {
     /// Whether the timers recorded a breach of the acknowledgement (resolution) SLA clock.
     public var acknowledgmentBreached: Bool
     public var resolutionBreached: Bool
+    /// Root cause and actions taken, once recorded (nil before).
+    public var resolution: ResolutionDetails? = nil
 }
 
 /// A numbered page of report rows (newest first) and how many incidents matched in all.
@@ -90,7 +92,8 @@ extension IncidentStore {
                        extract(epoch FROM i.acknowledged_at) AS acknowledged_epoch,
                        extract(epoch FROM i.resolved_at) AS resolved_epoch,
                        i.sla_breaches @> '[{"clock":"acknowledge"}]' AS ack_breached,
-                       i.sla_breaches @> '[{"clock":"resolve"}]' AS resolve_breached
+                       i.sla_breaches @> '[{"clock":"resolve"}]' AS resolve_breached,
+                       i.resolution::text AS resolution
                 FROM incidents i WHERE \(condition)
                 ORDER BY i.created_at DESC, i.id DESC
                 OFFSET $5 LIMIT $6
@@ -114,7 +117,10 @@ extension IncidentStore {
                     acknowledgedAt: try row.decodeIfPresent("acknowledged_epoch", as: EpochMicros.self)?.date,
                     resolvedAt: try row.decodeIfPresent("resolved_epoch", as: EpochMicros.self)?.date,
                     acknowledgmentBreached: try row.decode("ack_breached"),
-                    resolutionBreached: try row.decode("resolve_breached")))
+                    resolutionBreached: try row.decode("resolve_breached"),
+                    resolution: try row.decodeIfPresent("resolution", as: String.self).map { text in
+                        try JSONColumn.decode(ResolutionDetails.self, from: text)
+                    }))
             }
             return IncidentReportPage(rows: rows, totalCount: total)
         }

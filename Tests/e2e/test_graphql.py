@@ -75,6 +75,9 @@ GUIDE_QUERY = """query GetIncidentReport {
 GUIDE_START, GUIDE_END = "2025-11-01T00:00:00Z", "2025-11-30T23:59:59Z"
 
 
+ROOT_CAUSE = "A system prompt without input isolation"
+ACTIONS_TAKEN = ["blocked the user", "added input isolation"]
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -201,6 +204,9 @@ def incidents(server, api, pki):
     for incident_id in made[:2]:
         for status in ("IN_PROGRESS", "RESOLVED"):
             stub.UpdateIncident(pb2.UpdateIncidentRequest(incident_id=incident_id, status=status), timeout=30)
+    # The first one's resolution details, recorded after the resolution as UpdateIncident allows.
+    stub.UpdateIncident(pb2.UpdateIncidentRequest(incident_id=made[0], root_cause=ROOT_CAUSE,
+                                                  actions_taken=ACTIONS_TAKEN), timeout=30)
     shield.close()
     secops.close()
     end = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=5)
@@ -263,8 +269,10 @@ def test_guide_query_over_the_test_window_matches_the_database(server, pki, inci
     # The guide's fields, in the guide's order (responses follow the selection set).
     assert list(nodes[0]) == ["id", "severity", "category", "status", "created_at", "resolved_at", "resolution", "sla"]
     for node in nodes:
-        # Resolution details are not stored on this branch yet: the field is there, and null.
-        assert node["resolution"] is None
+        # Only the first incident had its resolution details recorded; the others' are null.
+        expected = {"root_cause": ROOT_CAUSE, "actions_taken": ACTIONS_TAKEN} if node["id"] == incidents["ids"][0] \
+            else None
+        assert node["resolution"] == expected, node
         assert node["sla"] == {"acknowledgment_breached": False, "resolution_breached": False}
         assert node["created_at"].endswith("Z")
     resolved = {n["id"] for n in nodes if n["resolved_at"]}

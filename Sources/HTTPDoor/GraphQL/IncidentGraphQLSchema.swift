@@ -88,7 +88,7 @@ enum IncidentGraphQLSchema {
             ])
 
         let resolution = try GraphQLObjectType(
-            name: "Resolution", description: "How an incident was resolved (not recorded by this server yet: always null).",
+            name: "Resolution", description: "How an incident was resolved: UpdateIncident's root_cause and actions_taken; null until recorded.",
             fields: ["root_cause": GraphQLField(type: GraphQLString),
                      "actions_taken": GraphQLField(type: GraphQLList(GraphQLNonNull(GraphQLString)))])
         let sla = try GraphQLObjectType(
@@ -234,7 +234,10 @@ enum IncidentGraphQLSchema {
         // Absent keys read as null (an Optional stored in the dictionary would not).
         if let acknowledged = row.acknowledgedAt { node["acknowledged_at"] = formatTimestamp(acknowledged) }
         if let resolved = row.resolvedAt { node["resolved_at"] = formatTimestamp(resolved) }
-        // `resolution` stays absent, so null: resolution details are not stored on this branch yet.
+        if let resolution = row.resolution {
+            node["resolution"] = ["root_cause": resolution.rootCause,
+                                  "actions_taken": resolution.actionsTaken] as [String: any Sendable]
+        }
         return node
     }
 
