@@ -76,7 +76,7 @@ public struct HTTPDoorService: Service, CustomStringConvertible {
         socket.addExplanation(to: router)
         // GraphQL reports for LLM-Governance-Core (issue 16): Sources/HTTPDoor/GraphQL/.
         try GraphQLRoute(intake: intake, maxBodyBytes: settings.maxBodyBytes, log: log).add(to: router)
-        let responder = router.buildResponder()
+        let responder = HeadAsGet(base: router.buildResponder())
         let webSocketRouter = Router(context: DoorContext.self)
         socket.add(to: webSocketRouter)
         let upgrade = HTTP1WebSocketUpgradeChannel.Configuration(

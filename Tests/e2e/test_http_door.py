@@ -166,6 +166,10 @@ def test_health_answers_without_a_client_certificate(server, pki):
     answer = curl(pki, base(server) + "/api/v1/health")
     assert answer.status == 200
     assert answer.json() == {"status": "SERVING"}
+    # The guide's troubleshooting check, `curl -I …/api/v1/health -H "X-API-Key: …"`: HEAD answers as GET does.
+    head = curl(pki, base(server) + "/api/v1/health", method="HEAD", headers={"X-API-Key": API_KEY}, extra=["-I"])
+    assert head.status == 200 and head.headers["content-type"] == "application/json"
+    assert curl(pki, base(server) + "/api/v1/nothing", method="HEAD", extra=["-I"]).status == 404
 
 
 def test_links_of_a_grpc_create_open_the_incident(server, pki, api, channel_for):
